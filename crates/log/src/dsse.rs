@@ -1,0 +1,342 @@
+//! DSSE v1 envelopes (<https://github.com/secure-systems-lab/dsse/blob/master/envelope.md>)
+//! signed with Ed25519, and the compact leaf encoding fixed by truce's wire format.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// The payload type of every truce entry.
+pub const ENTRY_PAYLOAD_TYPE: &str = "application/vnd.truce.entry+json";
+
+/// Largest leaf the log accepts: entry bundles (C2SP tlog-tiles) prefix each entry with a
+/// 16-bit length.
+pub const MAX_LEAF_BYTES: usize = 65_535;
+
+/// Why an envelope was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EnvelopeError {
+    #[error("envelope is not valid JSON: {0}")]
+    Json(String),
+    #[error("envelope field `{field}` is not valid standard base64 with padding")]
+    Base64 { field: &'static str },
+    #[error("envelope has no signatures; sign the payload with the author's key")]
+    NoSignatures,
+    #[error("envelope has {0} signatures; truce entries carry exactly one, by their author")]
+    TooManySignatures(usize),
+    #[error("signature is {0} bytes; an Ed25519 signature is 64 bytes")]
+    SignatureLength(usize),
+    #[error("keyid `{0}` is not a lowercase hex SHA-256 (64 characters)")]
+    KeyId(String),
+    #[error("payloadType is `{0}`; truce entries use `{ENTRY_PAYLOAD_TYPE}`")]
+    PayloadType(String),
+    #[error("signature does not verify with the key it names (keyid {0})")]
+    BadSignature(String),
+    #[error("keyid {keyid} does not match the public key it was checked with")]
+    KeyMismatch { keyid: String },
+    #[error(
+        "entry is {0} bytes in the log's compact form; the limit is {MAX_LEAF_BYTES} (put evidence in the blob store and reference it by hash)"
+    )]
+    TooLarge(usize),
+}
+
+/// A signature in an envelope, as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvelopeSignature {
+    /// Lowercase hex SHA-256 of the raw public key (see [`key_id`]).
+    pub keyid: String,
+    /// The raw 64-byte signature.
+    pub sig: [u8; 64],
+    sig_b64: String,
+}
+
+/// A parsed DSSE envelope. The payload's base64 text is kept exactly as sent, so the leaf never
+/// re-encodes the signed bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub payload_type: String,
+    pub payload: Vec<u8>,
+    payload_b64: String,
+    pub signatures: Vec<EnvelopeSignature>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireEnvelope {
+    #[serde(rename = "payloadType")]
+    payload_type: String,
+    payload: String,
+    signatures: Vec<WireSignature>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireSignature {
+    keyid: String,
+    sig: String,
+}
+
+/// DSSE's Pre-Authentication Encoding: `"DSSEv1" SP len(type) SP type SP len(body) SP body`.
+pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload_type.len() + payload.len() + 32);
+    out.extend_from_slice(b"DSSEv1 ");
+    out.extend_from_slice(payload_type.len().to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload_type.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload.len().to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The key id truce uses: lowercase hex SHA-256 of the raw 32-byte Ed25519 public key.
+pub fn key_id(key: &VerifyingKey) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+fn is_key_id(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+impl Envelope {
+    /// Parses an envelope from JSON, checking its shape (not its signature, not its payload type).
+    pub fn parse(json: &[u8]) -> Result<Self, EnvelopeError> {
+        let wire: WireEnvelope =
+            serde_json::from_slice(json).map_err(|e| EnvelopeError::Json(e.to_string()))?;
+        let payload = B64
+            .decode(&wire.payload)
+            .map_err(|_| EnvelopeError::Base64 { field: "payload" })?;
+        if wire.signatures.is_empty() {
+            return Err(EnvelopeError::NoSignatures);
+        }
+        let mut signatures = Vec::with_capacity(wire.signatures.len());
+        for s in wire.signatures {
+            if !is_key_id(&s.keyid) {
+                return Err(EnvelopeError::KeyId(s.keyid));
+            }
+            let raw = B64.decode(&s.sig).map_err(|_| EnvelopeError::Base64 {
+                field: "signatures[].sig",
+            })?;
+            let sig: [u8; 64] = raw
+                .as_slice()
+                .try_into()
+                .map_err(|_| EnvelopeError::SignatureLength(raw.len()))?;
+            signatures.push(EnvelopeSignature {
+                keyid: s.keyid,
+                sig,
+                sig_b64: s.sig,
+            });
+        }
+        Ok(Self {
+            payload_type: wire.payload_type,
+            payload,
+            payload_b64: wire.payload,
+            signatures,
+        })
+    }
+
+    /// Signs `payload` with `key`, producing a one-signature envelope.
+    pub fn sign(payload_type: &str, payload: Vec<u8>, key: &SigningKey) -> Self {
+        let sig = key.sign(&pae(payload_type, &payload)).to_bytes();
+        Self {
+            payload_type: payload_type.to_owned(),
+            payload_b64: B64.encode(&payload),
+            payload,
+            signatures: vec![EnvelopeSignature {
+                keyid: key_id(&key.verifying_key()),
+                sig,
+                sig_b64: B64.encode(sig),
+            }],
+        }
+    }
+
+    /// The checks every truce entry envelope must pass before its payload is looked at:
+    /// the payload type, exactly one signature, and the size limit of a leaf.
+    pub fn check_entry_shape(&self) -> Result<(), EnvelopeError> {
+        if self.payload_type != ENTRY_PAYLOAD_TYPE {
+            return Err(EnvelopeError::PayloadType(self.payload_type.clone()));
+        }
+        if self.signatures.len() != 1 {
+            return Err(EnvelopeError::TooManySignatures(self.signatures.len()));
+        }
+        let size = self.leaf_len();
+        if size > MAX_LEAF_BYTES {
+            return Err(EnvelopeError::TooLarge(size));
+        }
+        Ok(())
+    }
+
+    /// The one signature of an entry envelope (see [`Envelope::check_entry_shape`]).
+    pub fn signature(&self) -> &EnvelopeSignature {
+        &self.signatures[0]
+    }
+
+    /// Verifies the first signature strictly (RFC 8032 with the stricter checks of
+    /// `ed25519-dalek`'s `verify_strict`: no small-order keys or R, canonical S).
+    pub fn verify_strict(&self, key: &VerifyingKey) -> Result<(), EnvelopeError> {
+        let s = self.signature();
+        if key_id(key) != s.keyid {
+            return Err(EnvelopeError::KeyMismatch {
+                keyid: s.keyid.clone(),
+            });
+        }
+        key.verify_strict(
+            &pae(&self.payload_type, &self.payload),
+            &Signature::from_bytes(&s.sig),
+        )
+        .map_err(|_| EnvelopeError::BadSignature(s.keyid.clone()))
+    }
+
+    /// The log leaf: the envelope in compact JSON, keys in the order `payloadType`, `payload`,
+    /// `signatures` (`keyid`, `sig`), no white space, base64 texts as sent.
+    pub fn to_leaf(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.payload_b64.len() + 200);
+        self.write_leaf(&mut out);
+        out
+    }
+
+    fn write_leaf(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"payloadType\":");
+        push_json_string(out, &self.payload_type);
+        out.extend_from_slice(b",\"payload\":\"");
+        out.extend_from_slice(self.payload_b64.as_bytes());
+        out.extend_from_slice(b"\",\"signatures\":[");
+        for (i, s) in self.signatures.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"keyid\":\"");
+            out.extend_from_slice(s.keyid.as_bytes());
+            out.extend_from_slice(b"\",\"sig\":\"");
+            out.extend_from_slice(s.sig_b64.as_bytes());
+            out.extend_from_slice(b"\"}");
+        }
+        out.extend_from_slice(b"]}");
+    }
+
+    fn leaf_len(&self) -> usize {
+        self.to_leaf().len()
+    }
+}
+
+fn push_json_string(out: &mut Vec<u8>, s: &str) {
+    // serde_json's string encoding of a &str cannot fail.
+    out.extend_from_slice(serde_json::to_string(s).unwrap_or_default().as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    #[test]
+    fn pae_matches_the_dsse_spec_example() {
+        // DSSE protocol.md: PAE("http://example.com/HelloWorld", "hello world")
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
+        );
+    }
+
+    #[test]
+    fn leaf_is_compact_and_round_trips() {
+        let env = Envelope::sign(ENTRY_PAYLOAD_TYPE, b"{\"v\":1}".to_vec(), &key(7));
+        let leaf = env.to_leaf();
+        let text = String::from_utf8(leaf.clone()).unwrap();
+        assert!(text.starts_with(
+            "{\"payloadType\":\"application/vnd.truce.entry+json\",\"payload\":\"eyJ2IjoxfQ==\",\"signatures\":[{\"keyid\":\""
+        ));
+        assert!(!text.contains(' '));
+        let back = Envelope::parse(&leaf).unwrap();
+        assert_eq!(back, env);
+        assert_eq!(back.to_leaf(), leaf);
+        back.verify_strict(&key(7).verifying_key()).unwrap();
+    }
+
+    #[test]
+    fn whitespace_and_key_order_are_normalised_in_the_leaf() {
+        let env = Envelope::sign(ENTRY_PAYLOAD_TYPE, b"{}".to_vec(), &key(1));
+        let s = &env.signatures[0];
+        let pretty = format!(
+            "{{ \"signatures\": [ {{\"sig\": \"{}\", \"keyid\": \"{}\"}} ],\n \"payload\": \"e30=\", \"payloadType\": \"{}\" }}",
+            s.sig_b64, s.keyid, ENTRY_PAYLOAD_TYPE
+        );
+        assert_eq!(
+            Envelope::parse(pretty.as_bytes()).unwrap().to_leaf(),
+            env.to_leaf()
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_envelopes() {
+        let good = Envelope::sign(ENTRY_PAYLOAD_TYPE, b"{}".to_vec(), &key(1));
+        let sig = good.signatures[0].sig_b64.clone();
+        let kid = good.signatures[0].keyid.clone();
+        let case = |json: String| Envelope::parse(json.as_bytes()).unwrap_err();
+        assert!(matches!(case("nope".into()), EnvelopeError::Json(_)));
+        assert!(matches!(
+            case(format!(
+                r#"{{"payloadType":"x","payload":"e30","signatures":[{{"keyid":"{kid}","sig":"{sig}"}}]}}"#
+            )),
+            EnvelopeError::Base64 { field: "payload" }
+        ));
+        assert_eq!(
+            case(r#"{"payloadType":"x","payload":"e30=","signatures":[]}"#.into()),
+            EnvelopeError::NoSignatures
+        );
+        assert!(matches!(
+            case(format!(
+                r#"{{"payloadType":"x","payload":"e30=","signatures":[{{"keyid":"ABC","sig":"{sig}"}}]}}"#
+            )),
+            EnvelopeError::KeyId(_)
+        ));
+        assert_eq!(
+            case(format!(
+                r#"{{"payloadType":"x","payload":"e30=","signatures":[{{"keyid":"{kid}","sig":"AAAA"}}]}}"#
+            )),
+            EnvelopeError::SignatureLength(3)
+        );
+        assert!(matches!(
+            case(format!(
+                r#"{{"payloadType":"x","payload":"e30=","extra":1,"signatures":[{{"keyid":"{kid}","sig":"{sig}"}}]}}"#
+            )),
+            EnvelopeError::Json(_)
+        ));
+    }
+
+    #[test]
+    fn verification_is_strict_and_bound_to_the_key_id() {
+        let env = Envelope::sign(ENTRY_PAYLOAD_TYPE, b"{}".to_vec(), &key(1));
+        assert!(matches!(
+            env.verify_strict(&key(2).verifying_key()),
+            Err(EnvelopeError::KeyMismatch { .. })
+        ));
+        let mut tampered = env.clone();
+        tampered.payload = b"{ }".to_vec();
+        assert!(matches!(
+            tampered.verify_strict(&key(1).verifying_key()),
+            Err(EnvelopeError::BadSignature(_))
+        ));
+    }
+
+    #[test]
+    fn entry_shape_limits() {
+        let env = Envelope::sign("text/plain", b"{}".to_vec(), &key(1));
+        assert!(matches!(
+            env.check_entry_shape(),
+            Err(EnvelopeError::PayloadType(_))
+        ));
+        let big = Envelope::sign(ENTRY_PAYLOAD_TYPE, vec![b'a'; 50_000], &key(1));
+        assert!(matches!(
+            big.check_entry_shape(),
+            Err(EnvelopeError::TooLarge(_))
+        ));
+        let ok = Envelope::sign(ENTRY_PAYLOAD_TYPE, vec![b'a'; 40_000], &key(1));
+        ok.check_entry_shape().unwrap();
+    }
+}

@@ -1,0 +1,24 @@
+//! The transparency log of a truce mechanism, as data: signed entries, the Merkle tree and the
+//! notes that commit to it.
+//!
+//! This crate implements the standards the log speaks, and nothing else:
+//!
+//! - [`dsse`]: DSSE v1 envelopes with Ed25519 signatures, and the compact leaf form the log stores;
+//! - [`merkle`]: RFC 6962 / RFC 9162 hashing, inclusion and consistency proofs (on top of the
+//!   `tlog_tiles` port of Go's `sumdb/tlog`);
+//! - [`checkpoint`]: C2SP `tlog-checkpoint` bodies signed as C2SP `signed-note`s;
+//! - [`tiles`]: C2SP `tlog-tiles` paths and entry bundles;
+//! - [`proof`]: C2SP `tlog-proof` files, the offline receipt a party keeps.
+//!
+//! It is transport- and storage-agnostic: no HTTP, no database, no clock. What an entry *means*
+//! (kinds, bodies, who may submit what) lives in `truce-model`.
+
+pub mod checkpoint;
+pub mod dsse;
+pub mod merkle;
+pub mod proof;
+pub mod tiles;
+
+pub use checkpoint::{LogKey, SignedCheckpoint};
+pub use dsse::Envelope;
+pub use merkle::Hash;
