@@ -1,0 +1,255 @@
+//! The agreement bundle: parties, members and their keys, zones (by reference to a GeoJSON
+//! document in the blob store), rules, and when it takes effect.
+
+use crate::bodies::MemberRole;
+use crate::ids::{check_member_id, check_party_id, check_sha256_hex, check_text};
+use crate::refusal::Refusal;
+use crate::rules::Rule;
+use crate::time::parse_utc;
+use base64::Engine as _;
+use ed25519_dalek::VerifyingKey;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// The format tag of an agreement body.
+pub const AGREEMENT_FORMAT: &str = "truce-agreement/1";
+
+/// A party's role in the mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyRole {
+    /// A signatory (e.g. `SY`, `IL`).
+    Party,
+    /// Supervises the mechanism, operates the log, rules on disputes (e.g. `US`).
+    Mediator,
+    /// Submits graded reports only (e.g. `UNDOF`).
+    Observer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    pub id: String,
+    pub name: String,
+    pub role: PartyRole,
+}
+
+/// A member declared in the agreement (later changes are `membership` entries).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberDecl {
+    pub id: String,
+    pub party: String,
+    pub role: MemberRole,
+    /// Ed25519 public key, standard base64 of the 32 raw bytes.
+    pub public_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A document in the content-addressed blob store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlobRef {
+    /// Lowercase hex SHA-256 of the bytes.
+    pub sha256: String,
+    pub size: u64,
+    pub media_type: String,
+}
+
+/// The body of an `agreement` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Agreement {
+    /// Always `truce-agreement/1`.
+    pub format: String,
+    pub title: String,
+    /// 1 for the first agreement; amendments count up.
+    pub version: u32,
+    /// RFC 3339 UTC time from which it applies (once ratified).
+    pub effective: String,
+    pub parties: Vec<Party>,
+    pub members: Vec<MemberDecl>,
+    /// The zones: an RFC 7946 FeatureCollection (`application/geo+json`) in the blob store.
+    pub zones: BlobRef,
+    /// Named places (GeoJSON points) for maps, optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub places: Option<BlobRef>,
+    pub rules: Vec<Rule>,
+    /// Where the agreement's text and figures come from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+}
+
+/// Decodes an Ed25519 public key given as standard base64 of 32 bytes, refusing weak
+/// (small-order) keys.
+pub fn parse_public_key(field: &str, s: &str) -> Result<VerifyingKey, Refusal> {
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|_| Refusal::invalid(format!("{field} is not standard base64")))?;
+    let bytes: [u8; 32] = raw.as_slice().try_into().map_err(|_| {
+        Refusal::invalid(format!(
+            "{field} is {} bytes; an Ed25519 public key is 32",
+            raw.len()
+        ))
+    })?;
+    let key = VerifyingKey::from_bytes(&bytes)
+        .map_err(|_| Refusal::invalid(format!("{field} is not a valid Ed25519 point")))?;
+    if key.is_weak() {
+        return Err(Refusal::invalid(format!(
+            "{field} is a weak (small-order) Ed25519 key"
+        )));
+    }
+    Ok(key)
+}
+
+impl Agreement {
+    /// Checks the agreement on its own (everything except the zones document).
+    pub fn checked(self) -> Result<Self, Refusal> {
+        if self.format != AGREEMENT_FORMAT {
+            return Err(Refusal::invalid(format!(
+                "body.format is `{}`; expected `{AGREEMENT_FORMAT}`",
+                self.format.chars().take(40).collect::<String>()
+            )));
+        }
+        check_text("body.title", &self.title, 300)?;
+        if self.version == 0 {
+            return Err(Refusal::invalid("body.version starts at 1"));
+        }
+        parse_utc("body.effective", &self.effective)?;
+        let mut party_ids = BTreeSet::new();
+        for p in &self.parties {
+            check_party_id("body.parties[].id", &p.id)?;
+            check_text("body.parties[].name", &p.name, 200)?;
+            if !party_ids.insert(p.id.as_str()) {
+                return Err(Refusal::invalid(format!(
+                    "body.parties: party `{}` is listed twice",
+                    p.id
+                )));
+            }
+        }
+        let count = |r| self.parties.iter().filter(|p| p.role == r).count();
+        if count(PartyRole::Party) < 2 || count(PartyRole::Mediator) < 1 {
+            return Err(Refusal::invalid(
+                "body.parties needs at least two parties with role `party` and one with role `mediator`",
+            ));
+        }
+        let mut member_ids = BTreeSet::new();
+        let mut keys = BTreeSet::new();
+        for m in &self.members {
+            check_member_id("body.members[].id", &m.id)?;
+            if !member_ids.insert(m.id.as_str()) {
+                return Err(Refusal::invalid(format!(
+                    "body.members: member `{}` is listed twice",
+                    m.id
+                )));
+            }
+            if !party_ids.contains(m.party.as_str()) {
+                return Err(Refusal::invalid(format!(
+                    "body.members: member `{}` belongs to unknown party `{}`",
+                    m.id, m.party
+                )));
+            }
+            let key = parse_public_key(
+                &format!("body.members ({}).public_key", m.id),
+                &m.public_key,
+            )?;
+            if !keys.insert(key.to_bytes()) {
+                return Err(Refusal::invalid(format!(
+                    "body.members: member `{}` reuses another member's key; every member has its own",
+                    m.id
+                )));
+            }
+            if let Some(n) = &m.name {
+                check_text("body.members[].name", n, 200)?;
+            }
+        }
+        for p in self
+            .parties
+            .iter()
+            .filter(|p| p.role != PartyRole::Observer)
+        {
+            let has_admin = self
+                .members
+                .iter()
+                .any(|m| m.party == p.id && m.role == MemberRole::Administrator);
+            if !has_admin {
+                return Err(Refusal::invalid(format!(
+                    "body.members: party `{}` has no administrator to ratify the agreement",
+                    p.id
+                )));
+            }
+        }
+        check_sha256_hex("body.zones.sha256", &self.zones.sha256)?;
+        if let Some(pl) = &self.places {
+            check_sha256_hex("body.places.sha256", &pl.sha256)?;
+        }
+        let mut rule_ids = BTreeSet::new();
+        for (i, r) in self.rules.iter().enumerate() {
+            r.check(&format!("body.rules[{i}]"))?;
+            if !rule_ids.insert(r.id.as_str()) {
+                return Err(Refusal::invalid(format!(
+                    "body.rules: rule `{}` is listed twice",
+                    r.id
+                )));
+            }
+            for p in &r.binds {
+                if !party_ids.contains(p.as_str()) {
+                    return Err(Refusal::invalid(format!(
+                        "body.rules: rule `{}` binds unknown party `{p}`",
+                        r.id
+                    )));
+                }
+            }
+        }
+        for s in &self.sources {
+            check_text("body.sources[]", s, 1000)?;
+        }
+        Ok(self)
+    }
+
+    /// Checks the zones document against the agreement: it must match the reference and
+    /// every zone a rule names must exist in it.
+    pub fn check_zones(&self, zones_doc: &[u8]) -> Result<Vec<truce_geo::Zone>, Refusal> {
+        check_blob("body.zones", &self.zones, zones_doc)?;
+        let text = std::str::from_utf8(zones_doc)
+            .map_err(|_| Refusal::invalid("zones document is not UTF-8"))?;
+        let zones = truce_geo::parse_zones(text)
+            .map_err(|e| Refusal::invalid(format!("zones document: {e}")))?;
+        let ids: BTreeSet<&str> = zones.iter().map(|z| z.id.as_str()).collect();
+        for r in &self.rules {
+            for z in r
+                .zones
+                .iter()
+                .chain(r.phases.iter().flat_map(|p| p.zones.iter()))
+            {
+                if !ids.contains(z.as_str()) {
+                    return Err(Refusal::invalid(format!(
+                        "rule `{}` names zone `{z}`, which is not in the zones document",
+                        r.id
+                    )));
+                }
+            }
+        }
+        Ok(zones)
+    }
+
+    pub fn party(&self, id: &str) -> Option<&Party> {
+        self.parties.iter().find(|p| p.id == id)
+    }
+}
+
+/// Checks that `data` is the blob `r` refers to.
+pub fn check_blob(field: &str, r: &BlobRef, data: &[u8]) -> Result<(), Refusal> {
+    let got = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(data));
+    if got != r.sha256 || data.len() as u64 != r.size {
+        return Err(Refusal::invalid(format!(
+            "{field}: the blob's SHA-256/size ({got}, {} bytes) do not match the reference ({}, {} bytes)",
+            data.len(),
+            r.sha256,
+            r.size
+        )));
+    }
+    Ok(())
+}

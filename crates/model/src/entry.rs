@@ -1,0 +1,209 @@
+//! The entry payload: `{"v":1,"mechanism":..,"kind":..,"author":..,"created":..,"body":{..}}`.
+
+use crate::agreement::Agreement;
+use crate::bodies::{
+    Acknowledgement, Case, Dispute, Membership, Notice, Posture, Ratification, Ruling,
+};
+use crate::ids::check_member_id;
+use crate::refusal::Refusal;
+use crate::report::Report;
+use crate::time::parse_utc;
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// How far in the future an entry's `created` time may be (clock skew allowance).
+pub const MAX_FUTURE_SKEW_SECONDS: i64 = 300;
+
+/// The kinds of entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Agreement,
+    Ratification,
+    Membership,
+    Report,
+    Notice,
+    Acknowledgement,
+    Dispute,
+    Ruling,
+    Posture,
+    Case,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 10] = [
+        Kind::Agreement,
+        Kind::Ratification,
+        Kind::Membership,
+        Kind::Report,
+        Kind::Notice,
+        Kind::Acknowledgement,
+        Kind::Dispute,
+        Kind::Ruling,
+        Kind::Posture,
+        Kind::Case,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Agreement => "agreement",
+            Kind::Ratification => "ratification",
+            Kind::Membership => "membership",
+            Kind::Report => "report",
+            Kind::Notice => "notice",
+            Kind::Acknowledgement => "acknowledgement",
+            Kind::Dispute => "dispute",
+            Kind::Ruling => "ruling",
+            Kind::Posture => "posture",
+            Kind::Case => "case",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A kind's body, parsed and checked on its own (cross-references to the agreement are checked
+/// by the [`Registry`](crate::Registry)).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    Agreement(Box<Agreement>),
+    Ratification(Ratification),
+    Membership(Membership),
+    Report(Box<Report>),
+    Notice(Box<Notice>),
+    Acknowledgement(Acknowledgement),
+    Dispute(Dispute),
+    Ruling(Ruling),
+    Posture(Posture),
+    Case(Case),
+}
+
+/// A parsed entry payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub mechanism: String,
+    pub kind: Kind,
+    pub author: String,
+    pub created: Timestamp,
+    pub body: Body,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireEntry {
+    v: u64,
+    mechanism: String,
+    kind: String,
+    author: String,
+    created: String,
+    body: serde_json::Value,
+}
+
+fn body<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Refusal> {
+    serde_json::from_value(value).map_err(|e| Refusal::invalid(format!("body: {e}")))
+}
+
+impl Entry {
+    /// Parses and checks a payload on its own: JSON shape, version, kind, author syntax, time
+    /// syntax, and the kind's body schema and internal consistency.
+    pub fn parse(payload: &[u8]) -> Result<Self, Refusal> {
+        let wire: WireEntry = serde_json::from_slice(payload)
+            .map_err(|e| Refusal::invalid(format!("payload is not a valid entry: {e}")))?;
+        if wire.v != 1 {
+            return Err(Refusal::invalid(format!(
+                "entry version v={} is not supported; this server speaks v=1",
+                wire.v
+            )));
+        }
+        let kind = Kind::parse(&wire.kind).ok_or_else(|| {
+            Refusal::invalid(format!(
+                "unknown kind `{}`; expected one of {}",
+                wire.kind.chars().take(40).collect::<String>(),
+                Kind::ALL.map(Kind::as_str).join(", ")
+            ))
+        })?;
+        check_member_id("author", &wire.author)?;
+        let created = parse_utc("created", &wire.created)?;
+        if !wire.body.is_object() {
+            return Err(Refusal::invalid("body must be a JSON object"));
+        }
+        let body = match kind {
+            Kind::Agreement => Body::Agreement(Box::new(body::<Agreement>(wire.body)?.checked()?)),
+            Kind::Ratification => Body::Ratification(body::<Ratification>(wire.body)?.checked()?),
+            Kind::Membership => Body::Membership(body::<Membership>(wire.body)?.checked()?),
+            Kind::Report => Body::Report(Box::new(body::<Report>(wire.body)?.checked(created)?)),
+            Kind::Notice => Body::Notice(Box::new(body::<Notice>(wire.body)?.checked()?)),
+            Kind::Acknowledgement => {
+                Body::Acknowledgement(body::<Acknowledgement>(wire.body)?.checked()?)
+            }
+            Kind::Dispute => Body::Dispute(body::<Dispute>(wire.body)?.checked()?),
+            Kind::Ruling => Body::Ruling(body::<Ruling>(wire.body)?.checked()?),
+            Kind::Posture => Body::Posture(body::<Posture>(wire.body)?.checked()?),
+            Kind::Case => Body::Case(body::<Case>(wire.body)?.checked()?),
+        };
+        Ok(Self {
+            mechanism: wire.mechanism,
+            kind,
+            author: wire.author,
+            created,
+            body,
+        })
+    }
+
+    /// Checks what depends on where and when the entry is submitted: the mechanism it names
+    /// and that it was not created more than five minutes in the future.
+    pub fn check_context(&self, origin: &str, now: Timestamp) -> Result<(), Refusal> {
+        if self.mechanism != origin {
+            return Err(Refusal::new(
+                "wrong-mechanism",
+                422,
+                format!(
+                    "entry is for mechanism `{}` but this log is `{origin}`; sign a new entry naming `{origin}`",
+                    self.mechanism.chars().take(100).collect::<String>()
+                ),
+            ));
+        }
+        let ahead = self.created.as_second() - now.as_second();
+        if ahead > MAX_FUTURE_SKEW_SECONDS {
+            return Err(Refusal::new(
+                "future-timestamp",
+                422,
+                format!(
+                    "created {} is {ahead} s ahead of the server clock ({now}); at most {MAX_FUTURE_SKEW_SECONDS} s is allowed: check the signing machine's clock",
+                    self.created
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Builds a payload (for signing) from its parts, in the canonical field order.
+pub fn build_payload(
+    mechanism: &str,
+    kind: Kind,
+    author: &str,
+    created: Timestamp,
+    body: &serde_json::Value,
+) -> Vec<u8> {
+    let mut out = String::from("{\"v\":1,\"mechanism\":");
+    out.push_str(&serde_json::Value::from(mechanism).to_string());
+    out.push_str(",\"kind\":\"");
+    out.push_str(kind.as_str());
+    out.push_str("\",\"author\":");
+    out.push_str(&serde_json::Value::from(author).to_string());
+    out.push_str(",\"created\":\"");
+    out.push_str(&created.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+    out.push_str("\",\"body\":");
+    out.push_str(&body.to_string());
+    out.push('}');
+    out.into_bytes()
+}

@@ -1,0 +1,491 @@
+//! Who may submit what, at a given point of the log.
+//!
+//! The registry is the part of the derived state admission needs: the agreement in force, the
+//! parties, every member's current key, role and status, and who has ratified. It is a pure
+//! function of the log prefix: [`Registry::apply`] each admitted entry in log order.
+
+use crate::agreement::{Agreement, PartyRole, parse_public_key};
+use crate::bodies::{MemberRole, Membership, MembershipAction, PostureType};
+use crate::entry::{Body, Entry, Kind};
+use crate::refusal::Refusal;
+use ed25519_dalek::VerifyingKey;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use truce_log::dsse::key_id;
+
+/// Whether a member may act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    Active,
+    Suspended,
+    Removed,
+}
+
+/// A member as of the current log prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberState {
+    pub id: String,
+    pub party: String,
+    pub role: MemberRole,
+    pub key: VerifyingKey,
+    pub key_id: String,
+    pub status: MemberStatus,
+    pub name: Option<String>,
+}
+
+/// The agreement in the log and its ratification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgreementState {
+    /// Log index of the agreement entry.
+    pub index: u64,
+    /// SHA-256 (hex) of its payload.
+    pub payload_sha256: String,
+    pub body: Agreement,
+    pub zone_ids: BTreeSet<String>,
+    /// Parties (and the mediator) that have ratified.
+    pub ratified: BTreeSet<String>,
+}
+
+/// See the module docs.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    agreement: Option<AgreementState>,
+    members: BTreeMap<String, MemberState>,
+    keys: HashMap<String, String>,
+}
+
+fn refuse(code: &'static str, status: u16, detail: impl Into<String>) -> Refusal {
+    Refusal::new(code, status, detail)
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn agreement(&self) -> Option<&AgreementState> {
+        self.agreement.as_ref()
+    }
+
+    pub fn members(&self) -> impl Iterator<Item = &MemberState> {
+        self.members.values()
+    }
+
+    /// Parties (role party or mediator) whose ratification is still missing.
+    pub fn awaiting_ratification(&self) -> Vec<String> {
+        match &self.agreement {
+            None => vec![],
+            Some(a) => a
+                .body
+                .parties
+                .iter()
+                .filter(|p| p.role != PartyRole::Observer && !a.ratified.contains(&p.id))
+                .map(|p| p.id.clone())
+                .collect(),
+        }
+    }
+
+    /// The agreement is logged and every party and the mediator have ratified it.
+    pub fn in_force(&self) -> bool {
+        self.agreement.is_some() && self.awaiting_ratification().is_empty()
+    }
+
+    /// The public key an entry signed with `keyid` must verify under. For the first entry of
+    /// the log (the agreement) the key comes from the agreement's own member list.
+    pub fn signer_key(&self, entry: &Entry, keyid: &str) -> Result<VerifyingKey, Refusal> {
+        if let Some(m) = self.keys.get(keyid).and_then(|id| self.members.get(id)) {
+            return Ok(m.key);
+        }
+        if self.agreement.is_none()
+            && let Body::Agreement(a) = &entry.body
+        {
+            for m in &a.members {
+                if let Ok(k) = parse_public_key("public_key", &m.public_key)
+                    && key_id(&k) == keyid
+                {
+                    return Ok(k);
+                }
+            }
+        }
+        Err(refuse(
+            "unknown-key",
+            403,
+            format!(
+                "key {keyid} is not registered to any member of this mechanism; register it with a membership entry signed by your party's administrator, or sign with your registered key"
+            ),
+        ))
+    }
+
+    /// The checks that depend on the log so far. The envelope's signature must already have
+    /// been verified with [`Registry::signer_key`]. `zones` is the parsed zones document when
+    /// the entry is an agreement.
+    pub fn check(&self, entry: &Entry, keyid: &str) -> Result<(), Refusal> {
+        let Some(agreement) = &self.agreement else {
+            return self.check_genesis(entry, keyid);
+        };
+        let member = self
+            .keys
+            .get(keyid)
+            .and_then(|id| self.members.get(id))
+            .ok_or_else(|| {
+                refuse(
+                    "unknown-key",
+                    403,
+                    format!("key {keyid} is not a current member key"),
+                )
+            })?;
+        if member.id != entry.author {
+            return Err(refuse(
+                "author-mismatch",
+                403,
+                format!(
+                    "entry names author `{}` but is signed with the key of `{}`; a member signs only as itself",
+                    entry.author, member.id
+                ),
+            ));
+        }
+        if member.status != MemberStatus::Active {
+            return Err(refuse(
+                "member-inactive",
+                403,
+                format!(
+                    "member `{}` is {:?}; ask your party's administrator to reinstate it",
+                    member.id, member.status
+                ),
+            ));
+        }
+        let party = agreement.body.party(&member.party).ok_or_else(|| {
+            refuse(
+                "unknown-key",
+                403,
+                format!("member's party `{}` is not in the agreement", member.party),
+            )
+        })?;
+        check_role(entry.kind, party.role, member.role)?;
+        if !self.in_force() && !matches!(entry.kind, Kind::Ratification | Kind::Membership) {
+            return Err(refuse(
+                "not-in-force",
+                409,
+                format!(
+                    "the agreement is not in force yet: awaiting ratification by {}; only ratification and membership entries are accepted until then",
+                    self.awaiting_ratification().join(", ")
+                ),
+            ));
+        }
+        let parties: BTreeSet<&str> = agreement
+            .body
+            .parties
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect();
+        let known_party = |field: &str, p: &str| {
+            if parties.contains(p) {
+                Ok(())
+            } else {
+                Err(Refusal::invalid(format!(
+                    "{field}: `{p}` is not a party of the agreement"
+                )))
+            }
+        };
+        let known_zone = |field: &str, z: &str| {
+            if agreement.zone_ids.contains(z) {
+                Ok(())
+            } else {
+                Err(Refusal::invalid(format!(
+                    "{field}: zone `{z}` is not in the agreement"
+                )))
+            }
+        };
+        match &entry.body {
+            Body::Agreement(_) => {
+                return Err(refuse(
+                    "not-built",
+                    501,
+                    "agreement amendments are not built yet (they land with the compliance engine); this log holds version 1",
+                ));
+            }
+            Body::Ratification(r) => {
+                if r.agreement_index != agreement.index
+                    || r.agreement_sha256 != agreement.payload_sha256
+                {
+                    return Err(refuse(
+                        "conflict",
+                        409,
+                        format!(
+                            "ratification names agreement index {} / {}, but the agreement is at index {} with payload SHA-256 {}",
+                            r.agreement_index,
+                            r.agreement_sha256,
+                            agreement.index,
+                            agreement.payload_sha256
+                        ),
+                    ));
+                }
+                if agreement.ratified.contains(&member.party) {
+                    return Err(refuse(
+                        "conflict",
+                        409,
+                        format!("party `{}` has already ratified", member.party),
+                    ));
+                }
+            }
+            Body::Membership(m) => self.check_membership(member, m)?,
+            Body::Report(r) => {
+                for p in r.named_parties() {
+                    known_party("body.perpetrator/target", p)?;
+                }
+            }
+            Body::Notice(n) => {
+                for a in &n.addressees {
+                    known_party("body.addressees[]", a)?;
+                }
+                for z in &n.area.zones {
+                    known_zone("body.area.zones[]", z)?;
+                }
+            }
+            Body::Posture(p) => {
+                let inspection = p.posture_type == PostureType::Inspection;
+                if inspection == (party.role == PartyRole::Party) {
+                    return Err(refuse(
+                        "role-not-allowed",
+                        403,
+                        "parties declare their own posture; inspections are filed by the mediator or observers",
+                    ));
+                }
+                for z in &p.zones {
+                    known_zone("body.zones[].zone", &z.zone)?;
+                    known_party("body.zones[].party", &z.party)?;
+                    if !inspection && z.party != member.party {
+                        return Err(Refusal::invalid(format!(
+                            "body.zones[].party: a declaration covers only the declaring party `{}`",
+                            member.party
+                        )));
+                    }
+                }
+            }
+            Body::Case(c) => known_party("body.detaining_party", &c.detaining_party)?,
+            Body::Acknowledgement(_) | Body::Dispute(_) | Body::Ruling(_) => {}
+        }
+        Ok(())
+    }
+
+    fn check_genesis(&self, entry: &Entry, keyid: &str) -> Result<(), Refusal> {
+        let Body::Agreement(a) = &entry.body else {
+            return Err(refuse(
+                "genesis-required",
+                409,
+                "the log is empty: its first entry must be the agreement, signed by a mediator administrator",
+            ));
+        };
+        let signer = a.members.iter().find(|m| {
+            parse_public_key("public_key", &m.public_key).is_ok_and(|k| key_id(&k) == keyid)
+        });
+        let Some(signer) = signer else {
+            return Err(refuse(
+                "unknown-key",
+                403,
+                format!("key {keyid} is not a member key in the agreement"),
+            ));
+        };
+        if signer.id != entry.author {
+            return Err(refuse(
+                "author-mismatch",
+                403,
+                format!(
+                    "entry names author `{}` but is signed with the key of `{}`",
+                    entry.author, signer.id
+                ),
+            ));
+        }
+        let role = a.party(&signer.party).map(|p| p.role);
+        if role != Some(PartyRole::Mediator) || signer.role != MemberRole::Administrator {
+            return Err(refuse(
+                "role-not-allowed",
+                403,
+                "the agreement is logged by an administrator of the mediator",
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_membership(&self, author: &MemberState, m: &Membership) -> Result<(), Refusal> {
+        let target = self.members.get(&m.member);
+        let transition_error =
+            |what: &str| refuse("conflict", 409, format!("member `{}` {what}", m.member));
+        match m.action {
+            MembershipAction::Add => {
+                if target.is_some() {
+                    return Err(transition_error(
+                        "already exists; member ids are never reused",
+                    ));
+                }
+            }
+            _ => {
+                let Some(t) = target else {
+                    return Err(transition_error("does not exist"));
+                };
+                if t.party != author.party {
+                    return Err(refuse(
+                        "role-not-allowed",
+                        403,
+                        format!(
+                            "member `{}` belongs to `{}`; administrators manage only their own party",
+                            t.id, t.party
+                        ),
+                    ));
+                }
+                let ok = match m.action {
+                    MembershipAction::Rotate | MembershipAction::Suspend => {
+                        t.status == MemberStatus::Active
+                    }
+                    MembershipAction::Reinstate => t.status == MemberStatus::Suspended,
+                    MembershipAction::Remove => t.status != MemberStatus::Removed,
+                    MembershipAction::Add => false,
+                };
+                if !ok {
+                    return Err(transition_error(&format!(
+                        "is {:?}; cannot {:?} it",
+                        t.status, m.action
+                    )));
+                }
+                if t.id == author.id
+                    && matches!(
+                        m.action,
+                        MembershipAction::Suspend | MembershipAction::Remove
+                    )
+                {
+                    return Err(refuse(
+                        "conflict",
+                        409,
+                        "an administrator cannot suspend or remove itself; ask another administrator of the party",
+                    ));
+                }
+            }
+        }
+        if let Some(k) = &m.public_key {
+            let key = parse_public_key("body.public_key", k)?;
+            if self.keys.contains_key(&key_id(&key)) {
+                return Err(refuse(
+                    "conflict",
+                    409,
+                    "body.public_key is already some member's key; every member has its own",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies an admitted entry (in log order). `zone_ids` are the ids of the zones document
+    /// for an agreement entry.
+    pub fn apply(
+        &mut self,
+        index: u64,
+        entry: &Entry,
+        payload_sha256: &str,
+        zone_ids: BTreeSet<String>,
+    ) {
+        match &entry.body {
+            Body::Agreement(a) if self.agreement.is_none() => {
+                for m in &a.members {
+                    if let Ok(key) = parse_public_key("public_key", &m.public_key) {
+                        self.insert_member(MemberState {
+                            id: m.id.clone(),
+                            party: m.party.clone(),
+                            role: m.role,
+                            key_id: key_id(&key),
+                            key,
+                            status: MemberStatus::Active,
+                            name: m.name.clone(),
+                        });
+                    }
+                }
+                self.agreement = Some(AgreementState {
+                    index,
+                    payload_sha256: payload_sha256.to_owned(),
+                    body: (**a).clone(),
+                    zone_ids,
+                    ratified: BTreeSet::new(),
+                });
+            }
+            Body::Ratification(_) => {
+                let party = self.members.get(&entry.author).map(|m| m.party.clone());
+                if let (Some(a), Some(p)) = (&mut self.agreement, party) {
+                    a.ratified.insert(p);
+                }
+            }
+            Body::Membership(m) => self.apply_membership(&entry.author, m),
+            _ => {}
+        }
+    }
+
+    fn insert_member(&mut self, m: MemberState) {
+        self.keys.insert(m.key_id.clone(), m.id.clone());
+        self.members.insert(m.id.clone(), m);
+    }
+
+    fn apply_membership(&mut self, author: &str, m: &Membership) {
+        let Some(party) = self.members.get(author).map(|a| a.party.clone()) else {
+            return;
+        };
+        let key = m
+            .public_key
+            .as_deref()
+            .and_then(|k| parse_public_key("k", k).ok());
+        match (m.action, key) {
+            (MembershipAction::Add, Some(key)) => self.insert_member(MemberState {
+                id: m.member.clone(),
+                party,
+                role: m.role.unwrap_or(MemberRole::Officer),
+                key_id: key_id(&key),
+                key,
+                status: MemberStatus::Active,
+                name: m.name.clone(),
+            }),
+            (MembershipAction::Rotate, Some(key)) => {
+                if let Some(t) = self.members.get_mut(&m.member) {
+                    self.keys.remove(&t.key_id);
+                    t.key = key;
+                    t.key_id = key_id(&key);
+                    self.keys.insert(t.key_id.clone(), t.id.clone());
+                }
+            }
+            (action, _) => {
+                if let Some(t) = self.members.get_mut(&m.member) {
+                    t.status = match action {
+                        MembershipAction::Suspend => MemberStatus::Suspended,
+                        MembershipAction::Reinstate => MemberStatus::Active,
+                        MembershipAction::Remove => MemberStatus::Removed,
+                        _ => t.status,
+                    };
+                    if t.status == MemberStatus::Removed {
+                        self.keys.remove(&t.key_id);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Which member roles of which party roles may submit each kind.
+pub fn check_role(kind: Kind, party: PartyRole, member: MemberRole) -> Result<(), Refusal> {
+    use MemberRole::*;
+    use PartyRole::*;
+    let ok = match kind {
+        Kind::Agreement => party == Mediator && member == Administrator,
+        Kind::Ratification => party != Observer && member == Administrator,
+        Kind::Membership => member == Administrator,
+        Kind::Report | Kind::Posture | Kind::Case => member == Officer,
+        Kind::Notice | Kind::Acknowledgement | Kind::Dispute => party == Party && member == Officer,
+        Kind::Ruling => party == Mediator && member == Officer,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(refuse(
+            "role-not-allowed",
+            403,
+            format!(
+                "a {member:?} of a {party:?} may not submit `{kind}` entries (see docs/entries.md, \"Who may submit what\")"
+            ),
+        ))
+    }
+}

@@ -1,0 +1,229 @@
+//! Agreement rules: parsed and validated here; evaluated by the engine.
+
+use crate::bodies::Activity;
+use crate::ids::{check_party_id, check_slug, check_text};
+use crate::refusal::Refusal;
+use crate::report::EventType;
+use crate::time::parse_utc;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The rule kinds of DESIGN.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// Events of the given types by the bound parties are violations (in the zones, or anywhere).
+    ProhibitedEvent,
+    /// Forces of the bound parties must not be present in the zones.
+    NoPresence,
+    /// Counts of forces per party per zone must stay within `limits`.
+    ForceLimit,
+    /// The bound parties must have no forces in the zones after `deadline` (optionally in phases).
+    Withdrawal,
+    /// The `activities` in the zones need a notice at least `lead_time_hours` ahead.
+    NotificationRequired,
+    /// Hostile events (`event_types`) against an operation covered by an acknowledged notice.
+    ProtectedNotice,
+    /// Detentions/abductions of civilians must be acknowledged and resolved in time.
+    CivilianProtection,
+}
+
+/// How grave a violation of the rule is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// When a rule applies: from `from`, until `until` if given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// Ceilings per party per zone (`force_limit`). Omitted categories are not limited.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForceLimits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personnel: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tanks: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artillery: Option<u32>,
+    /// No artillery whose range exceeds this many km.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artillery_max_range_km: Option<u32>,
+    /// Surface-to-air missile systems (0 forbids them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub air_defence: Option<u32>,
+    /// Brigades.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brigades: Option<u32>,
+}
+
+/// A phase of a withdrawal, closed by a mediator inspection when `inspection_required`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    pub deadline: String,
+    pub zones: Vec<String>,
+    #[serde(default)]
+    pub inspection_required: bool,
+}
+
+/// One rule of an agreement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub kind: RuleKind,
+    pub title: String,
+    /// Parties the rule binds.
+    pub binds: Vec<String>,
+    /// Zone ids; empty means everywhere (only for kinds that allow it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub event_types: Vec<EventType>,
+    pub severity: Severity,
+    pub effective: Period,
+    /// Where the rule comes from (article, document).
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<ForceLimits>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<Phase>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub activities: Vec<Activity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_time_hours: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledge_within_hours: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolve_within_days: Option<u32>,
+}
+
+impl Rule {
+    /// Checks the rule on its own: syntax, the fields its kind needs, and no fields it doesn't.
+    pub fn check(&self, field: &str) -> Result<(), Refusal> {
+        check_slug(&format!("{field}.id"), &self.id)?;
+        let f = |name: &str| format!("{field} ({}).{name}", self.id);
+        check_text(&f("title"), &self.title, 300)?;
+        check_text(&f("source"), &self.source, 1000)?;
+        if self.binds.is_empty() {
+            return Err(Refusal::invalid(format!(
+                "{} must name at least one party",
+                f("binds")
+            )));
+        }
+        for p in &self.binds {
+            check_party_id(&f("binds[]"), p)?;
+        }
+        for z in &self.zones {
+            check_slug(&f("zones[]"), z)?;
+        }
+        let from = parse_utc(&f("effective.from"), &self.effective.from)?;
+        if let Some(u) = &self.effective.until
+            && parse_utc(&f("effective.until"), u)? <= from
+        {
+            return Err(Refusal::invalid(format!(
+                "{} must be after effective.from",
+                f("effective.until")
+            )));
+        }
+        if let Some(d) = &self.deadline {
+            parse_utc(&f("deadline"), d)?;
+        }
+        for (i, ph) in self.phases.iter().enumerate() {
+            parse_utc(&f(&format!("phases[{i}].deadline")), &ph.deadline)?;
+            if ph.zones.is_empty() {
+                return Err(Refusal::invalid(format!(
+                    "{} must list zones",
+                    f(&format!("phases[{i}]"))
+                )));
+            }
+            for z in &ph.zones {
+                check_slug(&f(&format!("phases[{i}].zones[]")), z)?;
+            }
+        }
+        use RuleKind::*;
+        let need = |ok: bool, what: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(Refusal::invalid(format!(
+                    "rule {} of kind {:?} needs {what}",
+                    self.id, self.kind
+                )))
+            }
+        };
+        let forbid = |present: bool, what: &str| {
+            if present {
+                Err(Refusal::invalid(format!(
+                    "rule {}: `{what}` is not used by rule kind {:?}; remove it",
+                    self.id, self.kind
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        let k = self.kind;
+        need(
+            !matches!(k, ProhibitedEvent | ProtectedNotice) || !self.event_types.is_empty(),
+            "event_types",
+        )?;
+        forbid(
+            !matches!(k, ProhibitedEvent | ProtectedNotice) && !self.event_types.is_empty(),
+            "event_types",
+        )?;
+        need(
+            !matches!(
+                k,
+                NoPresence | ForceLimit | Withdrawal | NotificationRequired
+            ) || !self.zones.is_empty(),
+            "zones",
+        )?;
+        need(
+            k != ForceLimit
+                || self
+                    .limits
+                    .as_ref()
+                    .is_some_and(|l| *l != ForceLimits::default()),
+            "limits with at least one ceiling",
+        )?;
+        forbid(k != ForceLimit && self.limits.is_some(), "limits")?;
+        need(k != Withdrawal || self.deadline.is_some(), "deadline")?;
+        forbid(k != Withdrawal && self.deadline.is_some(), "deadline")?;
+        forbid(k != Withdrawal && !self.phases.is_empty(), "phases")?;
+        need(
+            k != NotificationRequired
+                || (!self.activities.is_empty() && self.lead_time_hours.is_some()),
+            "activities and lead_time_hours",
+        )?;
+        forbid(
+            k != NotificationRequired
+                && (!self.activities.is_empty() || self.lead_time_hours.is_some()),
+            "activities/lead_time_hours",
+        )?;
+        need(
+            k != CivilianProtection
+                || (self.acknowledge_within_hours.is_some() && self.resolve_within_days.is_some()),
+            "acknowledge_within_hours and resolve_within_days",
+        )?;
+        forbid(
+            k != CivilianProtection
+                && (self.acknowledge_within_hours.is_some() || self.resolve_within_days.is_some()),
+            "acknowledge_within_hours/resolve_within_days",
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,332 @@
+//! The embedded SQLite store of a truce log: WAL journal, `synchronous=FULL` (every commit is
+//! fsynced before it returns), schema migrations embedded and applied on open.
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use truce_log::Hash;
+use truce_store::{Append, Loaded, Store, StoreError};
+
+/// Ordered migrations; `user_version` records how many are applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: the log, its hashes, issued checkpoints, blobs.
+    "CREATE TABLE entries (
+        idx INTEGER PRIMARY KEY,
+        leaf_hash BLOB NOT NULL UNIQUE,
+        leaf BLOB NOT NULL,
+        kind TEXT NOT NULL,
+        author TEXT NOT NULL
+    );
+    CREATE TABLE hashes (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+    CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL);
+    CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);",
+];
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+/// See the crate docs.
+#[derive(Debug)]
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(db)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(db)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db)?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let writer = Connection::open(path).map_err(db)?;
+        configure(&writer)?;
+        migrate(&writer)?;
+        let readers = (0..4)
+            .map(|_| {
+                let c = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(db)?;
+                c.busy_timeout(std::time::Duration::from_secs(10))
+                    .map_err(db)?;
+                Ok(Mutex::new(c))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Self {
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, StoreError> {
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        let conn = self.readers[i]
+            .lock()
+            .map_err(|_| StoreError::Database("reader lock poisoned".into()))?;
+        f(&conn).map_err(db)
+    }
+
+    fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Database("writer lock poisoned".into()))?;
+        f(&mut conn)
+    }
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(db)?;
+    let supported = MIGRATIONS.len() as i64;
+    if version > supported {
+        return Err(StoreError::TooNew {
+            found: version,
+            supported,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        conn.execute_batch(&format!(
+            "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
+            i + 1
+        ))
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+fn to_hash(bytes: Vec<u8>) -> Result<Hash, StoreError> {
+    let arr: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("hash is not 32 bytes".into()))?;
+    Ok(Hash(arr))
+}
+
+fn to_i64(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} exceeds SQLite integers")))
+}
+
+impl Store for SqliteStore {
+    fn load(&self) -> Result<Loaded, StoreError> {
+        self.with_writer(|conn| {
+            let size: i64 = conn
+                .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
+                .map_err(db)?;
+            let mut stmt = conn
+                .prepare("SELECT idx, hash FROM hashes ORDER BY idx")
+                .map_err(db)?;
+            let mut hashes = Vec::new();
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+                .map_err(db)?;
+            for (expected, row) in rows.enumerate() {
+                let (idx, h) = row.map_err(db)?;
+                if idx != expected as i64 {
+                    return Err(StoreError::Corrupt(format!(
+                        "stored hash {expected} is missing"
+                    )));
+                }
+                hashes.push(to_hash(h)?);
+            }
+            let checkpoint = conn
+                .query_row(
+                    "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db)?;
+            Ok(Loaded {
+                size: size as u64,
+                hashes,
+                checkpoint,
+            })
+        })
+    }
+
+    fn append(&self, batch: Append<'_>) -> Result<(), StoreError> {
+        self.with_writer(|conn| {
+            let tx = conn.transaction().map_err(db)?;
+            {
+                let mut ins = tx
+                    .prepare_cached(
+                        "INSERT INTO entries (idx, leaf_hash, leaf, kind, author) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )
+                    .map_err(db)?;
+                for (i, e) in batch.entries.iter().enumerate() {
+                    ins.execute(params![
+                        to_i64(batch.first_index + i as u64)?,
+                        &e.leaf_hash.0[..],
+                        &e.leaf,
+                        e.kind,
+                        &e.author
+                    ])
+                    .map_err(db)?;
+                }
+                let mut hs = tx
+                    .prepare_cached("INSERT INTO hashes (idx, hash) VALUES (?1, ?2)")
+                    .map_err(db)?;
+                for (i, h) in batch.hashes.iter().enumerate() {
+                    hs.execute(params![to_i64(batch.hashes_from + i as u64)?, &h.0[..]]).map_err(db)?;
+                }
+                tx.execute(
+                    "INSERT OR REPLACE INTO checkpoints (size, note) VALUES (?1, ?2)",
+                    params![to_i64(batch.checkpoint.size)?, &batch.checkpoint.note],
+                )
+                .map_err(db)?;
+            }
+            tx.commit().map_err(db)
+        })
+    }
+
+    fn leaves(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let (from, to) = (to_i64(from)?, to_i64(to)?);
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT leaf FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+            )?;
+            let rows = stmt.query_map(params![from, to], |r| r.get(0))?;
+            rows.collect()
+        })
+    }
+
+    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StoreError> {
+        self.with_reader(|conn| {
+            conn.query_row(
+                "SELECT idx FROM entries WHERE leaf_hash = ?1",
+                [&leaf_hash.0[..]],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+        })
+        .map(|o| o.map(|i| i as u64))
+    }
+
+    fn checkpoint_at(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let size = to_i64(size)?;
+        self.with_reader(|conn| {
+            conn.query_row(
+                "SELECT note FROM checkpoints WHERE size = ?1",
+                [size],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn put_blob(&self, sha256: &str, data: &[u8]) -> Result<bool, StoreError> {
+        self.with_writer(|conn| {
+            let n = conn
+                .execute(
+                    "INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES (?1, ?2, ?3)",
+                    params![sha256, data.len() as i64, data],
+                )
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+    }
+
+    fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.with_reader(|conn| {
+            conn.query_row("SELECT data FROM blobs WHERE sha256 = ?1", [sha256], |r| {
+                r.get(0)
+            })
+            .optional()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use truce_log::merkle::{MemoryHashes, leaf_hash};
+    use truce_store::NewEntry;
+
+    #[test]
+    fn append_load_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let (key, _) = truce_log::LogKey::generate("example.org/t").unwrap();
+        let mut mem = MemoryHashes::new();
+        {
+            let store = SqliteStore::open(&path).unwrap();
+            let entries: Vec<NewEntry> = (0..5u8)
+                .map(|i| NewEntry {
+                    leaf: vec![i],
+                    leaf_hash: leaf_hash(&[i]),
+                    kind: "report",
+                    author: "a".into(),
+                })
+                .collect();
+            for e in &entries {
+                mem.append(e.leaf_hash).unwrap();
+            }
+            let cp = key.sign(5, mem.root(5).unwrap(), "").unwrap();
+            store
+                .append(Append {
+                    first_index: 0,
+                    entries: &entries,
+                    hashes_from: 0,
+                    hashes: mem.stored_from(0),
+                    checkpoint: &cp,
+                })
+                .unwrap();
+            assert!(store.put_blob("ab", b"x").unwrap());
+            assert!(!store.put_blob("ab", b"x").unwrap());
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let loaded = store.load().unwrap();
+        assert_eq!(loaded.size, 5);
+        let back = MemoryHashes::from_stored(loaded.hashes, 5).unwrap();
+        assert_eq!(back.root(5).unwrap(), mem.root(5).unwrap());
+        assert_eq!(store.leaves(1, 3).unwrap(), vec![vec![1u8], vec![2u8]]);
+        assert_eq!(store.find_leaf(&leaf_hash(&[3])).unwrap(), Some(3));
+        assert_eq!(store.find_leaf(&leaf_hash(&[9])).unwrap(), None);
+        assert!(store.checkpoint_at(5).unwrap().is_some());
+        assert_eq!(store.get_blob("ab").unwrap(), Some(b"x".to_vec()));
+    }
+
+    #[test]
+    fn a_failed_append_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let (key, _) = truce_log::LogKey::generate("example.org/t").unwrap();
+        let e = NewEntry {
+            leaf: vec![1],
+            leaf_hash: leaf_hash(&[1]),
+            kind: "report",
+            author: "a".into(),
+        };
+        let dup = [e.clone(), e];
+        let cp = key.sign(2, leaf_hash(&[1]), "").unwrap();
+        let err = store.append(Append {
+            first_index: 0,
+            entries: &dup,
+            hashes_from: 0,
+            hashes: &[],
+            checkpoint: &cp,
+        });
+        assert!(err.is_err());
+        assert_eq!(store.load().unwrap().size, 0);
+        assert!(store.checkpoint_at(2).unwrap().is_none());
+    }
+}

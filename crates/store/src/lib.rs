@@ -1,0 +1,76 @@
+//! The storage interface of a truce log: what the sequencer and the read side need from a
+//! database, and nothing about which database.
+//!
+//! Implementations: `truce-store-sqlite` (embedded, the default). A PostgreSQL implementation
+//! comes later behind the same trait. Every method is blocking; async callers run them on a
+//! blocking thread.
+
+use truce_log::{Hash, SignedCheckpoint};
+
+/// A storage failure. Its message is for logs, not for API clients.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("storage schema version {found} is newer than this binary supports ({supported})")]
+    TooNew { found: i64, supported: i64 },
+}
+
+/// An entry about to be appended.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    /// The leaf bytes (the compact envelope).
+    pub leaf: Vec<u8>,
+    pub leaf_hash: Hash,
+    /// For queries and operators; the leaf is the record.
+    pub kind: &'static str,
+    pub author: String,
+}
+
+/// One durable append: entries `first_index..`, the stored hashes they add (from stored index
+/// `hashes_from`), and the checkpoint that commits to the new tree.
+#[derive(Debug)]
+pub struct Append<'a> {
+    pub first_index: u64,
+    pub entries: &'a [NewEntry],
+    pub hashes_from: u64,
+    pub hashes: &'a [Hash],
+    pub checkpoint: &'a SignedCheckpoint,
+}
+
+/// What a store holds at start-up.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub size: u64,
+    /// Every stored hash, in stored-index order.
+    pub hashes: Vec<Hash>,
+    /// The latest checkpoint's note, if any was issued.
+    pub checkpoint: Option<Vec<u8>>,
+}
+
+/// See the crate docs.
+pub trait Store: Send + Sync + 'static {
+    /// Reads the tree state to resume from.
+    fn load(&self) -> Result<Loaded, StoreError>;
+
+    /// Appends entries, hashes and checkpoint in one transaction, durable (fsynced) when it
+    /// returns. Either all of it is stored or none.
+    fn append(&self, batch: Append<'_>) -> Result<(), StoreError>;
+
+    /// Leaves `from..to` (clamped to what exists), in order.
+    fn leaves(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, StoreError>;
+
+    /// The index of the entry with this leaf hash, if logged.
+    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StoreError>;
+
+    /// A checkpoint issued for exactly this tree size, if any.
+    fn checkpoint_at(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Stores a blob under its SHA-256 (hex). Returns false if it was already there.
+    fn put_blob(&self, sha256: &str, data: &[u8]) -> Result<bool, StoreError>;
+
+    /// A blob by SHA-256 (hex).
+    fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError>;
+}
