@@ -8,7 +8,7 @@
 //!   `tlog_tiles` port of Go's `sumdb/tlog`);
 //! - [`checkpoint`]: C2SP `tlog-checkpoint` bodies signed as C2SP `signed-note`s;
 //! - [`tiles`]: C2SP `tlog-tiles` paths and entry bundles;
-//! - [`proof`]: C2SP `tlog-proof` files, the offline receipt a party keeps.
+//! - [`proof`]: C2SP `tlog-proof` files, and [`receipt`]: the receipt a party keeps.
 //!
 //! It is transport- and storage-agnostic: no HTTP, no database, no clock. What an entry *means*
 //! (kinds, bodies, who may submit what) lives in `truce-model`.
@@ -17,8 +17,10 @@ pub mod checkpoint;
 pub mod dsse;
 pub mod merkle;
 pub mod proof;
+pub mod receipt;
 pub mod tiles;
 
 pub use checkpoint::{LogKey, SignedCheckpoint};
 pub use dsse::Envelope;
 pub use merkle::Hash;
+pub use receipt::Receipt;

@@ -65,6 +65,28 @@ impl MemoryHashes {
         Ok(Self { hashes, size })
     }
 
+    /// Drops leaves beyond `size` (to undo appends whose commit failed).
+    pub fn truncate(&mut self, size: u64) {
+        if size < self.size {
+            let keep = usize::try_from(stored_hash_count(size)).unwrap_or(usize::MAX);
+            self.hashes.truncate(keep);
+            self.size = size;
+        }
+    }
+
+    /// The number of stored hashes for `size` leaves.
+    pub fn stored_count(size: u64) -> u64 {
+        stored_hash_count(size)
+    }
+
+    /// The leaf hash of entry `index`, if the tree has it.
+    pub fn read_leaf_hash(&self, index: u64) -> Option<Hash> {
+        let i = usize::try_from(tlog_tiles::stored_hash_index(0, index)).ok()?;
+        (index < self.size)
+            .then(|| self.hashes.get(i).copied())
+            .flatten()
+    }
+
     /// The stored hashes from stored index `from` on.
     pub fn stored_from(&self, from: u64) -> &[Hash] {
         let from = usize::try_from(from)

@@ -1,0 +1,118 @@
+//! A small blocking HTTP client for the truce API, with problem+json errors turned into
+//! messages.
+
+use anyhow::{Context, Result, anyhow};
+use std::time::Duration;
+
+/// An HTTP answer.
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Result<serde_json::Value> {
+        serde_json::from_slice(&self.body).context("server answered with invalid JSON")
+    }
+
+    /// The problem's detail (or the raw body) for an error answer.
+    pub fn problem_text(&self) -> String {
+        match serde_json::from_slice::<serde_json::Value>(&self.body) {
+            Ok(v) => format!(
+                "{} {}: {}",
+                self.status,
+                v["title"].as_str().unwrap_or(""),
+                v["detail"].as_str().unwrap_or("")
+            ),
+            Err(_) => format!("{} {}", self.status, String::from_utf8_lossy(&self.body)),
+        }
+    }
+
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// A client for one server.
+pub struct Client {
+    base: String,
+    agent: ureq::Agent,
+}
+
+/// Failing to reach the server at all (as opposed to a refusal).
+#[derive(Debug)]
+pub struct Unreachable(pub String);
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unreachable {}
+
+impl Client {
+    pub fn new(base: &str) -> Result<Self> {
+        let base = base.trim_end_matches('/').to_owned();
+        if !base.starts_with("http://") {
+            return Err(anyhow!(
+                "server URL `{base}` must start with http:// (put TLS in front with a reverse proxy; see docs/deployment.md)"
+            ));
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        Ok(Self { base, agent })
+    }
+
+    fn finish(
+        &self,
+        r: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        what: &str,
+    ) -> Result<Answer> {
+        let mut r = r.map_err(|e| {
+            anyhow!(Unreachable(format!(
+                "cannot reach {}{what}: {e}",
+                self.base
+            )))
+        })?;
+        let status = r.status().as_u16();
+        let body = r
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
+            .map_err(|e| {
+                anyhow!(Unreachable(format!(
+                    "reading the answer from {}{what}: {e}",
+                    self.base
+                )))
+            })?;
+        Ok(Answer { status, body })
+    }
+
+    pub fn get(&self, path: &str) -> Result<Answer> {
+        self.finish(self.agent.get(format!("{}{path}", self.base)).call(), path)
+    }
+
+    pub fn post_json(&self, path: &str, body: &[u8]) -> Result<Answer> {
+        self.finish(
+            self.agent
+                .post(format!("{}{path}", self.base))
+                .header("content-type", "application/json")
+                .send(body),
+            path,
+        )
+    }
+
+    /// GET that must succeed.
+    pub fn get_ok(&self, path: &str) -> Result<Answer> {
+        let a = self.get(path)?;
+        if !a.ok() {
+            return Err(anyhow!("GET {path}: {}", a.problem_text()));
+        }
+        Ok(a)
+    }
+}

@@ -1,0 +1,517 @@
+//! `truce`: the command-line interface of a truce mechanism. Thin: it parses arguments and
+//! wires the libraries together.
+
+mod client;
+mod keys;
+mod scenario;
+mod submit;
+mod verify;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+const EXIT_HELP: &str = "Exit codes: 0 success; 1 error; 2 usage error; 3 verification failed; \
+4 the server refused the entry; 5 the server could not be reached or failed.";
+
+/// truce: signed reports, notices and rulings for a joint security mechanism, on a
+/// verifiable transparency log.
+#[derive(Parser)]
+#[command(name = "truce", version, after_help = EXIT_HELP, propagate_version = true)]
+struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a data directory: log key, one key per member, the agreement logged and ratified.
+    Init(InitArgs),
+    /// Generate a member key file (Ed25519), printing its public key and key id.
+    Keygen(KeygenArgs),
+    /// Serve the API, the log and its tiles from a data directory.
+    Serve(ServeArgs),
+    /// Sign an entry and submit it (or queue it with --offline); saves the receipt.
+    Submit(SubmitArgs),
+    /// Send entries queued by `submit --offline`.
+    Sync(SyncArgs),
+    /// Verify a receipt or tlog-proof offline, or a whole server.
+    #[command(subcommand)]
+    Verify(VerifyCommand),
+    /// Start a throw-away mechanism with the Golan scenario and serve it: the quickest tour.
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct InitArgs {
+    /// Directory to create (must not hold a mechanism already).
+    dir: PathBuf,
+    /// Built-in scenario to start from.
+    #[arg(long, default_value = "golan-1974", conflicts_with = "scenario_dir")]
+    scenario: String,
+    /// A scenario directory (agreement.json, zones.geojson, optional places.geojson) instead.
+    #[arg(long)]
+    scenario_dir: Option<PathBuf>,
+    /// The log's origin: a schema-less URL naming this mechanism (no spaces or `+`).
+    #[arg(long, default_value = "truce.example/golan-1974")]
+    origin: String,
+}
+
+#[derive(Args)]
+struct KeygenArgs {
+    /// Member id the key is for (e.g. `sy.ops2`).
+    #[arg(long)]
+    member: String,
+    /// Where to write the key file (mode 0600; never overwritten).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Data directory created by `truce init`.
+    #[arg(long, env = "TRUCE_DATA")]
+    data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "TRUCE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Log format.
+    #[arg(long, value_parser = ["text", "json"], default_value = "text")]
+    log_format: String,
+}
+
+#[derive(Args)]
+struct SubmitArgs {
+    /// Server base URL, e.g. http://127.0.0.1:8080.
+    #[arg(long, env = "TRUCE_SERVER", required_unless_present = "offline")]
+    server: Option<String>,
+    /// The member's key file.
+    #[arg(long, env = "TRUCE_KEY")]
+    key: PathBuf,
+    /// Entry kind: report, notice, acknowledgement, dispute, ruling, posture, case,
+    /// membership, ratification, agreement.
+    #[arg(long)]
+    kind: String,
+    /// JSON file with the entry's body (`-` for stdin). Schemas: GET /v1/schemas/<kind>.
+    #[arg(long)]
+    body: PathBuf,
+    /// The mechanism's origin (fetched from the server when omitted; required with --offline).
+    #[arg(long, env = "TRUCE_MECHANISM")]
+    mechanism: Option<String>,
+    /// Sign now and queue the entry in --queue; send it later with `truce sync`.
+    #[arg(long)]
+    offline: bool,
+    /// Queue directory for --offline.
+    #[arg(long, default_value = "truce-queue")]
+    queue: PathBuf,
+    /// Where receipts are saved.
+    #[arg(long, default_value = "receipts")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct SyncArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    #[arg(long, default_value = "truce-queue")]
+    queue: PathBuf,
+    #[arg(long, default_value = "receipts")]
+    out: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum VerifyCommand {
+    /// Check a receipt (JSON) for an entry, offline.
+    Receipt {
+        /// The receipt file saved by `truce submit`.
+        receipt: PathBuf,
+        /// The entry (its DSSE envelope) the receipt is for.
+        #[arg(long)]
+        entry: PathBuf,
+        /// The log's verifier key (`<origin>+<id>+<key>`).
+        #[arg(long, env = "TRUCE_VKEY")]
+        vkey: String,
+    },
+    /// Check a C2SP tlog-proof file for an entry, offline.
+    Proof {
+        proof: PathBuf,
+        #[arg(long)]
+        entry: PathBuf,
+        #[arg(long, env = "TRUCE_VKEY")]
+        vkey: String,
+    },
+    /// Check a server: checkpoint signature, consistency with the last checkpoint seen (kept
+    /// in --state), every entry's signature and admission, the root recomputed from the entries.
+    Server {
+        /// Server base URL.
+        url: String,
+        /// The log's verifier key. Without it (and without --state) the server's own key is
+        /// trusted on first use, and the report says so.
+        #[arg(long, env = "TRUCE_VKEY")]
+        vkey: Option<String>,
+        /// File remembering the last verified checkpoint (created if missing).
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Keep the demo's data in this directory instead of a temporary one.
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = if e.is::<verify::Failed>() {
+                3
+            } else if e.is::<submit::Refused>() {
+                4
+            } else if e.is::<client::Unreachable>() || e.to_string().starts_with("server error") {
+                5
+            } else {
+                1
+            };
+            if json {
+                println!("{}", json!({"error": format!("{e:#}"), "exit_code": code}));
+            } else {
+                eprintln!("error: {e:#}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn print(json_mode: bool, value: serde_json::Value, text: impl FnOnce() -> String) {
+    if json_mode {
+        println!("{value}");
+    } else {
+        println!("{}", text());
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let j = cli.json;
+    match cli.command {
+        Command::Init(a) => {
+            let scenario = match &a.scenario_dir {
+                Some(d) => scenario::Scenario::from_dir(d)?,
+                None => scenario::Scenario::built_in(&a.scenario)?,
+            };
+            let done = scenario::init(&a.dir, &a.origin, &scenario)?;
+            print_init(j, &done);
+        }
+        Command::Keygen(a) => {
+            truce_model::ids::check_member_id("--member", &a.member)
+                .map_err(|r| anyhow::anyhow!(r.detail))?;
+            let key = keys::MemberKey::generate(&a.member);
+            key.save(&a.out)?;
+            print(
+                j,
+                json!({"member": a.member, "public_key": key.public_key_b64(), "key_id": key.key_id(), "file": a.out}),
+                || {
+                    format!(
+                        "wrote {} (mode 0600)\nmember:     {}\npublic key: {}\nkey id:     {}\nRegister it with a membership entry signed by your party's administrator.",
+                        a.out.display(),
+                        a.member,
+                        key.public_key_b64(),
+                        key.key_id()
+                    )
+                },
+            );
+        }
+        Command::Serve(a) => serve(&a.data, a.listen, &a.log_format, None)?,
+        Command::Submit(a) => submit_cmd(j, a)?,
+        Command::Sync(a) => {
+            let client = client::Client::new(&a.server)?;
+            let r = submit::sync(&client, &a.queue, &a.out)?;
+            let value = serde_json::to_value(&r)?;
+            print(j, value, || {
+                format!(
+                    "sent {} (indexes {:?}), already logged {}, refused {}{}",
+                    r.sent.len(),
+                    r.sent,
+                    r.already_logged.len(),
+                    r.refused.len(),
+                    r.refused
+                        .iter()
+                        .map(|(f, why)| format!("\n  {f}: {why}"))
+                        .collect::<String>()
+                )
+            });
+            if !r.refused.is_empty() {
+                return Err(anyhow::anyhow!(submit::Refused(format!(
+                    "{} queued entries were refused; see {}/refused/",
+                    r.refused.len(),
+                    a.queue.display()
+                ))));
+            }
+        }
+        Command::Verify(v) => verify_cmd(j, v)?,
+        Command::Demo(a) => demo(a)?,
+    }
+    Ok(())
+}
+
+fn print_init(j: bool, done: &scenario::Initialised) {
+    let members: Vec<_> = done
+        .members
+        .iter()
+        .map(|(id, party, role, path)| json!({"member": id, "party": party, "role": role, "key_file": path}))
+        .collect();
+    print(
+        j,
+        json!({"dir": done.dir, "origin": done.origin, "verifier_key": done.verifier_key, "tree_size": done.tree_size, "members": members}),
+        || {
+            let mut s = format!(
+                "initialised {}\norigin:       {}\nverifier key: {}\nlog:          {} entries (the agreement and its ratifications)\nmember keys (demo keys; mode 0600):\n",
+                done.dir.display(),
+                done.origin,
+                done.verifier_key,
+                done.tree_size
+            );
+            for (id, party, role, path) in &done.members {
+                s.push_str(&format!(
+                    "  {id:<12} {party:<6} {role:<14} {}\n",
+                    path.display()
+                ));
+            }
+            s.push_str(&format!("next: truce serve --data {}", done.dir.display()));
+            s
+        },
+    );
+}
+
+fn init_tracing(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TRUCE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Runs the server until Ctrl-C or SIGTERM. `ready` is told the bound address.
+fn serve(
+    data: &Path,
+    listen: SocketAddr,
+    log_format: &str,
+    banner: Option<Box<dyn FnOnce(SocketAddr)>>,
+) -> Result<()> {
+    init_tracing(log_format);
+    let dir = truce_server::DataDir::open(data)?;
+    let key = dir.read_log_key()?;
+    let store: Arc<dyn truce_store::Store> =
+        Arc::new(truce_store_sqlite::SqliteStore::open(&dir.database_path())?);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let service = truce_server::LogService::open(store, key, &dir.origin)?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, origin = service.origin(), tree_size = service.checkpoint().size, "serving");
+        // Tests and scripts read this line to learn the port when listening on :0.
+        println!("listening on http://{addr}");
+        if let Some(b) = banner {
+            b(addr);
+        }
+        axum::serve(listener, truce_server::api::router(service))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("server failed")
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+fn submit_cmd(j: bool, a: SubmitArgs) -> Result<()> {
+    let key = keys::MemberKey::load(&a.key)?;
+    let body = submit::read_json(&a.body)?;
+    let client = a.server.as_deref().map(client::Client::new).transpose()?;
+    let origin = match (&a.mechanism, &client) {
+        (Some(m), _) => m.clone(),
+        (None, Some(c)) if !a.offline => c.get_ok("/v1/mechanism")?.json()?["origin"]
+            .as_str()
+            .context("server did not say its origin")?
+            .to_owned(),
+        _ => anyhow::bail!(
+            "--offline needs --mechanism ORIGIN (the log origin, e.g. truce.example/golan-1974)"
+        ),
+    };
+    let env = submit::build(&origin, &a.kind, &key, &body)?;
+    if a.offline {
+        let path = submit::enqueue(&a.queue, &env)?;
+        print(j, json!({"queued": path}), || {
+            format!(
+                "signed and queued {} (send it with `truce sync --server URL --queue {}`)",
+                path.display(),
+                a.queue.display()
+            )
+        });
+        return Ok(());
+    }
+    let client = client.context("--server is required unless --offline")?;
+    let saved = submit::post(&client, &env, &a.out)?;
+    print(
+        j,
+        json!({"created": saved.created, "receipt": saved.receipt, "files": saved.files}),
+        || {
+            format!(
+                "{} entry {} (leaf hash {})\nsaved {}",
+                if saved.created {
+                    "logged"
+                } else {
+                    "already logged as"
+                },
+                saved.receipt.index,
+                saved.receipt.leaf_hash,
+                saved
+                    .files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
+    );
+    Ok(())
+}
+
+fn verify_cmd(j: bool, v: VerifyCommand) -> Result<()> {
+    match v {
+        VerifyCommand::Receipt {
+            receipt,
+            entry,
+            vkey,
+        } => {
+            let r = verify::receipt(&receipt, &entry, &vkey)?;
+            print(j, serde_json::to_value(&r)?, || {
+                format!(
+                    "OK: entry {} is in the log {} of size {} (checkpoint signature and inclusion proof verified)",
+                    r.index, r.origin, r.tree_size
+                )
+            });
+        }
+        VerifyCommand::Proof { proof, entry, vkey } => {
+            let r = verify::proof(&proof, &entry, &vkey)?;
+            print(j, serde_json::to_value(&r)?, || {
+                format!(
+                    "OK: entry {} is in the log {} of size {} (tlog-proof verified)",
+                    r.index, r.origin, r.tree_size
+                )
+            });
+        }
+        VerifyCommand::Server { url, vkey, state } => {
+            let client = client::Client::new(&url)?;
+            let progress = !j && std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let r = verify::server(&client, vkey.as_deref(), state.as_deref(), progress)?;
+            print(j, serde_json::to_value(&r)?, || {
+                let mut s = format!(
+                    "OK: {} — {} entries verified (signatures, admission rules), root {} matches the signed checkpoint",
+                    r.origin, r.entries_verified, r.root
+                );
+                if let Some(prev) = r.consistent_with_previous {
+                    s.push_str(&format!(
+                        "\nconsistent with the checkpoint of size {prev} seen before"
+                    ));
+                }
+                if r.trusted_on_first_use {
+                    s.push_str(&format!(
+                        "\nwarning: no --vkey given; trusted the server's own key {} — compare it with the one your mechanism published",
+                        r.verifier_key
+                    ));
+                }
+                s
+            });
+        }
+    }
+    Ok(())
+}
+
+fn demo(a: DemoArgs) -> Result<()> {
+    let temp;
+    let dir = match &a.data {
+        Some(d) => d.clone(),
+        None => {
+            temp = tempfile::Builder::new().prefix("truce-demo-").tempdir()?;
+            temp.path().join("mechanism")
+        }
+    };
+    let done = if truce_server::DataDir::config_path(&dir).exists() {
+        None
+    } else {
+        Some(scenario::init(
+            &dir,
+            "truce.example/golan-1974",
+            &scenario::Scenario::built_in("golan-1974")?,
+        )?)
+    };
+    let keys = dir.join("keys");
+    let vkey = truce_server::DataDir::open(&dir)?
+        .read_log_key()?
+        .verifier_key()
+        .to_owned();
+    let banner = Box::new(move |addr: SocketAddr| {
+        let url = format!("http://{addr}");
+        let example = "scenarios/golan-1974/examples/report-shelling.json";
+        eprintln!(
+            "\ntruce demo: the Golan 1974 scenario is running at {url}\n\
+             \n  mechanism:     {url}/v1/mechanism\n  API document:  {url}/v1/openapi.json\n  checkpoint:    {url}/log/checkpoint\n\
+             \nverifier key of this log:\n  {vkey}\n\
+             \nmember keys (demo): {}\n{}\
+             \nTry, in another terminal:\n  cargo run --release -- submit --server {url} --key {}/sy.ops.key --kind report --body {example}\n  cargo run --release -- verify server {url} --vkey '{vkey}'\n\
+             \nCtrl-C stops the demo{}.\n",
+            keys.display(),
+            done.as_ref()
+                .map(|d| format!(
+                    "  ({} entries logged: the agreement and its ratifications)\n",
+                    d.tree_size
+                ))
+                .unwrap_or_default(),
+            keys.display(),
+            if a.data.is_none() {
+                " and deletes its temporary data"
+            } else {
+                ""
+            }
+        );
+    });
+    serve(&dir, a.listen, "text", Some(banner))
+}

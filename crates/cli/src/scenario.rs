@@ -1,0 +1,177 @@
+//! `truce init`: a data directory with a log key, member keys and the agreement logged and
+//! ratified, from a scenario (built in, or a directory with the same files).
+
+use crate::keys::MemberKey;
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use truce_log::{Envelope, LogKey};
+use truce_model::Kind;
+use truce_model::entry::build_payload;
+use truce_server::{DataDir, LogService};
+use truce_store::Store;
+
+/// The files of a scenario.
+pub struct Scenario {
+    pub name: String,
+    pub agreement: String,
+    pub zones: Vec<u8>,
+    pub places: Option<Vec<u8>>,
+}
+
+/// The built-in scenarios.
+pub const BUILT_IN: &[&str] = &["golan-1974"];
+
+impl Scenario {
+    pub fn built_in(name: &str) -> Result<Self> {
+        match name {
+            "golan-1974" => Ok(Self {
+                name: name.into(),
+                agreement: include_str!("../../../scenarios/golan-1974/agreement.json").into(),
+                zones: include_bytes!("../../../scenarios/golan-1974/zones.geojson").to_vec(),
+                places: Some(
+                    include_bytes!("../../../scenarios/golan-1974/places.geojson").to_vec(),
+                ),
+            }),
+            other => bail!(
+                "no built-in scenario `{other}`; built in: {}; or pass --scenario-dir DIR with agreement.json and zones.geojson",
+                BUILT_IN.join(", ")
+            ),
+        }
+    }
+
+    pub fn from_dir(dir: &Path) -> Result<Self> {
+        let read = |f: &str| {
+            std::fs::read(dir.join(f)).with_context(|| format!("{}", dir.join(f).display()))
+        };
+        let places = dir.join("places.geojson");
+        Ok(Self {
+            name: dir.display().to_string(),
+            agreement: String::from_utf8(read("agreement.json")?)
+                .context("agreement.json is not UTF-8")?,
+            zones: read("zones.geojson")?,
+            places: if places.exists() {
+                Some(read("places.geojson")?)
+            } else {
+                None
+            },
+        })
+    }
+}
+
+fn blob_ref(data: &[u8], media_type: &str) -> Value {
+    json!({"sha256": hex::encode(Sha256::digest(data)), "size": data.len(), "media_type": media_type})
+}
+
+/// Signs an entry as `key`'s member.
+pub fn sign_entry(
+    origin: &str,
+    kind: Kind,
+    key: &MemberKey,
+    body: &Value,
+    created: jiff::Timestamp,
+) -> Envelope {
+    let payload = build_payload(origin, kind, &key.member, created, body);
+    Envelope::sign(truce_log::dsse::ENTRY_PAYLOAD_TYPE, payload, &key.key)
+}
+
+/// What `init` made.
+pub struct Initialised {
+    pub dir: PathBuf,
+    pub origin: String,
+    pub verifier_key: String,
+    pub members: Vec<(String, String, String, PathBuf)>,
+    pub tree_size: u64,
+}
+
+/// Creates and populates a data directory.
+pub fn init(dir: &Path, origin: &str, scenario: &Scenario) -> Result<Initialised> {
+    let mut template: Value = serde_json::from_str(&scenario.agreement)
+        .with_context(|| format!("scenario {}: agreement.json is not JSON", scenario.name))?;
+    let data = DataDir::create(dir, origin)?;
+    let (log_key, secret) = LogKey::generate(origin)
+        .with_context(|| format!("origin `{origin}` cannot name a log key (no spaces or `+`)"))?;
+    truce_server::datadir::write_secret(&data.log_key_path(), &(secret + "\n"))?;
+
+    let mut keys = Vec::new();
+    let mut members_out = Vec::new();
+    let Some(members) = template.get_mut("members").and_then(Value::as_array_mut) else {
+        bail!(
+            "scenario {}: agreement.json has no `members` list",
+            scenario.name
+        );
+    };
+    for m in members.iter_mut() {
+        let id = m["id"].as_str().context("a member has no id")?.to_owned();
+        let key = MemberKey::generate(&id);
+        let path = data.keys_dir().join(format!("{id}.key"));
+        key.save(&path)?;
+        m["public_key"] = key.public_key_b64().into();
+        members_out.push((
+            id,
+            m["party"].as_str().unwrap_or("").to_owned(),
+            m["role"].as_str().unwrap_or("").to_owned(),
+            path,
+        ));
+        keys.push(key);
+    }
+    template["format"] = truce_model::agreement::AGREEMENT_FORMAT.into();
+    template["version"] = 1.into();
+    template["zones"] = blob_ref(&scenario.zones, "application/geo+json");
+    if let Some(p) = &scenario.places {
+        template["places"] = blob_ref(p, "application/geo+json");
+    }
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let store: Arc<dyn Store> = Arc::new(truce_store_sqlite::SqliteStore::open(
+        &data.database_path(),
+    )?);
+    let size = rt.block_on(async {
+        let service = LogService::open(store.clone(), log_key, origin)?;
+        for doc in std::iter::once(&scenario.zones).chain(scenario.places.iter()) {
+            store.put_blob(&hex::encode(Sha256::digest(doc)), doc)?;
+        }
+        let parties = template["parties"].as_array().cloned().unwrap_or_default();
+        let role_of = |party: &str| {
+            parties.iter().find(|p| p["id"] == party).and_then(|p| p["role"].as_str()).unwrap_or("").to_owned()
+        };
+        let admin_of = |role: &str| {
+            members_out.iter().position(|(_, party, r, _)| r == "administrator" && role_of(party) == role)
+        };
+        let mediator_admin = admin_of("mediator").context("the scenario has no mediator administrator")?;
+        let now = jiff::Timestamp::now();
+        let agreement = sign_entry(origin, Kind::Agreement, &keys[mediator_admin], &template, now);
+        let payload_sha = hex::encode(Sha256::digest(&agreement.payload));
+        let admitted = service
+            .submit(agreement.to_leaf())
+            .await
+            .map_err(|r| anyhow::anyhow!("the scenario's agreement was refused: {}", r.detail))?;
+        let mut ratified = std::collections::BTreeSet::new();
+        for (i, (_, party, role, _)) in members_out.iter().enumerate() {
+            if role != "administrator" || role_of(party) == "observer" || !ratified.insert(party.clone()) {
+                continue;
+            }
+            let body = json!({
+                "agreement_index": admitted.receipt.index,
+                "agreement_sha256": payload_sha,
+                "statement": format!("{party} ratifies the agreement (demo key generated by truce init)"),
+            });
+            service
+                .submit(sign_entry(origin, Kind::Ratification, &keys[i], &body, now).to_leaf())
+                .await
+                .map_err(|r| anyhow::anyhow!("ratification by {party} was refused: {}", r.detail))?;
+        }
+        anyhow::Ok(service.checkpoint().size)
+    })?;
+    Ok(Initialised {
+        dir: dir.to_owned(),
+        origin: origin.into(),
+        verifier_key: data.read_log_key()?.verifier_key().to_owned(),
+        members: members_out,
+        tree_size: size,
+    })
+}

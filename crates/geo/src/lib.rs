@@ -1,0 +1,31 @@
+//! `truce-geo`: the geography of an agreement.
+//!
+//! What this crate is:
+//! - a strict reader of agreement zones ([`parse_zones`], [`parse_geometry`]): RFC 7946 GeoJSON,
+//!   WGS 84 longitude/latitude, polygons and lines only, every problem reported with the feature
+//!   and the position to fix;
+//! - geodesic measurement on the WGS 84 ellipsoid ([`geodesic_distance_m`]), never on degrees;
+//! - the constructions that turn source data into scenario geometry: a local azimuthal
+//!   equidistant projection ([`projection`]), geodesic distance bands around an area
+//!   ([`buffer`]), simplification that keeps shared borders shared ([`simplify`]), a
+//!   deterministic GeoJSON writer ([`mod@write`]) and the Golan 1974 scenario build ([`golan`]).
+//!
+//! What it is not:
+//! - not I/O: nothing here reads or writes files or talks to the network; callers pass text in
+//!   and get text or values out;
+//! - not an authority on where any line is: the scenario geometry it builds is approximate and
+//!   is not the official 1974 map (see `scenarios/golan-1974/README.md`);
+//! - not a general GIS: no named coordinate reference systems, no rasters, no spatial index.
+
+pub mod buffer;
+mod error;
+mod geodesy;
+pub mod golan;
+mod parse;
+pub mod projection;
+pub mod simplify;
+pub mod write;
+
+pub use error::GeoError;
+pub use geodesy::geodesic_distance_m;
+pub use parse::{DEFAULT_LAYER, ID_PATTERN, Zone, is_valid_id, parse_geometry, parse_zones};

@@ -1,0 +1,566 @@
+//! The HTTP API: routes, request limits, and the mapping of every outcome to JSON or an
+//! RFC 9457 problem. Documented in `docs/api.md` and by the OpenAPI document it serves.
+
+use crate::problem::Problem;
+use crate::service::LogService;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::json;
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::time::Duration;
+use truce_log::dsse::Envelope;
+use truce_log::merkle::{parse_hash_b64, parse_hash_hex};
+use truce_log::tiles::{TileRef, encode_bundle};
+use truce_model::Kind;
+
+/// Largest single-entry request body: a 64 KiB leaf plus room for white space.
+pub const MAX_ENTRY_REQUEST: usize = 128 * 1024;
+/// Largest batch request body.
+pub const MAX_BATCH_REQUEST: usize = 32 * 1024 * 1024;
+/// Most entries in one batch.
+pub const MAX_BATCH_ENTRIES: usize = 4096;
+/// Largest blob.
+pub const MAX_BLOB: usize = 16 * 1024 * 1024;
+/// Time allowed for a whole request.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+type ApiResult = Result<Response, Problem>;
+
+/// Builds the router for a service.
+pub fn router(service: LogService) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1/mechanism", get(mechanism))
+        .route("/v1/entries", axum::routing::post(post_entry))
+        .route("/v1/entries/batch", axum::routing::post(post_batch))
+        .route("/v1/entries/{index}", get(get_entry))
+        .route("/v1/entries/{index}/receipt", get(get_receipt))
+        .route("/v1/entries/{index}/tlog-proof", get(get_tlog_proof))
+        .route("/v1/proofs/inclusion", get(inclusion_proof))
+        .route("/v1/proofs/consistency", get(consistency_proof))
+        .route("/v1/schemas", get(schemas))
+        .route("/v1/schemas/{kind}", get(schema))
+        .route("/v1/blobs/{sha256}", get(get_blob).put(put_blob))
+        .route("/log/checkpoint", get(checkpoint))
+        .route("/log/tile/{*path}", get(tile))
+        .fallback(|| async { Problem::not_found("no such endpoint; see /v1/openapi.json") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "this endpoint does not accept that method; see /v1/openapi.json",
+            )
+        })
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(tower_http::trace::TraceLayer::new_for_http())
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    REQUEST_TIMEOUT,
+                ))
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .with_state(service)
+}
+
+/// Reads a body up to `limit` bytes, answering 413 beyond.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, Problem> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let inner = e.into_inner();
+        if inner
+            .downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()
+        {
+            Problem::too_large(limit)
+        } else {
+            Problem::bad_request(format!("could not read the request body: {inner}"))
+        }
+    })
+}
+
+fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response {
+    (status, Json(value)).into_response()
+}
+
+fn text_response(
+    body: impl Into<Body>,
+    content_type: &'static str,
+    cache: &'static str,
+) -> Response {
+    let mut res = Response::new(body.into());
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    res
+}
+
+fn parse_index(s: &str) -> Result<u64, Problem> {
+    s.parse::<u64>().map_err(|_| {
+        Problem::bad_request(format!(
+            "`{}` is not an entry index (a non-negative integer)",
+            s.chars().take(40).collect::<String>()
+        ))
+    })
+}
+
+async fn healthz(State(s): State<LogService>) -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({"status": "ok", "tree_size": s.checkpoint().size}),
+    )
+}
+
+async fn openapi() -> Response {
+    json_response(StatusCode::OK, &openapi_document())
+}
+
+/// The OpenAPI 3.1 document: the hand-written paths of `docs/openapi.json` plus the body
+/// schemas generated from the model.
+pub fn openapi_document() -> serde_json::Value {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/openapi.json")).unwrap_or_default();
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(|v| v.as_object_mut())
+    {
+        for kind in Kind::ALL {
+            let mut s = truce_model::schema::body_schema(kind);
+            if let Some(o) = s.as_object_mut() {
+                o.remove("$schema");
+                o.remove("$id");
+            }
+            schemas.insert(format!("{}Body", camel(kind.as_str())), s);
+        }
+        schemas.insert("Entry".into(), truce_model::schema::entry_schema());
+    }
+    doc
+}
+
+fn camel(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+async fn mechanism(State(s): State<LogService>) -> Response {
+    let registry = s.registry();
+    let annexes = s.annexes();
+    let cp = s.checkpoint();
+    let agreement = registry.agreement().map(|a| {
+        json!({
+            "index": a.index,
+            "payload_sha256": a.payload_sha256,
+            "title": a.body.title,
+            "version": a.body.version,
+            "effective": a.body.effective,
+            "in_force": registry.in_force(),
+            "ratified_by": a.ratified,
+            "awaiting_ratification": registry.awaiting_ratification(),
+            "parties": a.body.parties,
+            "rules": a.body.rules,
+            "sources": a.body.sources,
+        })
+    });
+    let members: Vec<_> = registry
+        .members()
+        .map(|m| {
+            json!({
+                "id": m.id, "party": m.party, "role": m.role, "status": m.status,
+                "name": m.name, "key_id": m.key_id,
+                "public_key": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, m.key.as_bytes()),
+            })
+        })
+        .collect();
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "origin": s.origin(),
+            "verifier_key": s.verifier_key(),
+            "tree_size": cp.size,
+            "checkpoint": String::from_utf8_lossy(&cp.note),
+            "agreement": agreement,
+            "members": members,
+            "zones": annexes.zones,
+            "places": annexes.places,
+        }),
+    )
+}
+
+async fn post_entry(State(s): State<LogService>, body: Body) -> ApiResult {
+    let bytes = read_body(body, MAX_ENTRY_REQUEST).await?;
+    let admitted = s.submit(bytes.to_vec()).await.map_err(Problem::from)?;
+    let status = if admitted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut res = json_response(status, &admitted.receipt);
+    if let Ok(v) = HeaderValue::from_str(&format!("/v1/entries/{}", admitted.receipt.index)) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+async fn post_batch(State(s): State<LogService>, body: Body) -> ApiResult {
+    let bytes = read_body(body, MAX_BATCH_REQUEST).await?;
+    let items: Vec<Box<RawValue>> = serde_json::from_slice(&bytes).map_err(|e| {
+        Problem::bad_request(format!("a batch is a JSON array of DSSE envelopes: {e}"))
+    })?;
+    if items.len() > MAX_BATCH_ENTRIES {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch-too-large",
+            "Batch too large",
+            format!(
+                "{} entries in one batch; the limit is {MAX_BATCH_ENTRIES}",
+                items.len()
+            ),
+        ));
+    }
+    let now = Timestamp::now();
+    // Admission is CPU-bound (signature checks): spread it over the blocking pool.
+    let chunks = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let chunk_len = items.len().div_ceil(chunks).max(1);
+    let mut tasks = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let tail = rest.split_off(chunk_len.min(rest.len()));
+        let chunk = std::mem::replace(&mut rest, tail);
+        let svc = s.clone();
+        tasks.push(tokio::task::spawn_blocking(move || {
+            chunk
+                .iter()
+                .map(|raw| svc.prepare(raw.get().as_bytes(), now))
+                .collect::<Vec<_>>()
+        }));
+    }
+    let mut prepared = Vec::new();
+    for t in tasks {
+        prepared.extend(
+            t.await
+                .map_err(|_| Problem::unavailable("admission worker failed; retry"))?,
+        );
+    }
+    let pending: Vec<_> = prepared
+        .into_iter()
+        .map(|p| {
+            let svc = s.clone();
+            async move {
+                match p {
+                    Ok(p) => svc.submit_prepared(p).await,
+                    Err(r) => Err(r),
+                }
+            }
+        })
+        .map(tokio::spawn)
+        .collect();
+    let mut results = Vec::with_capacity(pending.len());
+    for h in pending {
+        let r = h
+            .await
+            .map_err(|_| Problem::unavailable("sequencing failed; retry"))?;
+        results.push(match r {
+            Ok(a) => json!({"status": if a.created {201} else {200}, "receipt": a.receipt}),
+            Err(r) => json!({"status": r.status, "problem": Problem::from(r)}),
+        });
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "results": results }),
+    ))
+}
+
+async fn get_entry(State(s): State<LogService>, Path(index): Path<String>) -> ApiResult {
+    let index = parse_index(&index)?;
+    let size = s.checkpoint().size;
+    if index >= size {
+        return Err(Problem::not_found(format!(
+            "no entry {index}; the log has {size} entries"
+        )));
+    }
+    let leaves = s
+        .store()
+        .leaves(index, index + 1)
+        .map_err(|e| Problem::unavailable(e.to_string()))?;
+    let leaf = leaves
+        .into_iter()
+        .next()
+        .ok_or_else(|| Problem::not_found(format!("no entry {index}")))?;
+    let envelope: serde_json::Value = serde_json::from_slice(&leaf).unwrap_or_default();
+    let payload = Envelope::parse(&leaf)
+        .ok()
+        .and_then(|e| serde_json::from_slice::<serde_json::Value>(&e.payload).ok());
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "index": index,
+            "leaf_hash": truce_log::merkle::leaf_hash(&leaf).to_string(),
+            "envelope": envelope,
+            "entry": payload,
+        }),
+    ))
+}
+
+async fn get_receipt(State(s): State<LogService>, Path(index): Path<String>) -> ApiResult {
+    let index = parse_index(&index)?;
+    let r = s.receipt(index).map_err(Problem::from)?;
+    Ok(json_response(StatusCode::OK, &r))
+}
+
+async fn get_tlog_proof(State(s): State<LogService>, Path(index): Path<String>) -> ApiResult {
+    let index = parse_index(&index)?;
+    let r = s.receipt(index).map_err(Problem::from)?;
+    let proof = r
+        .to_tlog_proof()
+        .map_err(|e| Problem::unavailable(e.to_string()))?;
+    let mut res = text_response(proof.to_bytes(), "text/plain; charset=utf-8", "no-cache");
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"entry-{index}.tlog-proof\""
+    )) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+struct InclusionQuery {
+    index: Option<String>,
+    leaf_hash: Option<String>,
+    tree_size: Option<String>,
+}
+
+async fn inclusion_proof(
+    State(s): State<LogService>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let q = InclusionQuery {
+        index: q.get("index").cloned(),
+        leaf_hash: q.get("leaf_hash").cloned(),
+        tree_size: q.get("tree_size").cloned(),
+    };
+    let size = match &q.tree_size {
+        Some(t) => t
+            .parse::<u64>()
+            .map_err(|_| Problem::bad_request("tree_size must be a non-negative integer"))?,
+        None => s.checkpoint().size,
+    };
+    let index = match (&q.index, &q.leaf_hash) {
+        (Some(i), None) => parse_index(i)?,
+        (None, Some(h)) => {
+            let hash = parse_hash_b64(h)
+                .or_else(|| parse_hash_hex(h))
+                .ok_or_else(|| {
+                    Problem::bad_request("leaf_hash must be a SHA-256 in base64 or hex")
+                })?;
+            s.store()
+                .find_leaf(&hash)
+                .map_err(|e| Problem::unavailable(e.to_string()))?
+                .ok_or_else(|| Problem::not_found("no entry has that leaf hash"))?
+        }
+        _ => {
+            return Err(Problem::bad_request(
+                "give exactly one of `index` or `leaf_hash`",
+            ));
+        }
+    };
+    let (proof, leaf) = s
+        .with_hashes(|h, committed| {
+            if size > committed {
+                return Err(Problem::bad_request(format!(
+                    "tree_size {size} is beyond the latest checkpoint ({committed})"
+                )));
+            }
+            let proof = h
+                .prove_inclusion(size, index)
+                .map_err(|e| Problem::bad_request(e.to_string()))?;
+            Ok((proof, h.read_leaf_hash(index)))
+        })
+        .map_err(Problem::from)??;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "index": index,
+            "tree_size": size,
+            "leaf_hash": leaf.map(|h| h.to_string()),
+            "proof": proof.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+        }),
+    ))
+}
+
+async fn consistency_proof(
+    State(s): State<LogService>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let num = |k: &str| -> Result<u64, Problem> {
+        q.get(k)
+            .ok_or_else(|| Problem::bad_request(format!("query parameter `{k}` is required")))?
+            .parse::<u64>()
+            .map_err(|_| Problem::bad_request(format!("`{k}` must be a non-negative integer")))
+    };
+    let (from, to) = (num("from")?, num("to")?);
+    let proof = s
+        .with_hashes(|h, committed| {
+            if to > committed {
+                return Err(Problem::bad_request(format!(
+                    "`to` {to} is beyond the latest checkpoint ({committed})"
+                )));
+            }
+            h.prove_consistency(to, from)
+                .map_err(|e| Problem::bad_request(e.to_string()))
+        })
+        .map_err(Problem::from)??;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"from": from, "to": to, "proof": proof.iter().map(|h| h.to_string()).collect::<Vec<_>>()}),
+    ))
+}
+
+async fn schemas() -> Response {
+    let mut all = serde_json::Map::new();
+    all.insert("entry".into(), truce_model::schema::entry_schema());
+    for k in Kind::ALL {
+        all.insert(k.as_str().into(), truce_model::schema::body_schema(k));
+    }
+    json_response(StatusCode::OK, &all)
+}
+
+async fn schema(Path(kind): Path<String>) -> ApiResult {
+    if kind == "entry" {
+        return Ok(json_response(
+            StatusCode::OK,
+            &truce_model::schema::entry_schema(),
+        ));
+    }
+    let k = Kind::parse(&kind).ok_or_else(|| {
+        Problem::not_found(format!(
+            "no kind `{}`; kinds: entry, {}",
+            kind.chars().take(40).collect::<String>(),
+            Kind::ALL.map(Kind::as_str).join(", ")
+        ))
+    })?;
+    let mut res = json_response(StatusCode::OK, &truce_model::schema::body_schema(k));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/schema+json"),
+    );
+    Ok(res)
+}
+
+fn check_sha256_path(sha: &str) -> Result<(), Problem> {
+    truce_model::ids::check_sha256_hex("path", sha).map_err(|r| Problem::bad_request(r.detail))
+}
+
+async fn put_blob(State(s): State<LogService>, Path(sha): Path<String>, body: Body) -> ApiResult {
+    check_sha256_path(&sha)?;
+    let bytes = read_body(body, MAX_BLOB).await?;
+    let got = hex::encode(Sha256::digest(&bytes));
+    if got != sha {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "blob-hash-mismatch",
+            "Blob does not match its address",
+            format!(
+                "the body's SHA-256 is {got}, not {sha}; blobs are stored under the hash of their bytes"
+            ),
+        ));
+    }
+    let store = s.store().clone();
+    let created = tokio::task::spawn_blocking(move || store.put_blob(&sha, &bytes))
+        .await
+        .map_err(|_| Problem::unavailable("blob worker failed"))?
+        .map_err(|e| Problem::unavailable(e.to_string()))?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_response(
+        status,
+        &json!({"sha256": got, "created": created}),
+    ))
+}
+
+async fn get_blob(
+    State(s): State<LogService>,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    check_sha256_path(&sha)?;
+    let etag = format!("\"{sha}\"");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
+    let data = s
+        .store()
+        .get_blob(&sha)
+        .map_err(|e| Problem::unavailable(e.to_string()))?
+        .ok_or_else(|| {
+            Problem::not_found(format!("no blob {sha}; upload it with PUT /v1/blobs/{sha}"))
+        })?;
+    let mut res = text_response(
+        data,
+        "application/octet-stream",
+        "public, max-age=31536000, immutable",
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(res)
+}
+
+async fn checkpoint(State(s): State<LogService>) -> Response {
+    text_response(
+        s.checkpoint().note,
+        "text/plain; charset=utf-8",
+        "no-cache, max-age=0",
+    )
+}
+
+async fn tile(State(s): State<LogService>, Path(path): Path<String>) -> ApiResult {
+    let full = format!("tile/{path}");
+    let t = TileRef::parse(&full).map_err(|e| Problem::not_found(e.to_string()))?;
+    let size = s.checkpoint().size;
+    if !t.available_in(size) {
+        return Err(Problem::not_found(format!(
+            "{full} is beyond the current tree (size {size})"
+        )));
+    }
+    let data = match t.level {
+        Some(_) => s
+            .with_hashes(|h, committed| t.hash_tile(h, committed))
+            .map_err(Problem::from)?
+            .map_err(|e| Problem::not_found(e.to_string()))?,
+        None => {
+            let r = t.entry_range();
+            let leaves = s
+                .store()
+                .leaves(r.start, r.end)
+                .map_err(|e| Problem::unavailable(e.to_string()))?;
+            encode_bundle(leaves.iter().map(Vec::as_slice))
+                .map_err(|e| Problem::unavailable(e.to_string()))?
+        }
+    };
+    Ok(text_response(
+        data,
+        "application/octet-stream",
+        "public, max-age=31536000, immutable",
+    ))
+}

@@ -1,0 +1,168 @@
+//! The data directory of a mechanism: configuration, the log's signing key, the database.
+//!
+//! ```text
+//! DIR/truce.json   {"origin": "...", "format": "truce-data/1"}
+//! DIR/log.key      the log's signed-note private key (mode 0600)
+//! DIR/truce.db     the SQLite database (and its -wal/-shm files)
+//! DIR/keys/        demo member keys written by `truce init` (mode 0600)
+//! ```
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+const FORMAT: &str = "truce-data/1";
+
+/// Problems with a data directory.
+#[derive(Debug, thiserror::Error)]
+pub enum DataDirError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}: not a truce data directory (no truce.json); create one with `truce init DIR`")]
+    NotInitialised(PathBuf),
+    #[error("{path}: {detail}")]
+    Invalid { path: PathBuf, detail: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    format: String,
+    origin: String,
+}
+
+/// An opened data directory.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    pub root: PathBuf,
+    pub origin: String,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DataDirError + '_ {
+    move |source| DataDirError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+impl DataDir {
+    pub fn config_path(root: &Path) -> PathBuf {
+        root.join("truce.json")
+    }
+
+    /// Creates the directory layout and configuration. Fails if it already holds a mechanism.
+    pub fn create(root: &Path, origin: &str) -> Result<Self, DataDirError> {
+        let cfg = Self::config_path(root);
+        if cfg.exists() {
+            return Err(DataDirError::Invalid {
+                path: cfg,
+                detail: "already initialised; choose an empty directory".into(),
+            });
+        }
+        std::fs::create_dir_all(root.join("keys")).map_err(io(root))?;
+        let text = serde_json::to_string_pretty(&Config {
+            format: FORMAT.into(),
+            origin: origin.into(),
+        })
+        .map_err(|e| DataDirError::Invalid {
+            path: cfg.clone(),
+            detail: e.to_string(),
+        })?;
+        std::fs::write(&cfg, text + "\n").map_err(io(&cfg))?;
+        Ok(Self {
+            root: root.to_owned(),
+            origin: origin.into(),
+        })
+    }
+
+    /// Opens an initialised data directory.
+    pub fn open(root: &Path) -> Result<Self, DataDirError> {
+        let cfg = Self::config_path(root);
+        let text = match std::fs::read_to_string(&cfg) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(DataDirError::NotInitialised(root.to_owned()));
+            }
+            Err(e) => {
+                return Err(DataDirError::Io {
+                    path: cfg,
+                    source: e,
+                });
+            }
+        };
+        let c: Config = serde_json::from_str(&text).map_err(|e| DataDirError::Invalid {
+            path: cfg.clone(),
+            detail: e.to_string(),
+        })?;
+        if c.format != FORMAT {
+            return Err(DataDirError::Invalid {
+                path: cfg,
+                detail: format!("format `{}` is not {FORMAT}", c.format),
+            });
+        }
+        Ok(Self {
+            root: root.to_owned(),
+            origin: c.origin,
+        })
+    }
+
+    pub fn log_key_path(&self) -> PathBuf {
+        self.root.join("log.key")
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.root.join("truce.db")
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        self.root.join("keys")
+    }
+
+    /// Reads the log key, refusing a key file others can read.
+    pub fn read_log_key(&self) -> Result<truce_log::LogKey, DataDirError> {
+        let path = self.log_key_path();
+        let text = read_secret(&path)?;
+        truce_log::LogKey::from_secret(&text).map_err(|e| DataDirError::Invalid {
+            path,
+            detail: e.to_string(),
+        })
+    }
+}
+
+/// Writes a secret file readable by its owner only (0600), failing if it exists.
+pub fn write_secret(path: &Path, contents: &str) -> Result<(), DataDirError> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(io(path))?;
+    f.write_all(contents.as_bytes()).map_err(io(path))?;
+    f.sync_all().map_err(io(path))
+}
+
+/// Reads a secret file, refusing it if group or others may read it.
+pub fn read_secret(path: &Path) -> Result<String, DataDirError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let meta = std::fs::metadata(path).map_err(io(path))?;
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(DataDirError::Invalid {
+                path: path.to_owned(),
+                detail: format!(
+                    "key file mode is {:o}; it must not be readable by others: run `chmod 600 {}`",
+                    mode & 0o777,
+                    path.display()
+                ),
+            });
+        }
+    }
+    std::fs::read_to_string(path).map_err(io(path))
+}

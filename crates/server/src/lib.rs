@@ -1,0 +1,14 @@
+//! `truce serve`: the log service (admission, sequencing, durable group commit) and its HTTP
+//! API (JSON, RFC 9457 problems, OpenAPI 3.1, C2SP tlog-tiles under `/log/`).
+//!
+//! Data flows one way: a request is admitted (schema, signature, author, role, mechanism,
+//! clock) → sequenced by one thread in log order (registry checks, idempotency, Merkle append)
+//! → committed durably with a new signed checkpoint → answered with a receipt.
+
+pub mod api;
+pub mod datadir;
+pub mod problem;
+pub mod service;
+
+pub use datadir::DataDir;
+pub use service::{Admitted, LogService, ServiceError};

@@ -1,0 +1,571 @@
+//! The log service: admission, the sequencer (one thread, group commit), and reads of the
+//! committed tree. Used by the HTTP API and by `truce init` alike, so both go through the same
+//! admission path.
+
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
+use tokio::sync::{mpsc, oneshot};
+use truce_log::dsse::{Envelope, EnvelopeError};
+use truce_log::merkle::{MemoryHashes, leaf_hash};
+use truce_log::{Hash, LogKey, Receipt, SignedCheckpoint};
+use truce_model::entry::{Body, Entry, Kind};
+use truce_model::{Refusal, Registry};
+use truce_store::{Append, NewEntry, Store, StoreError};
+
+/// Most entries sequenced in one commit.
+const MAX_BATCH: usize = 4096;
+
+/// Failures of the service itself (not of a client's entry).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the log key's origin `{key}` is not the data directory's origin `{config}`")]
+    OriginMismatch { key: String, config: String },
+    #[error("replaying the stored log failed at entry {index}: {detail}")]
+    Replay { index: u64, detail: String },
+    #[error("signing a checkpoint failed: {0}")]
+    Checkpoint(#[from] truce_log::checkpoint::CheckpointError),
+    #[error("stored hashes do not match the stored entries: {0}")]
+    Hashes(String),
+}
+
+/// An entry that passed the checks that need no log state beyond a registry snapshot.
+#[derive(Debug)]
+pub struct Prepared {
+    entry: Entry,
+    leaf: Vec<u8>,
+    leaf_hash: Hash,
+    keyid: String,
+    payload_sha256: String,
+}
+
+/// The answer to a submission.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    pub receipt: Receipt,
+    /// False when the same envelope was already logged (an idempotent repeat).
+    pub created: bool,
+}
+
+type Reply = oneshot::Sender<Result<Admitted, Refusal>>;
+
+struct Job {
+    prepared: Prepared,
+    reply: Reply,
+}
+
+/// Documents the agreement refers to, served with the mechanism.
+#[derive(Debug, Clone, Default)]
+pub struct Annexes {
+    pub zones: Option<serde_json::Value>,
+    pub places: Option<serde_json::Value>,
+}
+
+struct Shared {
+    hashes: RwLock<MemoryHashes>,
+    checkpoint: RwLock<SignedCheckpoint>,
+    registry: RwLock<Arc<Registry>>,
+    annexes: RwLock<Arc<Annexes>>,
+}
+
+/// See the module docs. Cheap to clone.
+#[derive(Clone)]
+pub struct LogService {
+    origin: Arc<str>,
+    vkey: Arc<str>,
+    store: Arc<dyn Store>,
+    shared: Arc<Shared>,
+    tx: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for LogService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogService")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock_poisoned() -> Refusal {
+    Refusal::new(
+        "unavailable",
+        503,
+        "internal lock poisoned; restart the server",
+    )
+}
+
+fn envelope_refusal(e: EnvelopeError) -> Refusal {
+    let code = match e {
+        EnvelopeError::PayloadType(_) => "wrong-payload-type",
+        EnvelopeError::TooLarge(_) => "entry-too-large",
+        EnvelopeError::BadSignature(_) | EnvelopeError::KeyMismatch { .. } => "bad-signature",
+        _ => "malformed-envelope",
+    };
+    let status = match code {
+        "entry-too-large" => 413,
+        "bad-signature" => 401,
+        "malformed-envelope" => 400,
+        _ => 415,
+    };
+    Refusal::new(code, status, e.to_string())
+}
+
+impl LogService {
+    /// Opens the log: loads the tree, replays the registry from the stored entries, and starts
+    /// the sequencer thread. Must be called inside a Tokio runtime.
+    pub fn open(store: Arc<dyn Store>, key: LogKey, origin: &str) -> Result<Self, ServiceError> {
+        if key.origin() != origin {
+            return Err(ServiceError::OriginMismatch {
+                key: key.origin().into(),
+                config: origin.into(),
+            });
+        }
+        let loaded = store.load()?;
+        let hashes = MemoryHashes::from_stored(loaded.hashes, loaded.size)
+            .map_err(|e| ServiceError::Hashes(e.to_string()))?;
+        let (registry, annexes) = replay(&*store, loaded.size)?;
+        let root = hashes
+            .root(loaded.size)
+            .map_err(|e| ServiceError::Hashes(e.to_string()))?;
+        let checkpoint = match loaded.checkpoint {
+            Some(note) => {
+                let v = truce_log::checkpoint::verify_checkpoint(&note, key.verifier_key())?;
+                if v.size != loaded.size || v.root != root {
+                    return Err(ServiceError::Hashes(format!(
+                        "latest checkpoint is for size {} but the store holds {} entries",
+                        v.size, loaded.size
+                    )));
+                }
+                SignedCheckpoint {
+                    note,
+                    size: v.size,
+                    root: v.root,
+                }
+            }
+            None => {
+                let cp = key.sign(loaded.size, root, "")?;
+                store.append(Append {
+                    first_index: loaded.size,
+                    entries: &[],
+                    hashes_from: MemoryHashes::stored_count(loaded.size),
+                    hashes: &[],
+                    checkpoint: &cp,
+                })?;
+                cp
+            }
+        };
+        let shared = Arc::new(Shared {
+            hashes: RwLock::new(hashes),
+            checkpoint: RwLock::new(checkpoint),
+            registry: RwLock::new(Arc::new(registry)),
+            annexes: RwLock::new(Arc::new(annexes)),
+        });
+        let vkey: Arc<str> = Arc::from(key.verifier_key());
+        let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
+        let sequencer = Sequencer {
+            key,
+            store: store.clone(),
+            shared: shared.clone(),
+        };
+        std::thread::Builder::new()
+            .name("truce-sequencer".into())
+            .spawn(move || sequencer.run(rx))
+            .map_err(|e| ServiceError::Replay {
+                index: 0,
+                detail: format!("cannot start sequencer: {e}"),
+            })?;
+        Ok(Self {
+            origin: Arc::from(origin),
+            vkey,
+            store,
+            shared,
+            tx,
+        })
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    pub fn verifier_key(&self) -> &str {
+        &self.vkey
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Admission checks that need no sequencing: envelope shape, payload schema, mechanism,
+    /// clock, and the signature (strict) under the key the registry knows for its key id.
+    /// CPU-bound: run it off the async runtime for big batches.
+    pub fn prepare(&self, body: &[u8], now: Timestamp) -> Result<Prepared, Refusal> {
+        let envelope = Envelope::parse(body).map_err(envelope_refusal)?;
+        envelope.check_entry_shape().map_err(envelope_refusal)?;
+        let entry = Entry::parse(&envelope.payload)?;
+        entry.check_context(&self.origin, now)?;
+        let keyid = envelope.signature().keyid.clone();
+        let registry = self.registry();
+        let key = registry.signer_key(&entry, &keyid)?;
+        envelope.verify_strict(&key).map_err(envelope_refusal)?;
+        let leaf = envelope.to_leaf();
+        Ok(Prepared {
+            leaf_hash: leaf_hash(&leaf),
+            leaf,
+            payload_sha256: hex::encode(Sha256::digest(&envelope.payload)),
+            keyid,
+            entry,
+        })
+    }
+
+    /// Sequences a prepared entry and waits for its durable commit.
+    pub async fn submit_prepared(&self, prepared: Prepared) -> Result<Admitted, Refusal> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Job { prepared, reply }).await.map_err(|_| {
+            Refusal::new(
+                "unavailable",
+                503,
+                "the sequencer has stopped; restart the server",
+            )
+        })?;
+        rx.await.map_err(|_| {
+            Refusal::new("unavailable", 503, "the sequencer dropped the entry; retry")
+        })?
+    }
+
+    /// Prepares (on a blocking thread) and sequences one envelope.
+    pub async fn submit(&self, body: Vec<u8>) -> Result<Admitted, Refusal> {
+        let me = self.clone();
+        let prepared = tokio::task::spawn_blocking(move || me.prepare(&body, Timestamp::now()))
+            .await
+            .map_err(|_| Refusal::new("unavailable", 503, "admission worker failed; retry"))??;
+        self.submit_prepared(prepared).await
+    }
+
+    /// The registry as of the latest commit.
+    pub fn registry(&self) -> Arc<Registry> {
+        self.shared
+            .registry
+            .read()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn annexes(&self) -> Arc<Annexes> {
+        self.shared
+            .annexes
+            .read()
+            .map(|a| a.clone())
+            .unwrap_or_default()
+    }
+
+    /// The latest signed checkpoint.
+    pub fn checkpoint(&self) -> SignedCheckpoint {
+        match self.shared.checkpoint.read() {
+            Ok(c) => c.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Runs `f` with the committed tree's hashes and its size.
+    pub fn with_hashes<T>(&self, f: impl FnOnce(&MemoryHashes, u64) -> T) -> Result<T, Refusal> {
+        let size = self.checkpoint().size;
+        let h = self.shared.hashes.read().map_err(|_| lock_poisoned())?;
+        Ok(f(&h, size))
+    }
+
+    /// A receipt for the entry at `index` against the latest checkpoint.
+    pub fn receipt(&self, index: u64) -> Result<Receipt, Refusal> {
+        let cp = self.checkpoint();
+        let h = self.shared.hashes.read().map_err(|_| lock_poisoned())?;
+        receipt_for(&h, &cp, index)
+    }
+}
+
+fn receipt_for(h: &MemoryHashes, cp: &SignedCheckpoint, index: u64) -> Result<Receipt, Refusal> {
+    let proof = h
+        .prove_inclusion(cp.size, index)
+        .map_err(|e| Refusal::new("not-found", 404, e.to_string()))?;
+    let leaf = h
+        .read_leaf_hash(index)
+        .ok_or_else(|| Refusal::new("not-found", 404, format!("no entry {index}")))?;
+    Ok(Receipt::new(index, leaf, &cp.note, &proof))
+}
+
+/// Rebuilds the registry and annexes from the stored log, in log order.
+fn replay(store: &dyn Store, size: u64) -> Result<(Registry, Annexes), ServiceError> {
+    let mut registry = Registry::new();
+    let mut annexes = Annexes::default();
+    let mut index = 0;
+    while index < size {
+        let leaves = store.leaves(index, (index + 10_000).min(size))?;
+        if leaves.is_empty() {
+            return Err(ServiceError::Replay {
+                index,
+                detail: "entry missing".into(),
+            });
+        }
+        for leaf in leaves {
+            let bad = |detail: String| ServiceError::Replay { index, detail };
+            let env = Envelope::parse(&leaf).map_err(|e| bad(e.to_string()))?;
+            let entry = Entry::parse(&env.payload).map_err(|e| bad(e.detail))?;
+            if affects_registry(entry.kind) {
+                let zone_ids = match &entry.body {
+                    Body::Agreement(a) => {
+                        let (ids, ax) = load_annexes(store, a).map_err(|e| bad(e.detail))?;
+                        annexes = ax;
+                        ids
+                    }
+                    _ => BTreeSet::new(),
+                };
+                let sha = hex::encode(Sha256::digest(&env.payload));
+                registry.apply(index, &entry, &sha, zone_ids);
+            }
+            index += 1;
+        }
+    }
+    Ok((registry, annexes))
+}
+
+fn affects_registry(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Agreement | Kind::Ratification | Kind::Membership
+    )
+}
+
+/// Loads and checks the agreement's zones (and places) documents from the blob store.
+fn load_annexes(
+    store: &dyn Store,
+    a: &truce_model::agreement::Agreement,
+) -> Result<(BTreeSet<String>, Annexes), Refusal> {
+    let missing = |what: &str, sha: &str| {
+        Refusal::new(
+            "missing-blob",
+            409,
+            format!(
+                "the agreement's {what} document {sha} is not in the blob store; upload it first with PUT /v1/blobs/{sha}"
+            ),
+        )
+    };
+    let unavailable = |e: StoreError| Refusal::new("unavailable", 503, e.to_string());
+    let zones_doc = store
+        .get_blob(&a.zones.sha256)
+        .map_err(unavailable)?
+        .ok_or_else(|| missing("zones", &a.zones.sha256))?;
+    let zones = a.check_zones(&zones_doc)?;
+    let mut annexes = Annexes {
+        zones: serde_json::from_slice(&zones_doc).ok(),
+        places: None,
+    };
+    if let Some(p) = &a.places {
+        let doc = store
+            .get_blob(&p.sha256)
+            .map_err(unavailable)?
+            .ok_or_else(|| missing("places", &p.sha256))?;
+        truce_model::agreement::check_blob("body.places", p, &doc)?;
+        let value: serde_json::Value = serde_json::from_slice(&doc)
+            .map_err(|e| Refusal::invalid(format!("places document is not JSON: {e}")))?;
+        annexes.places = Some(value);
+    }
+    Ok((zones.into_iter().map(|z| z.id).collect(), annexes))
+}
+
+struct Sequencer {
+    key: LogKey,
+    store: Arc<dyn Store>,
+    shared: Arc<Shared>,
+}
+
+struct Accepted {
+    reply: Reply,
+    index: u64,
+    created: bool,
+}
+
+impl Sequencer {
+    fn run(self, mut rx: mpsc::Receiver<Job>) {
+        while let Some(first) = rx.blocking_recv() {
+            let mut jobs = vec![first];
+            while jobs.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(j) => jobs.push(j),
+                    Err(_) => break,
+                }
+            }
+            self.sequence(jobs);
+        }
+    }
+
+    fn sequence(&self, jobs: Vec<Job>) {
+        let Ok(snapshot) = self.shared.registry.read().map(|r| r.clone()) else {
+            for j in jobs {
+                let _ = j.reply.send(Err(lock_poisoned()));
+            }
+            return;
+        };
+        let size0 = match self.shared.hashes.read() {
+            Ok(h) => h.size(),
+            Err(_) => return,
+        };
+        let mut working: Option<Registry> = None;
+        let mut new_annexes: Option<Annexes> = None;
+        let mut in_batch: HashMap<[u8; 32], u64> = HashMap::new();
+        let mut entries: Vec<NewEntry> = Vec::new();
+        let mut answers: Vec<Accepted> = Vec::new();
+        for Job { prepared: p, reply } in jobs {
+            if let Some(&index) = in_batch.get(&p.leaf_hash.0) {
+                answers.push(Accepted {
+                    reply,
+                    index,
+                    created: false,
+                });
+                continue;
+            }
+            match self.store.find_leaf(&p.leaf_hash) {
+                Ok(Some(index)) => {
+                    answers.push(Accepted {
+                        reply,
+                        index,
+                        created: false,
+                    });
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let _ = reply.send(Err(Refusal::new("unavailable", 503, e.to_string())));
+                    continue;
+                }
+            }
+            let registry = working.as_ref().unwrap_or(&snapshot);
+            if let Err(r) = registry.check(&p.entry, &p.keyid) {
+                let _ = reply.send(Err(r));
+                continue;
+            }
+            let index = size0 + entries.len() as u64;
+            if affects_registry(p.entry.kind) {
+                let zone_ids = match &p.entry.body {
+                    Body::Agreement(a) => match load_annexes(&*self.store, a) {
+                        Ok((ids, ax)) => {
+                            new_annexes = Some(ax);
+                            ids
+                        }
+                        Err(r) => {
+                            let _ = reply.send(Err(r));
+                            continue;
+                        }
+                    },
+                    _ => BTreeSet::new(),
+                };
+                working.get_or_insert_with(|| (*snapshot).clone()).apply(
+                    index,
+                    &p.entry,
+                    &p.payload_sha256,
+                    zone_ids,
+                );
+            }
+            in_batch.insert(p.leaf_hash.0, index);
+            entries.push(NewEntry {
+                leaf: p.leaf,
+                leaf_hash: p.leaf_hash,
+                kind: p.entry.kind.as_str(),
+                author: p.entry.author,
+            });
+            answers.push(Accepted {
+                reply,
+                index,
+                created: true,
+            });
+        }
+
+        if !entries.is_empty()
+            && let Err(e) = self.commit(size0, &entries)
+        {
+            tracing::error!(error = %e, "commit failed; entries not logged");
+            for a in answers {
+                let _ = a.reply.send(Err(Refusal::new(
+                    "unavailable",
+                    503,
+                    "the log could not store the entry durably; nothing was logged, retry",
+                )));
+            }
+            return;
+        }
+        if let Some(r) = working
+            && let Ok(mut g) = self.shared.registry.write()
+        {
+            *g = Arc::new(r);
+        }
+        if let Some(ax) = new_annexes
+            && let Ok(mut g) = self.shared.annexes.write()
+        {
+            *g = Arc::new(ax);
+        }
+        let cp = match self.shared.checkpoint.read() {
+            Ok(c) => c.clone(),
+            Err(_) => return,
+        };
+        let Ok(hashes) = self.shared.hashes.read() else {
+            return;
+        };
+        for a in answers {
+            let result = receipt_for(&hashes, &cp, a.index).map(|receipt| Admitted {
+                receipt,
+                created: a.created,
+            });
+            let _ = a.reply.send(result);
+        }
+    }
+
+    /// Appends the batch to the tree, signs a checkpoint, stores it all in one durable
+    /// transaction, then publishes the checkpoint. On failure the tree is rolled back.
+    fn commit(&self, size0: u64, entries: &[NewEntry]) -> Result<(), ServiceError> {
+        let new_size = size0 + entries.len() as u64;
+        let from = MemoryHashes::stored_count(size0);
+        let (new_hashes, root) = {
+            let mut h = self
+                .shared
+                .hashes
+                .write()
+                .map_err(|_| ServiceError::Hashes("lock".into()))?;
+            for e in entries {
+                h.append(e.leaf_hash)
+                    .map_err(|e| ServiceError::Hashes(e.to_string()))?;
+            }
+            let root = h
+                .root(new_size)
+                .map_err(|e| ServiceError::Hashes(e.to_string()))?;
+            (h.stored_from(from).to_vec(), root)
+        };
+        let result = self
+            .key
+            .sign(new_size, root, "")
+            .map_err(ServiceError::from)
+            .and_then(|cp| {
+                self.store.append(Append {
+                    first_index: size0,
+                    entries,
+                    hashes_from: from,
+                    hashes: &new_hashes,
+                    checkpoint: &cp,
+                })?;
+                Ok(cp)
+            });
+        match result {
+            Ok(cp) => {
+                if let Ok(mut g) = self.shared.checkpoint.write() {
+                    *g = cp;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if let Ok(mut h) = self.shared.hashes.write() {
+                    h.truncate(size0);
+                }
+                Err(e)
+            }
+        }
+    }
+}
