@@ -62,6 +62,10 @@ struct InitArgs {
     /// The log's origin: a schema-less URL naming this mechanism (no spaces or `+`).
     #[arg(long, default_value = "truce.example/golan-1974")]
     origin: String,
+    /// Create only the log key and an empty log: the mediator then submits the agreement
+    /// (after uploading its zones with PUT /v1/blobs) and each party ratifies from its own keys.
+    #[arg(long, conflicts_with_all = ["scenario", "scenario_dir"])]
+    empty: bool,
 }
 
 #[derive(Args)]
@@ -172,11 +176,26 @@ struct DemoArgs {
     data: Option<PathBuf>,
 }
 
+/// An outcome already reported on stdout that still sets the exit code.
+#[derive(Debug)]
+struct ExitWith(u8);
+
+impl std::fmt::Display for ExitWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit code {}", self.0)
+    }
+}
+
+impl std::error::Error for ExitWith {}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<ExitWith>() => {
+            ExitCode::from(e.downcast_ref::<ExitWith>().map_or(1, |x| x.0))
+        }
         Err(e) => {
             let code = if e.is::<verify::Failed>() {
                 3
@@ -208,6 +227,21 @@ fn print(json_mode: bool, value: serde_json::Value, text: impl FnOnce() -> Strin
 fn run(cli: Cli) -> Result<()> {
     let j = cli.json;
     match cli.command {
+        Command::Init(a) if a.empty => {
+            let vkey = scenario::init_empty(&a.dir, &a.origin)?;
+            print(
+                j,
+                json!({"dir": a.dir, "origin": a.origin, "verifier_key": vkey, "tree_size": 0}),
+                || {
+                    format!(
+                        "initialised an empty log in {}\norigin:       {}\nverifier key: {vkey}\nnext: truce serve --data {}, upload the zones (PUT /v1/blobs/<sha256>), then submit the agreement as a mediator administrator",
+                        a.dir.display(),
+                        a.origin,
+                        a.dir.display()
+                    )
+                },
+            );
+        }
         Command::Init(a) => {
             let scenario = match &a.scenario_dir {
                 Some(d) => scenario::Scenario::from_dir(d)?,
@@ -255,11 +289,14 @@ fn run(cli: Cli) -> Result<()> {
                 )
             });
             if !r.refused.is_empty() {
-                return Err(anyhow::anyhow!(submit::Refused(format!(
-                    "{} queued entries were refused; see {}/refused/",
-                    r.refused.len(),
-                    a.queue.display()
-                ))));
+                if !j {
+                    eprintln!(
+                        "{} queued entries were refused; they are in {}/refused/ with their reasons",
+                        r.refused.len(),
+                        a.queue.display()
+                    );
+                }
+                return Err(anyhow::anyhow!(ExitWith(4)));
             }
         }
         Command::Verify(v) => verify_cmd(j, v)?,

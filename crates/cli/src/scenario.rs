@@ -86,14 +86,22 @@ pub struct Initialised {
     pub tree_size: u64,
 }
 
+/// Creates a data directory with a log key and no entries; returns the verifier key.
+pub fn init_empty(dir: &Path, origin: &str) -> Result<String> {
+    let (log_key, secret) = LogKey::generate(origin)
+        .with_context(|| format!("origin `{origin}` cannot name a log key (no spaces or `+`)"))?;
+    let data = DataDir::create(dir, origin)?;
+    truce_server::datadir::write_secret(&data.log_key_path(), &(secret + "\n"))?;
+    Ok(log_key.verifier_key().to_owned())
+}
+
 /// Creates and populates a data directory.
 pub fn init(dir: &Path, origin: &str, scenario: &Scenario) -> Result<Initialised> {
     let mut template: Value = serde_json::from_str(&scenario.agreement)
         .with_context(|| format!("scenario {}: agreement.json is not JSON", scenario.name))?;
-    let data = DataDir::create(dir, origin)?;
-    let (log_key, secret) = LogKey::generate(origin)
-        .with_context(|| format!("origin `{origin}` cannot name a log key (no spaces or `+`)"))?;
-    truce_server::datadir::write_secret(&data.log_key_path(), &(secret + "\n"))?;
+    init_empty(dir, origin)?;
+    let data = DataDir::open(dir)?;
+    let log_key = data.read_log_key()?;
 
     let mut keys = Vec::new();
     let mut members_out = Vec::new();

@@ -108,15 +108,37 @@ struct WireEntry {
 }
 
 fn body<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Refusal> {
-    serde_json::from_value(value).map_err(|e| Refusal::invalid(format!("body: {e}")))
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." {
+            "body".to_owned()
+        } else {
+            format!("body.{path}")
+        };
+        Refusal::invalid(format!("{at}: {}", e.into_inner()))
+    })
 }
 
 impl Entry {
     /// Parses and checks a payload on its own: JSON shape, version, kind, author syntax, time
     /// syntax, and the kind's body schema and internal consistency.
     pub fn parse(payload: &[u8]) -> Result<Self, Refusal> {
-        let wire: WireEntry = serde_json::from_slice(payload)
-            .map_err(|e| Refusal::invalid(format!("payload is not a valid entry: {e}")))?;
+        let mut de = serde_json::Deserializer::from_slice(payload);
+        let wire: WireEntry = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let at = if path == "." {
+                String::new()
+            } else {
+                format!(" at `{path}`")
+            };
+            Refusal::invalid(format!(
+                "payload is not a valid entry{at}: {}",
+                e.into_inner()
+            ))
+        })?;
+        de.end().map_err(|e| {
+            Refusal::invalid(format!("payload has trailing data after the entry: {e}"))
+        })?;
         if wire.v != 1 {
             return Err(Refusal::invalid(format!(
                 "entry version v={} is not supported; this server speaks v=1",

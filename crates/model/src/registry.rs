@@ -54,6 +54,14 @@ pub struct Registry {
     keys: HashMap<String, String>,
 }
 
+fn genesis_required() -> Refusal {
+    refuse(
+        "genesis-required",
+        409,
+        "the log is empty: its first entry must be the agreement, signed by a mediator administrator",
+    )
+}
+
 fn refuse(code: &'static str, status: u16, detail: impl Into<String>) -> Refusal {
     Refusal::new(code, status, detail)
 }
@@ -93,6 +101,9 @@ impl Registry {
     /// The public key an entry signed with `keyid` must verify under. For the first entry of
     /// the log (the agreement) the key comes from the agreement's own member list.
     pub fn signer_key(&self, entry: &Entry, keyid: &str) -> Result<VerifyingKey, Refusal> {
+        if self.agreement.is_none() && entry.kind != Kind::Agreement {
+            return Err(genesis_required());
+        }
         if let Some(m) = self.keys.get(keyid).and_then(|id| self.members.get(id)) {
             return Ok(m.key);
         }
@@ -270,11 +281,7 @@ impl Registry {
 
     fn check_genesis(&self, entry: &Entry, keyid: &str) -> Result<(), Refusal> {
         let Body::Agreement(a) = &entry.body else {
-            return Err(refuse(
-                "genesis-required",
-                409,
-                "the log is empty: its first entry must be the agreement, signed by a mediator administrator",
-            ));
+            return Err(genesis_required());
         };
         let signer = a.members.iter().find(|m| {
             parse_public_key("public_key", &m.public_key).is_ok_and(|k| key_id(&k) == keyid)

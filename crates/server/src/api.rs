@@ -255,29 +255,15 @@ async fn post_batch(State(s): State<LogService>, body: Body) -> ApiResult {
                 .map_err(|_| Problem::unavailable("admission worker failed; retry"))?,
         );
     }
-    let pending: Vec<_> = prepared
+    let results: Vec<_> = s
+        .submit_many(prepared)
+        .await
         .into_iter()
-        .map(|p| {
-            let svc = s.clone();
-            async move {
-                match p {
-                    Ok(p) => svc.submit_prepared(p).await,
-                    Err(r) => Err(r),
-                }
-            }
-        })
-        .map(tokio::spawn)
-        .collect();
-    let mut results = Vec::with_capacity(pending.len());
-    for h in pending {
-        let r = h
-            .await
-            .map_err(|_| Problem::unavailable("sequencing failed; retry"))?;
-        results.push(match r {
+        .map(|r| match r {
             Ok(a) => json!({"status": if a.created {201} else {200}, "receipt": a.receipt}),
             Err(r) => json!({"status": r.status, "problem": Problem::from(r)}),
-        });
-    }
+        })
+        .collect();
     Ok(json_response(
         StatusCode::OK,
         &json!({ "results": results }),

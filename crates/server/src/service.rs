@@ -235,6 +235,43 @@ impl LogService {
         })?
     }
 
+    /// Sequences many entries in the given order (a batch) and waits for all of them.
+    pub async fn submit_many(
+        &self,
+        items: Vec<Result<Prepared, Refusal>>,
+    ) -> Vec<Result<Admitted, Refusal>> {
+        let mut waiting = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Ok(prepared) => {
+                    let (reply, rx) = oneshot::channel();
+                    let sent = self.tx.send(Job { prepared, reply }).await.is_ok();
+                    waiting.push(Ok((sent, rx)));
+                }
+                Err(r) => waiting.push(Err(r)),
+            }
+        }
+        let mut out = Vec::with_capacity(waiting.len());
+        for w in waiting {
+            out.push(match w {
+                Ok((true, rx)) => rx.await.unwrap_or_else(|_| {
+                    Err(Refusal::new(
+                        "unavailable",
+                        503,
+                        "the sequencer dropped the entry; retry",
+                    ))
+                }),
+                Ok((false, _)) => Err(Refusal::new(
+                    "unavailable",
+                    503,
+                    "the sequencer has stopped; restart the server",
+                )),
+                Err(r) => Err(r),
+            });
+        }
+        out
+    }
+
     /// Prepares (on a blocking thread) and sequences one envelope.
     pub async fn submit(&self, body: Vec<u8>) -> Result<Admitted, Refusal> {
         let me = self.clone();

@@ -1,0 +1,320 @@
+//! The happy path, end to end: init, serve, submit from several members, verify offline,
+//! mirror the tiles and recompute the root.
+
+use crate::util::*;
+use serde_json::Value;
+use truce_log::checkpoint::verify_checkpoint;
+use truce_log::merkle::{
+    Hash, leaf_hash, parse_hash_b64, root_of_leaf_hashes, verify_consistency, verify_inclusion,
+};
+use truce_log::tiles::{TileRef, decode_bundle};
+
+#[test]
+fn init_serve_submit_verify_offline_and_mirror() {
+    let m = Mechanism::golan();
+    let server = m.serve();
+    assert_eq!(server.tree_size(), 4, "agreement + 3 ratifications");
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scenarios/golan-1974/examples/report-shelling.json"
+    );
+    let receipts = m.tmp.path().join("receipts");
+
+    // Reports by four members of four parties, through the CLI.
+    let mut logged = Vec::new();
+    for (i, member) in ["sy.ops", "il.ops", "undof.ops", "us.ops"]
+        .iter()
+        .enumerate()
+    {
+        let mut body: Value =
+            serde_json::from_str(&std::fs::read_to_string(example).unwrap()).unwrap();
+        body["narrative"] = format!("report {i} by {member}").into();
+        let body_file = m.tmp.path().join(format!("body-{i}.json"));
+        std::fs::write(&body_file, body.to_string()).unwrap();
+        let out = run(
+            truce()
+                .args([
+                    "--json",
+                    "submit",
+                    "--server",
+                    &server.url,
+                    "--kind",
+                    "report",
+                    "--key",
+                ])
+                .arg(m.key_path(member))
+                .arg("--body")
+                .arg(&body_file)
+                .arg("--out")
+                .arg(&receipts),
+            true,
+        );
+        let v = stdout_json(&out);
+        assert_eq!(v["created"], true);
+        logged.push(v["receipt"]["index"].as_u64().unwrap());
+    }
+    assert_eq!(logged, vec![4, 5, 6, 7]);
+
+    // More than a tile's worth, by batch, to exercise full and partial tiles at two levels.
+    let batch: Vec<Value> = (0..300)
+        .map(|i| {
+            let member = ["sy.ops", "il.ops"][i % 2];
+            serde_json::from_slice(&sign_report(&m, member, &format!("batch {i}")).to_leaf())
+                .unwrap()
+        })
+        .collect();
+    let (status, v) = server.post("/v1/entries/batch", &serde_json::to_vec(&batch).unwrap());
+    assert_eq!(status, 200, "{v}");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 300);
+    assert!(results.iter().all(|r| r["status"] == 201), "{v}");
+    let size = server.tree_size();
+    assert_eq!(size, 308);
+
+    // Mirror: checkpoint, entry bundles, hash tiles; recompute everything independently.
+    let (_, note) = server.get("/log/checkpoint");
+    let cp = verify_checkpoint(&note, &m.vkey).unwrap();
+    assert_eq!(cp.size, size);
+    let mut leaves: Vec<Vec<u8>> = Vec::new();
+    for (tile, width) in [(0u64, 256u16), (1, 52)] {
+        let t = TileRef {
+            level: None,
+            index: tile,
+            width,
+        };
+        let (status, bundle) = server.get(&format!("/log/{}", t.path()));
+        assert_eq!(status, 200, "{}", t.path());
+        leaves.extend(
+            decode_bundle(&bundle)
+                .unwrap()
+                .into_iter()
+                .map(<[u8]>::to_vec),
+        );
+    }
+    assert_eq!(leaves.len() as u64, size);
+    let leaf_hashes: Vec<Hash> = leaves.iter().map(|l| leaf_hash(l)).collect();
+    assert_eq!(
+        root_of_leaf_hashes(&leaf_hashes),
+        cp.root,
+        "root recomputed from the entries"
+    );
+    for (t, hashes) in [
+        ((0u64, 256u16), &leaf_hashes[..256]),
+        ((1, 52), &leaf_hashes[256..]),
+    ] {
+        let tile = TileRef {
+            level: Some(0),
+            index: t.0,
+            width: t.1,
+        };
+        let (status, data) = server.get(&format!("/log/{}", tile.path()));
+        assert_eq!(status, 200);
+        let served: Vec<Hash> = data
+            .chunks(32)
+            .map(|c| Hash(c.try_into().unwrap()))
+            .collect();
+        assert_eq!(served, hashes, "{}", tile.path());
+    }
+    let (status, data) = server.get("/log/tile/1/000.p/1");
+    assert_eq!(status, 200);
+    assert_eq!(
+        data,
+        root_of_leaf_hashes(&leaf_hashes[..256]).0,
+        "level-1 tile holds the subtree root"
+    );
+    assert_eq!(
+        server.get("/log/tile/0/001").0,
+        404,
+        "full tile beyond the tree"
+    );
+    assert_eq!(server.get("/log/tile/0/002.p/1").0, 404);
+
+    // Every leaf is a valid, compact envelope.
+    for l in &leaves {
+        assert_eq!(&truce_log::Envelope::parse(l).unwrap().to_leaf(), l);
+    }
+
+    // Proof endpoints agree with the signed checkpoint.
+    let p = server.get_json(&format!("/v1/proofs/inclusion?index=5&tree_size={size}"));
+    let proof: Vec<Hash> = p["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| parse_hash_b64(h.as_str().unwrap()).unwrap())
+        .collect();
+    verify_inclusion(&proof, size, cp.root, 5, leaf_hashes[5]).unwrap();
+    let c = server.get_json(&format!("/v1/proofs/consistency?from=7&to={size}"));
+    let cproof: Vec<Hash> = c["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| parse_hash_b64(h.as_str().unwrap()).unwrap())
+        .collect();
+    verify_consistency(
+        &cproof,
+        size,
+        cp.root,
+        7,
+        root_of_leaf_hashes(&leaf_hashes[..7]),
+    )
+    .unwrap();
+
+    // `verify server` replays everything, then sees the log grow consistently.
+    let state = m.tmp.path().join("seen.json");
+    let out = run(
+        truce()
+            .args([
+                "--json",
+                "verify",
+                "server",
+                &server.url,
+                "--vkey",
+                &m.vkey,
+                "--state",
+            ])
+            .arg(&state),
+        true,
+    );
+    assert_eq!(stdout_json(&out)["entries_verified"], size);
+    let env = sign_report(&m, "sy.ops", "after the first verification");
+    assert_eq!(server.post("/v1/entries", &env.to_leaf()).0, 201);
+    let out = run(
+        truce()
+            .args(["--json", "verify", "server", &server.url, "--state"])
+            .arg(&state),
+        true,
+    );
+    let v = stdout_json(&out);
+    assert_eq!(v["consistent_with_previous"], size);
+    assert_eq!(v["tree_size"], size + 1);
+
+    // Offline: the server is gone; the saved receipts and tlog-proofs still verify.
+    drop(server);
+    for index in logged {
+        let base = receipts.join(format!("{index:08}"));
+        run(
+            truce()
+                .args(["verify", "receipt"])
+                .arg(base.with_extension("receipt.json"))
+                .arg("--entry")
+                .arg(base.with_extension("entry.json"))
+                .args(["--vkey", &m.vkey]),
+            true,
+        );
+        run(
+            truce()
+                .args(["verify", "proof"])
+                .arg(base.with_extension("tlog-proof"))
+                .arg("--entry")
+                .arg(base.with_extension("entry.json"))
+                .args(["--vkey", &m.vkey]),
+            true,
+        );
+    }
+    // A receipt does not verify for another entry, nor under another key (exit code 3).
+    let other = receipts.join("00000005.entry.json");
+    let out = run(
+        truce()
+            .args(["verify", "receipt"])
+            .arg(receipts.join("00000004.receipt.json"))
+            .arg("--entry")
+            .arg(&other)
+            .args(["--vkey", &m.vkey]),
+        false,
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stranger = Mechanism::empty();
+    let out = run(
+        truce()
+            .args(["verify", "proof"])
+            .arg(receipts.join("00000004.tlog-proof"))
+            .arg("--entry")
+            .arg(receipts.join("00000004.entry.json"))
+            .args(["--vkey", &stranger.vkey]),
+        false,
+    );
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
+fn the_same_envelope_twice_gets_the_same_receipt() {
+    let m = Mechanism::golan();
+    let server = m.serve();
+    let env = sign_report(&m, "il.ops", "once");
+    let (s1, r1) = server.post("/v1/entries", &env.to_leaf());
+    // Re-serialised with white space and keys reordered: still the same leaf.
+    let pretty =
+        serde_json::to_string_pretty(&serde_json::from_slice::<Value>(&env.to_leaf()).unwrap())
+            .unwrap();
+    let (s2, r2) = server.post("/v1/entries", pretty.as_bytes());
+    assert_eq!((s1, s2), (201, 200));
+    assert_eq!(r1["index"], r2["index"]);
+    assert_eq!(r1["leaf_hash"], r2["leaf_hash"]);
+    let before = server.tree_size();
+    let batch = format!("[{0},{0}]", String::from_utf8(env.to_leaf()).unwrap());
+    let (status, v) = server.post("/v1/entries/batch", batch.as_bytes());
+    assert_eq!(status, 200);
+    assert!(
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == 200 && r["receipt"]["index"] == r1["index"])
+    );
+    assert_eq!(server.tree_size(), before, "a repeat stores nothing");
+    let fresh = sign_report(&m, "il.ops", "twice in one batch");
+    let batch = format!("[{0},{0}]", String::from_utf8(fresh.to_leaf()).unwrap());
+    let (_, v) = server.post("/v1/entries/batch", batch.as_bytes());
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(
+        (r[0]["status"].as_u64(), r[1]["status"].as_u64()),
+        (Some(201), Some(200))
+    );
+    assert_eq!(r[0]["receipt"]["index"], r[1]["receipt"]["index"]);
+    assert_eq!(server.tree_size(), before + 1);
+}
+
+#[test]
+fn genesis_by_api_then_ratification_then_in_force() {
+    // The deployment flow without demo shortcuts: empty log, zones uploaded, agreement
+    // submitted by the mediator's administrator, each party ratifies with its own key.
+    let m = Mechanism::empty();
+    let server = m.serve();
+    let g = crate::bad_input::Genesis::new(&m);
+    assert_eq!(
+        server
+            .put(&format!("/v1/blobs/{}", g.zones_sha), &g.zones)
+            .0,
+        201
+    );
+    let (status, r) = server.post("/v1/entries", &g.agreement(&g.zones_ref()).to_leaf());
+    assert_eq!(status, 201, "{r}");
+    let agreement_payload_sha = g.last_payload_sha.borrow().clone();
+    // Before ratification, reports are refused.
+    let report = sign_with(
+        &g.keys["sy.ops"],
+        ORIGIN,
+        "report",
+        "sy.ops",
+        &now(),
+        &report("early"),
+    );
+    let (status, p) = server.post("/v1/entries", &report.to_leaf());
+    assert_eq!(
+        (status, p["type"].as_str()),
+        (409, Some("urn:truce:problem:not-in-force")),
+        "{p}"
+    );
+    for admin in ["us.admin", "sy.admin", "il.admin"] {
+        let body =
+            serde_json::json!({"agreement_index": 0, "agreement_sha256": agreement_payload_sha});
+        let env = sign_with(&g.keys[admin], ORIGIN, "ratification", admin, &now(), &body);
+        let (status, r) = server.post("/v1/entries", &env.to_leaf());
+        assert_eq!(status, 201, "{admin}: {r}");
+    }
+    let mech = server.get_json("/v1/mechanism");
+    assert_eq!(mech["agreement"]["in_force"], true);
+    assert_eq!(mech["zones"]["type"], "FeatureCollection");
+    let (status, _) = server.post("/v1/entries", &report.to_leaf());
+    assert_eq!(status, 201);
+}

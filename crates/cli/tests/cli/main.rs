@@ -1,0 +1,8 @@
+//! Black-box tests of the real `truce` binary: init, serve on an ephemeral loopback port,
+//! submit, verify, mirror, bad input, crashes.
+
+mod bad_input;
+mod crash;
+mod lifecycle;
+mod offline;
+mod util;

@@ -1,0 +1,251 @@
+//! Test harness: temp dirs, the binary, a server process, signing, HTTP.
+
+use base64::Engine as _;
+use ed25519_dalek::SigningKey;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+use truce_log::Envelope;
+use truce_model::Kind;
+
+pub const ORIGIN: &str = "truce.example/golan-1974";
+
+pub fn truce() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_truce"));
+    c.env_remove("TRUCE_SERVER")
+        .env_remove("TRUCE_KEY")
+        .env_remove("TRUCE_VKEY");
+    c
+}
+
+/// Runs a command, printing everything useful if `want_success` is not met.
+pub fn run(cmd: &mut Command, want_success: bool) -> Output {
+    let out = cmd.output().expect("run truce");
+    if out.status.success() != want_success {
+        panic!(
+            "command {:?} exited {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            cmd,
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+pub fn stdout_json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// An initialised mechanism in a temp dir.
+pub struct Mechanism {
+    pub tmp: tempfile::TempDir,
+    pub data: PathBuf,
+    pub vkey: String,
+}
+
+impl Mechanism {
+    pub fn golan() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("m");
+        let out = run(truce().arg("--json").arg("init").arg(&data), true);
+        let vkey = stdout_json(&out)["verifier_key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        Self { tmp, data, vkey }
+    }
+
+    pub fn empty() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("m");
+        let out = run(truce().args(["--json", "init", "--empty"]).arg(&data), true);
+        let vkey = stdout_json(&out)["verifier_key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        Self { tmp, data, vkey }
+    }
+
+    pub fn key_path(&self, member: &str) -> PathBuf {
+        self.data.join("keys").join(format!("{member}.key"))
+    }
+
+    pub fn key(&self, member: &str) -> SigningKey {
+        load_key(&self.key_path(member))
+    }
+
+    pub fn serve(&self) -> Server {
+        Server::start(&self.data)
+    }
+}
+
+pub fn load_key(path: &Path) -> SigningKey {
+    let v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let seed = base64::engine::general_purpose::STANDARD
+        .decode(v["secret_key"].as_str().unwrap())
+        .unwrap();
+    SigningKey::from_bytes(&seed.try_into().unwrap())
+}
+
+/// A `truce serve` process on 127.0.0.1 with an ephemeral port; killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    data: PathBuf,
+}
+
+impl Server {
+    pub fn start(data: &Path) -> Self {
+        let mut child = truce()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env("TRUCE_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn truce serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    let _ = tx.send(url.to_owned());
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server did not start within 30 s");
+        Self {
+            child,
+            url,
+            data: data.to_owned(),
+        }
+    }
+
+    /// SIGKILL, no shutdown.
+    pub fn kill9(mut self) -> PathBuf {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.data.clone()
+    }
+
+    pub fn agent(&self) -> ureq::Agent {
+        agent()
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Vec<u8>) {
+        http(self.agent().get(format!("{}{path}", self.url)).call())
+    }
+
+    pub fn get_json(&self, path: &str) -> Value {
+        let (status, body) = self.get(path);
+        assert_eq!(
+            status,
+            200,
+            "GET {path}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    pub fn post(&self, path: &str, body: &[u8]) -> (u16, Value) {
+        let (status, body) = http(
+            self.agent()
+                .post(format!("{}{path}", self.url))
+                .header("content-type", "application/json")
+                .send(body),
+        );
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    pub fn put(&self, path: &str, body: &[u8]) -> (u16, Value) {
+        let (status, body) = http(self.agent().put(format!("{}{path}", self.url)).send(body));
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    pub fn tree_size(&self) -> u64 {
+        self.get_json("/healthz")["tree_size"].as_u64().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+pub fn http(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Vec<u8>) {
+    let mut r = r.expect("HTTP request");
+    let status = r.status().as_u16();
+    let body = r
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_vec()
+        .unwrap();
+    (status, body)
+}
+
+/// Signs an entry with explicit parts (so tests can forge any of them).
+pub fn sign_with(
+    key: &SigningKey,
+    origin: &str,
+    kind: &str,
+    author: &str,
+    created: &str,
+    body: &Value,
+) -> Envelope {
+    let payload = serde_json::json!({
+        "v": 1, "mechanism": origin, "kind": kind, "author": author, "created": created, "body": body
+    });
+    Envelope::sign(
+        truce_log::dsse::ENTRY_PAYLOAD_TYPE,
+        serde_json::to_vec(&payload).unwrap(),
+        key,
+    )
+}
+
+pub fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// A valid report body with a distinguishing narrative.
+pub fn report(narrative: &str) -> Value {
+    let mut r: Value = serde_json::from_str(include_str!(
+        "../../../../scenarios/golan-1974/examples/report-shelling.json"
+    ))
+    .unwrap();
+    r["narrative"] = narrative.into();
+    r
+}
+
+pub fn sign_report(m: &Mechanism, member: &str, narrative: &str) -> Envelope {
+    sign_with(
+        &m.key(member),
+        ORIGIN,
+        Kind::Report.as_str(),
+        member,
+        &now(),
+        &report(narrative),
+    )
+}
