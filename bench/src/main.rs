@@ -1,1 +1,285 @@
-fn main() {}
+//! `truce-bench`: end-to-end ingest throughput of a real server over HTTP on loopback (signed
+//! entries per second, each committed durably before its receipt), and, in the same run, the
+//! single-core Ed25519 strict-verification rate of this machine, and their ratio.
+//!
+//! The server is the library the `truce` binary serves (same admission, sequencer, SQLite
+//! store with `synchronous=FULL`), on its own Tokio runtime in this process; clients are
+//! threads speaking HTTP/1.1 to it over 127.0.0.1. Entries are signed before timing starts.
+//!
+//! Run: `cargo run --release -p truce-bench` (see `--help`).
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use ed25519_dalek::{Signature, VerifyingKey};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use truce::keys::MemberKey;
+use truce::scenario::{Scenario, init, sign_entry};
+use truce_log::Envelope;
+use truce_log::dsse::pae;
+use truce_model::Kind;
+
+#[derive(Parser)]
+#[command(about = "End-to-end ingest throughput vs single-core Ed25519 strict-verify rate")]
+struct Args {
+    /// Entries submitted per run.
+    #[arg(long, default_value_t = 40_000)]
+    entries: usize,
+    /// Entries per POST /v1/entries/batch request (1 = POST /v1/entries, one at a time).
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+    /// Concurrent client connections.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    /// Runs of each measurement; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Tokio worker threads of the server (default: available cores).
+    #[arg(long)]
+    server_threads: Option<usize>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Signed report envelopes, as a party's system would send them.
+fn sign_reports(keys: &[MemberKey], origin: &str, n: usize, tag: &str) -> Vec<Envelope> {
+    let template: serde_json::Value = serde_json::from_str(include_str!(
+        "../../scenarios/golan-1974/examples/report-shelling.json"
+    ))
+    .unwrap_or_default();
+    let now = jiff::Timestamp::now();
+    (0..n)
+        .map(|i| {
+            let mut body = template.clone();
+            body["narrative"] = format!(
+                "benchmark report {tag}-{i}: shelling observed near the Area of Separation"
+            )
+            .into();
+            sign_entry(origin, Kind::Report, &keys[i % keys.len()], &body, now)
+        })
+        .collect()
+}
+
+/// Single-thread verify_strict over the same kind of messages the server verifies.
+fn verify_rate(envs: &[Envelope], key_of: &dyn Fn(&str) -> VerifyingKey) -> Result<f64> {
+    let work: Vec<(Vec<u8>, Signature, VerifyingKey)> = envs
+        .iter()
+        .map(|e| {
+            (
+                pae(&e.payload_type, &e.payload),
+                Signature::from_bytes(&e.signature().sig),
+                key_of(&e.signature().keyid),
+            )
+        })
+        .collect();
+    let start = Instant::now();
+    for (msg, sig, key) in &work {
+        key.verify_strict(msg, sig)
+            .context("a benchmark signature failed to verify")?;
+    }
+    Ok(work.len() as f64 / start.elapsed().as_secs_f64())
+}
+
+struct Run {
+    entries_per_s: f64,
+    seconds: f64,
+}
+
+fn ingest_run(args: &Args, run: usize) -> Result<Run> {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("m");
+    let origin = "bench.truce.example/golan-1974";
+    init(&dir, origin, &Scenario::built_in("golan-1974")?)?;
+    let keys: Vec<MemberKey> = ["sy.ops", "il.ops", "us.ops", "undof.ops"]
+        .iter()
+        .map(|m| MemberKey::load(&dir.join("keys").join(format!("{m}.key"))))
+        .collect::<Result<_>>()?;
+    let envs = sign_reports(&keys, origin, args.entries, &format!("run{run}"));
+    let bodies: Vec<Vec<u8>> = if args.batch <= 1 {
+        envs.iter().map(Envelope::to_leaf).collect()
+    } else {
+        envs.chunks(args.batch)
+            .map(|c| {
+                let mut b = b"[".to_vec();
+                for (i, e) in c.iter().enumerate() {
+                    if i > 0 {
+                        b.push(b',');
+                    }
+                    b.extend(e.to_leaf());
+                }
+                b.push(b']');
+                b
+            })
+            .collect()
+    };
+
+    let data = truce_server::DataDir::open(&dir)?;
+    let key = data.read_log_key()?;
+    let store: Arc<dyn truce_store::Store> = Arc::new(truce_store_sqlite::SqliteStore::open(
+        &data.database_path(),
+    )?);
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.server_threads {
+        rt.worker_threads(n);
+    }
+    let rt = rt.enable_all().build()?;
+    let (addr, service) = rt.block_on(async {
+        let service = truce_server::LogService::open(store, key, origin)?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let router = truce_server::api::router(service.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        anyhow::Ok((addr, service))
+    })?;
+    let size0 = service.checkpoint().size;
+
+    let path = if args.batch <= 1 {
+        "/v1/entries"
+    } else {
+        "/v1/entries/batch"
+    };
+    let url = format!("http://{addr}{path}");
+    let next = Arc::new(AtomicUsize::new(0));
+    let bodies = Arc::new(bodies);
+    let start = Instant::now();
+    let threads: Vec<_> = (0..args.clients)
+        .map(|_| {
+            let (next, bodies, url) = (next.clone(), bodies.clone(), url.clone());
+            std::thread::spawn(move || -> Result<usize> {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .timeout_global(Some(Duration::from_secs(120)))
+                    .build()
+                    .into();
+                let mut created = 0;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = bodies.get(i) else {
+                        return Ok(created);
+                    };
+                    let mut res = agent
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .send(&body[..])?;
+                    let status = res.status().as_u16();
+                    let text = res
+                        .body_mut()
+                        .with_config()
+                        .limit(256 << 20)
+                        .read_to_vec()?;
+                    if !(200..300).contains(&status) {
+                        bail!(
+                            "server answered {status}: {}",
+                            String::from_utf8_lossy(&text)
+                        );
+                    }
+                    // Count receipts for newly logged entries (status 201).
+                    created += if path.ends_with("batch") {
+                        // Count receipts of new entries without building a JSON tree (the
+                        // client shares the machine with the server).
+                        let needle = b"\"status\":201}";
+                        text.windows(needle.len()).filter(|w| w == needle).count()
+                    } else {
+                        usize::from(status == 201)
+                    };
+                }
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in threads {
+        created += t
+            .join()
+            .map_err(|_| anyhow::anyhow!("client thread panicked"))??;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    if created != args.entries || service.checkpoint().size != size0 + args.entries as u64 {
+        bail!("only {created} of {} entries were logged", args.entries);
+    }
+    rt.shutdown_timeout(Duration::from_secs(5));
+    Ok(Run {
+        entries_per_s: args.entries as f64 / seconds,
+        seconds,
+    })
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+
+    // Verify rate: same messages (report entries), one thread.
+    let keys: Vec<MemberKey> = (0..4)
+        .map(|i| MemberKey::generate(&format!("bench.{i}")))
+        .collect();
+    let sample = sign_reports(&keys, "bench.truce.example/golan-1974", 20_000, "verify");
+    let key_of = |kid: &str| {
+        keys.iter()
+            .find(|k| k.key_id() == kid)
+            .map(|k| k.key.verifying_key())
+            .unwrap_or_else(|| keys[0].key.verifying_key())
+    };
+    let mut verify = Vec::new();
+    let mut ingest = Vec::new();
+    let mut seconds = Vec::new();
+    // Interleave the two measurements so both see the same machine conditions.
+    for run in 0..args.runs {
+        verify.push(verify_rate(&sample, &key_of)?);
+        let r = ingest_run(&args, run)?;
+        ingest.push(r.entries_per_s);
+        seconds.push(r.seconds);
+        if !args.json {
+            eprintln!(
+                "run {}: verify {:.0}/s single-core; ingest {} entries in {:.2} s = {:.0} entries/s",
+                run + 1,
+                verify[run],
+                args.entries,
+                r.seconds,
+                r.entries_per_s
+            );
+        }
+    }
+    let verify_m = median(verify.clone());
+    let ingest_m = median(ingest.clone());
+    let ratio = ingest_m / (2.0 * verify_m);
+    let target = 0.5;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "cores": cores, "entries": args.entries, "batch": args.batch, "clients": args.clients, "runs": args.runs,
+                "verify_strict_per_s_single_core": {"median": verify_m, "runs": verify},
+                "ingest_entries_per_s": {"median": ingest_m, "runs": ingest, "seconds": seconds},
+                "ratio_ingest_to_2x_verify": ratio, "target": target, "meets_target": ratio >= target,
+            })
+        );
+    } else {
+        println!("machine: {cores} cores");
+        println!(
+            "single-core Ed25519 verify_strict: {verify_m:.0}/s (median of {})",
+            args.runs
+        );
+        println!(
+            "end-to-end ingest over HTTP, durable: {ingest_m:.0} entries/s (median of {}; {} entries, batches of {}, {} clients)",
+            args.runs, args.entries, args.batch, args.clients
+        );
+        println!(
+            "ratio ingest / (2 x verify) = {ratio:.3} (target >= {target}: {})",
+            if ratio >= target { "met" } else { "NOT met" }
+        );
+    }
+    Ok(())
+}

@@ -5,6 +5,7 @@ use anyhow::{Context, Result, anyhow};
 use std::time::Duration;
 
 /// An HTTP answer.
+#[derive(Debug)]
 pub struct Answer {
     pub status: u16,
     pub body: Vec<u8>,
@@ -34,6 +35,7 @@ impl Answer {
 }
 
 /// A client for one server.
+#[derive(Debug)]
 pub struct Client {
     base: String,
     agent: ureq::Agent,

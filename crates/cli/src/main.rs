@@ -1,11 +1,7 @@
 //! `truce`: the command-line interface of a truce mechanism. Thin: it parses arguments and
 //! wires the libraries together.
 
-mod client;
-mod keys;
-mod scenario;
-mod submit;
-mod verify;
+use truce::{client, keys, scenario, submit, verify};
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};

@@ -14,6 +14,7 @@ use truce_server::{DataDir, LogService};
 use truce_store::Store;
 
 /// The files of a scenario.
+#[derive(Debug)]
 pub struct Scenario {
     pub name: String,
     pub agreement: String,
@@ -78,6 +79,7 @@ pub fn sign_entry(
 }
 
 /// What `init` made.
+#[derive(Debug)]
 pub struct Initialised {
     pub dir: PathBuf,
     pub origin: String,

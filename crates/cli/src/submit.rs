@@ -49,6 +49,7 @@ pub fn build(origin: &str, kind: &str, key: &MemberKey, body: &Value) -> Result<
 }
 
 /// Where a receipt was saved.
+#[derive(Debug)]
 pub struct Saved {
     pub receipt: Receipt,
     pub created: bool,
@@ -107,7 +108,7 @@ pub fn enqueue(queue: &Path, env: &Envelope) -> Result<PathBuf> {
 }
 
 /// What a sync did.
-#[derive(Default, serde::Serialize)]
+#[derive(Debug, Default, serde::Serialize)]
 pub struct SyncReport {
     pub sent: Vec<u64>,
     pub already_logged: Vec<u64>,

@@ -38,7 +38,7 @@ fn read_leaf(path: &Path) -> Result<Vec<u8>> {
     Ok(env.to_leaf())
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 pub struct ProofReport {
     pub index: u64,
     pub tree_size: u64,
@@ -73,7 +73,7 @@ pub fn proof(proof: &Path, entry: &Path, vkey: &str) -> Result<ProofReport> {
 }
 
 /// What `verify server` remembers between runs.
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeenState {
     pub verifier_key: String,
@@ -82,7 +82,7 @@ pub struct SeenState {
     pub checkpoint: String,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 pub struct ServerReport {
     pub origin: String,
     pub tree_size: u64,

@@ -104,11 +104,12 @@ struct WireEntry {
     kind: String,
     author: String,
     created: String,
-    body: serde_json::Value,
+    body: Box<serde_json::value::RawValue>,
 }
 
-fn body<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Refusal> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
+fn body<T: DeserializeOwned>(raw: &serde_json::value::RawValue) -> Result<T, Refusal> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let at = if path == "." {
             "body".to_owned()
@@ -154,22 +155,23 @@ impl Entry {
         })?;
         check_member_id("author", &wire.author)?;
         let created = parse_utc("created", &wire.created)?;
-        if !wire.body.is_object() {
+        if !wire.body.get().starts_with('{') {
             return Err(Refusal::invalid("body must be a JSON object"));
         }
+        let raw = &*wire.body;
         let body = match kind {
-            Kind::Agreement => Body::Agreement(Box::new(body::<Agreement>(wire.body)?.checked()?)),
-            Kind::Ratification => Body::Ratification(body::<Ratification>(wire.body)?.checked()?),
-            Kind::Membership => Body::Membership(body::<Membership>(wire.body)?.checked()?),
-            Kind::Report => Body::Report(Box::new(body::<Report>(wire.body)?.checked(created)?)),
-            Kind::Notice => Body::Notice(Box::new(body::<Notice>(wire.body)?.checked()?)),
+            Kind::Agreement => Body::Agreement(Box::new(body::<Agreement>(raw)?.checked()?)),
+            Kind::Ratification => Body::Ratification(body::<Ratification>(raw)?.checked()?),
+            Kind::Membership => Body::Membership(body::<Membership>(raw)?.checked()?),
+            Kind::Report => Body::Report(Box::new(body::<Report>(raw)?.checked(created)?)),
+            Kind::Notice => Body::Notice(Box::new(body::<Notice>(raw)?.checked()?)),
             Kind::Acknowledgement => {
-                Body::Acknowledgement(body::<Acknowledgement>(wire.body)?.checked()?)
+                Body::Acknowledgement(body::<Acknowledgement>(raw)?.checked()?)
             }
-            Kind::Dispute => Body::Dispute(body::<Dispute>(wire.body)?.checked()?),
-            Kind::Ruling => Body::Ruling(body::<Ruling>(wire.body)?.checked()?),
-            Kind::Posture => Body::Posture(body::<Posture>(wire.body)?.checked()?),
-            Kind::Case => Body::Case(body::<Case>(wire.body)?.checked()?),
+            Kind::Dispute => Body::Dispute(body::<Dispute>(raw)?.checked()?),
+            Kind::Ruling => Body::Ruling(body::<Ruling>(raw)?.checked()?),
+            Kind::Posture => Body::Posture(body::<Posture>(raw)?.checked()?),
+            Kind::Case => Body::Case(body::<Case>(raw)?.checked()?),
         };
         Ok(Self {
             mechanism: wire.mechanism,

@@ -1,0 +1,9 @@
+//! The library behind the `truce` command: member key files, scenario initialisation, the HTTP
+//! client, submission and offline queueing, and verification. The binary (`main.rs`) only
+//! parses arguments and calls these.
+
+pub mod client;
+pub mod keys;
+pub mod scenario;
+pub mod submit;
+pub mod verify;
