@@ -352,9 +352,7 @@ async fn inclusion_proof(
                 .ok_or_else(|| {
                     Problem::bad_request("leaf_hash must be a SHA-256 in base64 or hex")
                 })?;
-            s.store()
-                .find_leaf(&hash)
-                .map_err(|e| Problem::unavailable(e.to_string()))?
+            s.find_leaf(&hash)
                 .ok_or_else(|| Problem::not_found("no entry has that leaf hash"))?
         }
         _ => {

@@ -66,6 +66,9 @@ pub struct Annexes {
 
 struct Shared {
     hashes: RwLock<MemoryHashes>,
+    /// Index of every committed leaf by its hash (about 50 bytes per entry), for idempotent
+    /// repeats and lookups by leaf hash without a database index on random keys.
+    leaf_index: RwLock<HashMap<[u8; 32], u64>>,
     checkpoint: RwLock<SignedCheckpoint>,
     registry: RwLock<Arc<Registry>>,
     annexes: RwLock<Arc<Annexes>>,
@@ -157,7 +160,16 @@ impl LogService {
                 cp
             }
         };
+        let leaf_index = (0..loaded.size)
+            .map(|i| {
+                hashes
+                    .read_leaf_hash(i)
+                    .map(|l| (l.0, i))
+                    .ok_or_else(|| ServiceError::Hashes(format!("no leaf hash {i}")))
+            })
+            .collect::<Result<HashMap<_, _>, _>>()?;
         let shared = Arc::new(Shared {
+            leaf_index: RwLock::new(leaf_index),
             hashes: RwLock::new(hashes),
             checkpoint: RwLock::new(checkpoint),
             registry: RwLock::new(Arc::new(registry)),
@@ -165,24 +177,10 @@ impl LogService {
         });
         let vkey: Arc<str> = Arc::from(key.verifier_key());
         let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
-        let leaf_index = {
-            let h = shared
-                .hashes
-                .read()
-                .map_err(|_| ServiceError::Hashes("lock".into()))?;
-            (0..loaded.size)
-                .map(|i| {
-                    h.read_leaf_hash(i)
-                        .map(|l| (l.0, i))
-                        .ok_or_else(|| ServiceError::Hashes(format!("no leaf hash {i}")))
-                })
-                .collect::<Result<HashMap<_, _>, _>>()?
-        };
         let sequencer = Sequencer {
             key,
             store: store.clone(),
             shared: shared.clone(),
-            leaf_index,
         };
         std::thread::Builder::new()
             .name("truce-sequencer".into())
@@ -327,6 +325,11 @@ impl LogService {
         Ok(f(&h, size))
     }
 
+    /// The index of the committed entry with this leaf hash.
+    pub fn find_leaf(&self, leaf: &Hash) -> Option<u64> {
+        self.shared.leaf_index.read().ok()?.get(&leaf.0).copied()
+    }
+
     /// A receipt for the entry at `index` against the latest checkpoint.
     pub fn receipt(&self, index: u64) -> Result<Receipt, Refusal> {
         let cp = self.checkpoint();
@@ -428,9 +431,6 @@ struct Sequencer {
     key: LogKey,
     store: Arc<dyn Store>,
     shared: Arc<Shared>,
-    /// Index of every committed leaf by its hash, for idempotent repeats without a database
-    /// read per entry (about 50 bytes per entry).
-    leaf_index: HashMap<[u8; 32], u64>,
 }
 
 struct Accepted {
@@ -440,7 +440,11 @@ struct Accepted {
 }
 
 impl Sequencer {
-    fn run(mut self, mut rx: mpsc::Receiver<Job>) {
+    fn logged(&self, leaf: &Hash) -> Option<u64> {
+        self.shared.leaf_index.read().ok()?.get(&leaf.0).copied()
+    }
+
+    fn run(self, mut rx: mpsc::Receiver<Job>) {
         while let Some(first) = rx.blocking_recv() {
             let mut jobs = vec![first];
             while jobs.len() < MAX_BATCH {
@@ -453,7 +457,7 @@ impl Sequencer {
         }
     }
 
-    fn sequence(&mut self, jobs: Vec<Job>) {
+    fn sequence(&self, jobs: Vec<Job>) {
         let Ok(snapshot) = self.shared.registry.read().map(|r| r.clone()) else {
             for j in jobs {
                 let _ = j.reply.send(Err(lock_poisoned()));
@@ -478,20 +482,13 @@ impl Sequencer {
                 });
                 continue;
             }
-            match self.store.find_leaf(&p.leaf_hash) {
-                Ok(Some(index)) => {
-                    answers.push(Accepted {
-                        reply,
-                        index,
-                        created: false,
-                    });
-                    continue;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    let _ = reply.send(Err(Refusal::new("unavailable", 503, e.to_string())));
-                    continue;
-                }
+            if let Some(index) = self.logged(&p.leaf_hash) {
+                answers.push(Accepted {
+                    reply,
+                    index,
+                    created: false,
+                });
+                continue;
             }
             let registry = working.as_ref().unwrap_or(&snapshot);
             if let Err(r) = registry.check(&p.entry, &p.keyid) {
@@ -534,9 +531,12 @@ impl Sequencer {
             });
         }
 
-        if !entries.is_empty()
-            && let Err(e) = self.commit(size0, &entries)
-        {
+        let committed = if entries.is_empty() {
+            Ok(())
+        } else {
+            self.commit(size0, &entries)
+        };
+        if let Err(e) = committed {
             tracing::error!(error = %e, "commit failed; entries not logged");
             for a in answers {
                 let _ = a.reply.send(Err(Refusal::new(
@@ -547,7 +547,9 @@ impl Sequencer {
             }
             return;
         }
-        self.leaf_index.extend(in_batch);
+        if let Ok(mut g) = self.shared.leaf_index.write() {
+            g.extend(in_batch);
+        }
         if let Some(r) = working
             && let Ok(mut g) = self.shared.registry.write()
         {

@@ -13,7 +13,7 @@ const MIGRATIONS: &[&str] = &[
     // 1: the log, its hashes, issued checkpoints, blobs.
     "CREATE TABLE entries (
         idx INTEGER PRIMARY KEY,
-        leaf_hash BLOB NOT NULL UNIQUE,
+        leaf_hash BLOB NOT NULL,
         leaf BLOB NOT NULL,
         kind TEXT NOT NULL,
         author TEXT NOT NULL
@@ -209,18 +209,6 @@ impl Store for SqliteStore {
         })
     }
 
-    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StoreError> {
-        self.with_reader(|conn| {
-            conn.query_row(
-                "SELECT idx FROM entries WHERE leaf_hash = ?1",
-                [&leaf_hash.0[..]],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()
-        })
-        .map(|o| o.map(|i| i as u64))
-    }
-
     fn checkpoint_at(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let size = to_i64(size)?;
         self.with_reader(|conn| {
@@ -299,8 +287,6 @@ mod tests {
         let back = MemoryHashes::from_stored(loaded.hashes, 5).unwrap();
         assert_eq!(back.root(5).unwrap(), mem.root(5).unwrap());
         assert_eq!(store.leaves(1, 3).unwrap(), vec![vec![1u8], vec![2u8]]);
-        assert_eq!(store.find_leaf(&leaf_hash(&[3])).unwrap(), Some(3));
-        assert_eq!(store.find_leaf(&leaf_hash(&[9])).unwrap(), None);
         assert!(store.checkpoint_at(5).unwrap().is_some());
         assert_eq!(store.get_blob("ab").unwrap(), Some(b"x".to_vec()));
     }

@@ -62,9 +62,6 @@ pub trait Store: Send + Sync + 'static {
     /// Leaves `from..to` (clamped to what exists), in order.
     fn leaves(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, StoreError>;
 
-    /// The index of the entry with this leaf hash, if logged.
-    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StoreError>;
-
     /// A checkpoint issued for exactly this tree size, if any.
     fn checkpoint_at(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError>;
 
