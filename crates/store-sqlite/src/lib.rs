@@ -296,23 +296,34 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
         let (key, _) = truce_log::LogKey::generate("example.org/t").unwrap();
-        let e = NewEntry {
-            leaf: vec![1],
-            leaf_hash: leaf_hash(&[1]),
+        let e = |i: u8| NewEntry {
+            leaf: vec![i],
+            leaf_hash: leaf_hash(&[i]),
             kind: "report",
             author: "a".into(),
         };
-        let dup = [e.clone(), e];
-        let cp = key.sign(2, leaf_hash(&[1]), "").unwrap();
+        let cp1 = key.sign(1, leaf_hash(&[1]), "").unwrap();
+        store
+            .append(Append {
+                first_index: 0,
+                entries: &[e(1)],
+                hashes_from: 0,
+                hashes: &[leaf_hash(&[1])],
+                checkpoint: &cp1,
+            })
+            .unwrap();
+        // Index 0 again, plus a new index 1: the whole transaction must roll back.
+        let cp2 = key.sign(2, leaf_hash(&[2]), "").unwrap();
         let err = store.append(Append {
             first_index: 0,
-            entries: &dup,
-            hashes_from: 0,
+            entries: &[e(2), e(3)],
+            hashes_from: 5,
             hashes: &[],
-            checkpoint: &cp,
+            checkpoint: &cp2,
         });
         assert!(err.is_err());
-        assert_eq!(store.load().unwrap().size, 0);
+        assert_eq!(store.load().unwrap().size, 1);
+        assert_eq!(store.leaves(0, 5).unwrap(), vec![vec![1u8]]);
         assert!(store.checkpoint_at(2).unwrap().is_none());
     }
 }
