@@ -95,6 +95,10 @@ impl Client {
         Ok(Answer { status, body })
     }
 
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub fn get(&self, path: &str) -> Result<Answer> {
         self.finish(self.agent.get(format!("{}{path}", self.base)).call(), path)
     }

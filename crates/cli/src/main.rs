@@ -12,7 +12,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 const EXIT_HELP: &str = "Exit codes: 0 success; 1 error; 2 usage error; 3 verification failed; \
-4 the server refused the entry; 5 the server could not be reached or failed.";
+4 the entry was refused (by the server, or by the same checks run locally before sending); \
+5 the server could not be reached, failed or timed out (a signed entry is then kept in the queue).";
 
 /// truce: signed reports, notices and rulings for a joint security mechanism, on a
 /// verifiable transparency log.
@@ -197,7 +198,7 @@ fn main() -> ExitCode {
                 3
             } else if e.is::<submit::Refused>() {
                 4
-            } else if e.is::<client::Unreachable>() || e.to_string().starts_with("server error") {
+            } else if e.is::<client::Unreachable>() || e.is::<submit::ServerFailed>() {
                 5
             } else {
                 1
@@ -352,6 +353,7 @@ fn serve(
 ) -> Result<()> {
     init_tracing(log_format);
     let dir = truce_server::DataDir::open(data)?;
+    let _lock = dir.lock()?;
     let key = dir.read_log_key()?;
     let store: Arc<dyn truce_store::Store> =
         Arc::new(truce_store_sqlite::SqliteStore::open(&dir.database_path())?);
@@ -421,7 +423,19 @@ fn submit_cmd(j: bool, a: SubmitArgs) -> Result<()> {
         return Ok(());
     }
     let client = client.context("--server is required unless --offline")?;
-    let saved = submit::post(&client, &env, &a.out)?;
+    let saved = match submit::post(&client, &env, &a.out) {
+        Ok(saved) => saved,
+        Err(e) if e.is::<client::Unreachable>() || e.is::<submit::ServerFailed>() => {
+            // Signed at capture time: keep it, so a retry sends this very envelope.
+            let path = submit::enqueue(&a.queue, &env)?;
+            return Err(e.context(format!(
+                "the signed entry was queued as {}; send it with `truce sync --server {}` (sending it again is safe: a repeat gets the same receipt)",
+                path.display(),
+                client.base()
+            )));
+        }
+        Err(e) => return Err(e),
+    };
     print(
         j,
         json!({"created": saved.created, "receipt": saved.receipt, "files": saved.files}),
@@ -529,7 +543,7 @@ fn demo(a: DemoArgs) -> Result<()> {
              \n  mechanism:     {url}/v1/mechanism\n  API document:  {url}/v1/openapi.json\n  checkpoint:    {url}/log/checkpoint\n\
              \nverifier key of this log:\n  {vkey}\n\
              \nmember keys (demo): {}\n{}\
-             \nTry, in another terminal:\n  cargo run --release -- submit --server {url} --key {}/sy.ops.key --kind report --body {example}\n  cargo run --release -- verify server {url} --vkey '{vkey}'\n\
+             \nTry, in another terminal:\n  cargo run -p truce -- submit --server {url} --key {}/sy.ops.key --kind report --body {example}\n  cargo run -p truce -- verify server {url} --vkey '{vkey}'\n\
              \nCtrl-C stops the demo{}.\n",
             keys.display(),
             done.as_ref()

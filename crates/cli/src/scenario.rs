@@ -97,8 +97,17 @@ pub fn init_empty(dir: &Path, origin: &str) -> Result<String> {
     Ok(log_key.verifier_key().to_owned())
 }
 
-/// Creates and populates a data directory.
+/// Creates and populates a data directory. On failure, a directory it created is removed.
 pub fn init(dir: &Path, origin: &str, scenario: &Scenario) -> Result<Initialised> {
+    let existed = dir.exists();
+    let result = init_inner(dir, origin, scenario);
+    if result.is_err() && !existed {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+fn init_inner(dir: &Path, origin: &str, scenario: &Scenario) -> Result<Initialised> {
     let mut template: Value = serde_json::from_str(&scenario.agreement)
         .with_context(|| format!("scenario {}: agreement.json is not JSON", scenario.name))?;
     init_empty(dir, origin)?;

@@ -4,7 +4,7 @@
 use crate::client::Client;
 use crate::keys::MemberKey;
 use crate::scenario::sign_entry;
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use truce_log::{Envelope, Receipt};
@@ -21,6 +21,18 @@ impl std::fmt::Display for Refused {
 }
 
 impl std::error::Error for Refused {}
+
+/// The server failed or timed out (5xx, 408, 429): the entry may be retried as is.
+#[derive(Debug)]
+pub struct ServerFailed(pub String);
+
+impl std::fmt::Display for ServerFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ServerFailed {}
 
 /// Reads a JSON body from a file, or stdin for `-`.
 pub fn read_json(path: &Path) -> Result<Value> {
@@ -75,8 +87,11 @@ pub fn save_receipt(dir: &Path, leaf: &[u8], receipt: &Receipt) -> Result<Vec<Pa
 pub fn post(client: &Client, env: &Envelope, out: &Path) -> Result<Saved> {
     let leaf = env.to_leaf();
     let a = client.post_json("/v1/entries", &leaf)?;
-    if a.status >= 500 {
-        bail!("server error: {}", a.problem_text());
+    if a.status >= 500 || a.status == 408 || a.status == 429 {
+        return Err(anyhow!(ServerFailed(format!(
+            "server error: {}",
+            a.problem_text()
+        ))));
     }
     if !a.ok() {
         return Err(anyhow!(Refused(format!("refused: {}", a.problem_text()))));

@@ -193,7 +193,7 @@ pub fn server(
             )));
         }
         for leaf in leaves {
-            verify_entry(client, &mut registry, index, leaf)?;
+            verify_entry(client, &mut registry, &cp.origin, index, leaf)?;
             hashes
                 .append(leaf_hash(leaf))
                 .map_err(|e| anyhow!(e.to_string()))?;
@@ -235,7 +235,13 @@ pub fn server(
 
 /// Checks one logged entry as admission should have: envelope, payload, strict signature under
 /// the member's key at that point of the log, and the registry's rules.
-fn verify_entry(client: &Client, registry: &mut Registry, index: u64, leaf: &[u8]) -> Result<()> {
+fn verify_entry(
+    client: &Client,
+    registry: &mut Registry,
+    origin: &str,
+    index: u64,
+    leaf: &[u8],
+) -> Result<()> {
     let bad = |what: String| fail(format!("entry {index}: {what}"));
     let env = Envelope::parse(leaf).map_err(|e| bad(e.to_string()))?;
     if env.to_leaf() != leaf {
@@ -243,6 +249,12 @@ fn verify_entry(client: &Client, registry: &mut Registry, index: u64, leaf: &[u8
     }
     env.check_entry_shape().map_err(|e| bad(e.to_string()))?;
     let entry = Entry::parse(&env.payload).map_err(|r| bad(r.detail))?;
+    if entry.mechanism != origin {
+        return Err(bad(format!(
+            "names mechanism `{}`, not this log `{origin}`",
+            entry.mechanism
+        )));
+    }
     let keyid = env.signature().keyid.clone();
     let key = registry
         .signer_key(&entry, &keyid)

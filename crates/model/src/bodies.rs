@@ -4,6 +4,7 @@
 //! `notice`, `acknowledgement`, `dispute`, `ruling`, `posture` and `case` are schema-checked
 //! and logged now; the engine gives them effect (compliance, deconfliction, cases).
 
+use crate::ids::wire_name;
 use crate::ids::{check_member_id, check_party_id, check_sha256_hex, check_slug, check_text};
 use crate::refusal::Refusal;
 use crate::time::{TimeSpan, parse_utc};
@@ -83,14 +84,14 @@ impl Membership {
         match (&self.public_key, needs_key) {
             (None, true) => {
                 return Err(Refusal::invalid(format!(
-                    "body.public_key is required for {:?}",
-                    self.action
+                    "body.public_key is required for {}",
+                    wire_name(&self.action)
                 )));
             }
             (Some(_), false) => {
                 return Err(Refusal::invalid(format!(
-                    "body.public_key is only allowed for add and rotate, not {:?}",
-                    self.action
+                    "body.public_key is only allowed for add and rotate, not {}",
+                    wire_name(&self.action)
                 )));
             }
             (Some(k), true) => {
@@ -172,8 +173,16 @@ impl Area {
             check_slug(&format!("{field}.zones[]"), z)?;
         }
         if let Some(g) = &self.geometry {
-            truce_geo::parse_geometry(g)
+            let geometry = truce_geo::parse_geometry(g)
                 .map_err(|e| Refusal::invalid(format!("{field}.geometry: {e}")))?;
+            if !matches!(
+                geometry,
+                geo::Geometry::Polygon(_) | geo::Geometry::MultiPolygon(_)
+            ) {
+                return Err(Refusal::invalid(format!(
+                    "{field}.geometry must be a Polygon or MultiPolygon (an area)"
+                )));
+            }
         }
         Ok(())
     }

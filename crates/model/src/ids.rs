@@ -81,3 +81,11 @@ pub fn check_text(field: &str, s: &str, max: usize) -> Result<(), Refusal> {
     }
     Ok(())
 }
+
+/// The wire name of an enum value (`officer`, `suspended`, `force_limit`...), for messages.
+pub fn wire_name(v: &impl serde::Serialize) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

@@ -47,6 +47,8 @@ impl Refusal {
             "missing-blob" => "Referenced blob not uploaded",
             "conflict" => "Conflicts with the log",
             "not-built" => "Not built yet",
+            "not-found" => "Not found",
+            "unavailable" => "Temporarily unavailable",
             _ => "Entry refused",
         }
     }

@@ -7,6 +7,7 @@
 use crate::agreement::{Agreement, PartyRole, parse_public_key};
 use crate::bodies::{MemberRole, Membership, MembershipAction, PostureType};
 use crate::entry::{Body, Entry, Kind};
+use crate::ids::wire_name;
 use crate::refusal::Refusal;
 use ed25519_dalek::VerifyingKey;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -52,6 +53,8 @@ pub struct Registry {
     agreement: Option<AgreementState>,
     members: BTreeMap<String, MemberState>,
     keys: HashMap<String, String>,
+    /// Key ids that were rotated away or removed: never registered again.
+    retired: std::collections::HashSet<String>,
 }
 
 fn genesis_required() -> Refusal {
@@ -160,8 +163,9 @@ impl Registry {
                 "member-inactive",
                 403,
                 format!(
-                    "member `{}` is {:?}; ask your party's administrator to reinstate it",
-                    member.id, member.status
+                    "member `{}` is {}; ask your party's administrator to reinstate it",
+                    member.id,
+                    wire_name(&member.status)
                 ),
             ));
         }
@@ -350,8 +354,9 @@ impl Registry {
                 };
                 if !ok {
                     return Err(transition_error(&format!(
-                        "is {:?}; cannot {:?} it",
-                        t.status, m.action
+                        "is {}; cannot {} it",
+                        wire_name(&t.status),
+                        wire_name(&m.action)
                     )));
                 }
                 if t.id == author.id
@@ -370,7 +375,8 @@ impl Registry {
         }
         if let Some(k) = &m.public_key {
             let key = parse_public_key("body.public_key", k)?;
-            if self.keys.contains_key(&key_id(&key)) {
+            let kid = key_id(&key);
+            if self.keys.contains_key(&kid) || self.retired.contains(&kid) {
                 return Err(refuse(
                     "conflict",
                     409,
@@ -450,6 +456,7 @@ impl Registry {
             (MembershipAction::Rotate, Some(key)) => {
                 if let Some(t) = self.members.get_mut(&m.member) {
                     self.keys.remove(&t.key_id);
+                    self.retired.insert(t.key_id.clone());
                     t.key = key;
                     t.key_id = key_id(&key);
                     self.keys.insert(t.key_id.clone(), t.id.clone());
@@ -465,6 +472,7 @@ impl Registry {
                     };
                     if t.status == MemberStatus::Removed {
                         self.keys.remove(&t.key_id);
+                        self.retired.insert(t.key_id.clone());
                     }
                 }
             }
@@ -491,7 +499,9 @@ pub fn check_role(kind: Kind, party: PartyRole, member: MemberRole) -> Result<()
             "role-not-allowed",
             403,
             format!(
-                "a {member:?} of a {party:?} may not submit `{kind}` entries (see docs/entries.md, \"Who may submit what\")"
+                "members with role `{}` of a party with role `{}` may not submit `{kind}` entries (see docs/entries.md, \"Who may submit what\")",
+                wire_name(&member),
+                wire_name(&party)
             ),
         ))
     }

@@ -3,6 +3,7 @@
 //! Coding follows ACLED's event and sub-event types, plus the mechanism's own types; grading
 //! follows the Admiralty (NATO) system. Fusion of reports into events is the engine's job.
 
+use crate::ids::wire_name;
 use crate::ids::{check_party_id, check_sha256_hex, check_text};
 use crate::refusal::Refusal;
 use crate::time::TimeSpan;
@@ -167,8 +168,8 @@ impl Report {
             let allowed = self.event_type.acled_sub_types();
             if !allowed.is_empty() && !allowed.contains(&sub.as_str()) {
                 return Err(Refusal::invalid(format!(
-                    "body.sub_event_type `{sub}` is not an ACLED sub-event type of {:?}; expected one of {}",
-                    self.event_type,
+                    "body.sub_event_type `{sub}` is not an ACLED sub-event type of {}; expected one of {}",
+                    wire_name(&self.event_type),
                     allowed.join(", ")
                 )));
             }

@@ -1,6 +1,7 @@
 //! Agreement rules: parsed and validated here; evaluated by the engine.
 
 use crate::bodies::Activity;
+use crate::ids::wire_name;
 use crate::ids::{check_party_id, check_slug, check_text};
 use crate::refusal::Refusal;
 use crate::report::EventType;
@@ -161,16 +162,18 @@ impl Rule {
                 Ok(())
             } else {
                 Err(Refusal::invalid(format!(
-                    "rule {} of kind {:?} needs {what}",
-                    self.id, self.kind
+                    "rule {} of kind {} needs {what}",
+                    self.id,
+                    wire_name(&self.kind)
                 )))
             }
         };
         let forbid = |present: bool, what: &str| {
             if present {
                 Err(Refusal::invalid(format!(
-                    "rule {}: `{what}` is not used by rule kind {:?}; remove it",
-                    self.id, self.kind
+                    "rule {}: `{what}` is not used by rule kind {}; remove it",
+                    self.id,
+                    wire_name(&self.kind)
                 )))
             } else {
                 Ok(())

@@ -45,6 +45,7 @@ pub fn router(service: LogService) -> Router {
         .route("/v1/entries/{index}", get(get_entry))
         .route("/v1/entries/{index}/receipt", get(get_receipt))
         .route("/v1/entries/{index}/tlog-proof", get(get_tlog_proof))
+        .route("/v1/checkpoints/{size}", get(checkpoint_at))
         .route("/v1/proofs/inclusion", get(inclusion_proof))
         .route("/v1/proofs/consistency", get(consistency_proof))
         .route("/v1/schemas", get(schemas))
@@ -64,10 +65,18 @@ pub fn router(service: LogService) -> Router {
         .layer(
             tower::ServiceBuilder::new()
                 .layer(tower_http::trace::TraceLayer::new_for_http())
-                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    REQUEST_TIMEOUT,
-                ))
+                .layer(axum::error_handling::HandleErrorLayer::new(|_: tower::BoxError| async {
+                    Problem::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "timeout",
+                        "Request timed out",
+                        format!(
+                            "the request did not complete within {} s; an entry may or may not have been logged: resubmit the same envelope to get its receipt",
+                            REQUEST_TIMEOUT.as_secs()
+                        ),
+                    )
+                }))
+                .layer(tower::timeout::TimeoutLayer::new(REQUEST_TIMEOUT))
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .with_state(service)
@@ -286,7 +295,11 @@ async fn get_entry(State(s): State<LogService>, Path(index): Path<String>) -> Ap
         .into_iter()
         .next()
         .ok_or_else(|| Problem::not_found(format!("no entry {index}")))?;
-    let envelope: serde_json::Value = serde_json::from_slice(&leaf).unwrap_or_default();
+    // The leaf verbatim (its hash is the leaf hash), not a re-serialisation.
+    let envelope = String::from_utf8(leaf.clone())
+        .ok()
+        .and_then(|s| RawValue::from_string(s).ok())
+        .ok_or_else(|| Problem::unavailable(format!("stored entry {index} is not JSON")))?;
     let payload = Envelope::parse(&leaf)
         .ok()
         .and_then(|e| serde_json::from_slice::<serde_json::Value>(&e.payload).ok());
@@ -508,6 +521,22 @@ async fn get_blob(
         res.headers_mut().insert(header::ETAG, v);
     }
     Ok(res)
+}
+
+async fn checkpoint_at(State(s): State<LogService>, Path(size): Path<String>) -> ApiResult {
+    let size = parse_index(&size)?;
+    let note = s
+        .store()
+        .checkpoint_at(size)
+        .map_err(|e| Problem::unavailable(e.to_string()))?
+        .ok_or_else(|| {
+            Problem::not_found(format!("no checkpoint was issued for tree size {size}"))
+        })?;
+    Ok(text_response(
+        note,
+        "text/plain; charset=utf-8",
+        "public, max-age=31536000, immutable",
+    ))
 }
 
 async fn checkpoint(State(s): State<LogService>) -> Response {

@@ -120,6 +120,26 @@ impl DataDir {
         self.root.join("keys")
     }
 
+    /// Takes the directory's exclusive lock (held until the returned file is dropped), so two
+    /// servers never write one log.
+    pub fn lock(&self) -> Result<std::fs::File, DataDirError> {
+        let path = self.root.join("truce.lock");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        match f.try_lock() {
+            Ok(()) => Ok(f),
+            Err(std::fs::TryLockError::WouldBlock) => Err(DataDirError::Invalid {
+                path,
+                detail: "another truce process is using this data directory".into(),
+            }),
+            Err(std::fs::TryLockError::Error(e)) => Err(DataDirError::Io { path, source: e }),
+        }
+    }
+
     /// Reads the log key, refusing a key file others can read.
     pub fn read_log_key(&self) -> Result<truce_log::LogKey, DataDirError> {
         let path = self.log_key_path();

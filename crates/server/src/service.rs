@@ -32,9 +32,18 @@ pub enum ServiceError {
     Hashes(String),
 }
 
-/// An entry that passed the checks that need no log state beyond a registry snapshot.
+/// The outcome of admission's parallel phase.
 #[derive(Debug)]
-pub struct Prepared {
+pub enum Prepared {
+    /// A new entry that passed the checks that need no log state beyond a registry snapshot.
+    New(Box<Candidate>),
+    /// This exact envelope is already logged at this index (an idempotent repeat).
+    Logged(u64),
+}
+
+/// A new entry on its way to the sequencer.
+#[derive(Debug)]
+pub struct Candidate {
     entry: Entry,
     leaf: Vec<u8>,
     leaf_hash: Hash,
@@ -53,7 +62,7 @@ pub struct Admitted {
 type Reply = oneshot::Sender<Result<Admitted, Refusal>>;
 
 struct Job {
-    prepared: Prepared,
+    prepared: Box<Candidate>,
     reply: Reply,
 }
 
@@ -216,35 +225,40 @@ impl LogService {
     pub fn prepare(&self, body: &[u8], now: Timestamp) -> Result<Prepared, Refusal> {
         let envelope = Envelope::parse(body).map_err(envelope_refusal)?;
         envelope.check_entry_shape().map_err(envelope_refusal)?;
+        let leaf = envelope.to_leaf();
+        let leaf_hash = leaf_hash(&leaf);
+        // A repeat was valid when it was logged; it gets its receipt even if, say, its key
+        // has been rotated since.
+        if let Some(index) = self.find_leaf(&leaf_hash) {
+            return Ok(Prepared::Logged(index));
+        }
         let entry = Entry::parse(&envelope.payload)?;
         entry.check_context(&self.origin, now)?;
         let keyid = envelope.signature().keyid.clone();
         let registry = self.registry();
         let key = registry.signer_key(&entry, &keyid)?;
         envelope.verify_strict(&key).map_err(envelope_refusal)?;
-        let leaf = envelope.to_leaf();
-        Ok(Prepared {
-            leaf_hash: leaf_hash(&leaf),
+        Ok(Prepared::New(Box::new(Candidate {
+            leaf_hash,
             leaf,
             payload_sha256: hex::encode(Sha256::digest(&envelope.payload)),
             keyid,
             entry,
-        })
+        })))
     }
 
     /// Sequences a prepared entry and waits for its durable commit.
     pub async fn submit_prepared(&self, prepared: Prepared) -> Result<Admitted, Refusal> {
-        let (reply, rx) = oneshot::channel();
-        self.tx.send(Job { prepared, reply }).await.map_err(|_| {
-            Refusal::new(
-                "unavailable",
-                503,
-                "the sequencer has stopped; restart the server",
-            )
-        })?;
-        rx.await.map_err(|_| {
-            Refusal::new("unavailable", 503, "the sequencer dropped the entry; retry")
-        })?
+        self.submit_many(vec![Ok(prepared)])
+            .await
+            .pop()
+            .unwrap_or_else(|| {
+                Err(Refusal::new(
+                    "unavailable",
+                    503,
+                    "the sequencer dropped the entry; retry",
+                ))
+            })
     }
 
     /// Sequences many entries in the given order (a batch) and waits for all of them.
@@ -255,10 +269,20 @@ impl LogService {
         let mut waiting = Vec::with_capacity(items.len());
         for item in items {
             match item {
-                Ok(prepared) => {
+                Ok(Prepared::New(prepared)) => {
                     let (reply, rx) = oneshot::channel();
                     let sent = self.tx.send(Job { prepared, reply }).await.is_ok();
                     waiting.push(Ok((sent, rx)));
+                }
+                Ok(Prepared::Logged(index)) => {
+                    waiting.push(self.original_receipt(index).map(|receipt| {
+                        let (reply, rx) = oneshot::channel();
+                        let _ = reply.send(Ok(Admitted {
+                            receipt,
+                            created: false,
+                        }));
+                        (true, rx)
+                    }));
                 }
                 Err(r) => waiting.push(Err(r)),
             }
@@ -325,6 +349,13 @@ impl LogService {
         Ok(f(&h, size))
     }
 
+    /// The receipt first issued for entry `index`: the proof against the checkpoint of the
+    /// commit that logged it.
+    pub fn original_receipt(&self, index: u64) -> Result<Receipt, Refusal> {
+        let h = self.shared.hashes.read().map_err(|_| lock_poisoned())?;
+        original_receipt(&*self.store, &h, index)
+    }
+
     /// The index of the committed entry with this leaf hash.
     pub fn find_leaf(&self, leaf: &Hash) -> Option<u64> {
         self.shared.leaf_index.read().ok()?.get(&leaf.0).copied()
@@ -346,6 +377,16 @@ fn receipt_for(h: &MemoryHashes, cp: &SignedCheckpoint, index: u64) -> Result<Re
         .read_leaf_hash(index)
         .ok_or_else(|| Refusal::new("not-found", 404, format!("no entry {index}")))?;
     Ok(Receipt::new(index, leaf, &cp.note, &proof))
+}
+
+fn original_receipt(store: &dyn Store, h: &MemoryHashes, index: u64) -> Result<Receipt, Refusal> {
+    let not_found = |d: String| Refusal::new("not-found", 404, d);
+    let (size, note) = store
+        .checkpoint_covering(index)
+        .map_err(|e| Refusal::new("unavailable", 503, e.to_string()))?
+        .ok_or_else(|| not_found(format!("no checkpoint covers entry {index}")))?;
+    let root = h.root(size).map_err(|e| not_found(e.to_string()))?;
+    receipt_for(h, &SignedCheckpoint { note, size, root }, index)
 }
 
 /// Rebuilds the registry and annexes from the stored log, in log order.
@@ -568,7 +609,12 @@ impl Sequencer {
             return;
         };
         for a in answers {
-            let result = receipt_for(&hashes, &cp, a.index).map(|receipt| Admitted {
+            let result = if a.created || a.index >= size0 {
+                receipt_for(&hashes, &cp, a.index)
+            } else {
+                original_receipt(&*self.store, &hashes, a.index)
+            };
+            let result = result.map(|receipt| Admitted {
                 receipt,
                 created: a.created,
             });

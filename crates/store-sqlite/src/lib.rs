@@ -221,6 +221,18 @@ impl Store for SqliteStore {
         })
     }
 
+    fn checkpoint_covering(&self, index: u64) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let index = to_i64(index)?;
+        self.with_reader(|conn| {
+            conn.query_row(
+                "SELECT size, note FROM checkpoints WHERE size > ?1 ORDER BY size LIMIT 1",
+                [index],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
+            .optional()
+        })
+    }
+
     fn put_blob(&self, sha256: &str, data: &[u8]) -> Result<bool, StoreError> {
         self.with_writer(|conn| {
             let n = conn

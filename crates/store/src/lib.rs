@@ -65,6 +65,10 @@ pub trait Store: Send + Sync + 'static {
     /// A checkpoint issued for exactly this tree size, if any.
     fn checkpoint_at(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// The first checkpoint issued for a tree containing entry `index` (the one its commit
+    /// published): its size and note.
+    fn checkpoint_covering(&self, index: u64) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+
     /// Stores a blob under its SHA-256 (hex). Returns false if it was already there.
     fn put_blob(&self, sha256: &str, data: &[u8]) -> Result<bool, StoreError>;
 

@@ -96,7 +96,8 @@ fn exit_codes_and_key_hygiene() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../scenarios/golan-1974/examples/report-shelling.json"
     );
-    // Unreachable server: 5.
+    // Unreachable server: 5, and the signed entry is kept in the queue for `truce sync`.
+    let queue = m.tmp.path().join("q");
     let out = run(
         truce()
             .args([
@@ -105,13 +106,11 @@ fn exit_codes_and_key_hygiene() {
                 "http://127.0.0.1:9",
                 "--mechanism",
                 ORIGIN,
-                "--kind",
-                "report",
-                "--body",
-                example,
-                "--key",
             ])
-            .arg(m.key_path("sy.ops")),
+            .args(["--kind", "report", "--body", example, "--key"])
+            .arg(m.key_path("sy.ops"))
+            .arg("--queue")
+            .arg(&queue),
         false,
     );
     assert_eq!(
@@ -120,6 +119,8 @@ fn exit_codes_and_key_hygiene() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("truce sync"));
+    assert_eq!(std::fs::read_dir(&queue).unwrap().count(), 1);
     // Invalid body caught before sending: 4, with the reason.
     let bad = m.tmp.path().join("bad.json");
     std::fs::write(&bad, r#"{"event_type": "gossip"}"#).unwrap();
