@@ -506,3 +506,169 @@ pub fn check_role(kind: Kind, party: PartyRole, member: MemberRole) -> Result<()
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::build_payload;
+    use base64::Engine as _;
+    use ed25519_dalek::SigningKey;
+    use serde_json::json;
+
+    const ORIGIN: &str = "example.org/m";
+
+    fn key(n: u8) -> SigningKey {
+        SigningKey::from_bytes(&[n; 32])
+    }
+
+    fn b64(k: &SigningKey) -> String {
+        base64::engine::general_purpose::STANDARD.encode(k.verifying_key().as_bytes())
+    }
+
+    fn agreement() -> serde_json::Value {
+        json!({
+            "format": "truce-agreement/1", "title": "t", "version": 1, "effective": "2026-01-01T00:00:00Z",
+            "parties": [{"id": "AA", "name": "A", "role": "party"}, {"id": "BB", "name": "B", "role": "party"},
+                        {"id": "MM", "name": "M", "role": "mediator"}],
+            "members": [
+                {"id": "aa.admin", "party": "AA", "role": "administrator", "public_key": b64(&key(1))},
+                {"id": "aa.ops", "party": "AA", "role": "officer", "public_key": b64(&key(2))},
+                {"id": "bb.admin", "party": "BB", "role": "administrator", "public_key": b64(&key(3))},
+                {"id": "mm.admin", "party": "MM", "role": "administrator", "public_key": b64(&key(4))},
+            ],
+            "zones": {"sha256": "0".repeat(64), "size": 1, "media_type": "application/geo+json"},
+            "rules": []
+        })
+    }
+
+    fn entry(kind: Kind, author: &str, body: serde_json::Value) -> Entry {
+        let created = "2026-06-01T00:00:00Z".parse().unwrap();
+        Entry::parse(&build_payload(ORIGIN, kind, author, created, &body)).unwrap()
+    }
+
+    fn kid(n: u8) -> String {
+        key_id(&key(n).verifying_key())
+    }
+
+    fn genesis() -> Registry {
+        let mut r = Registry::new();
+        let a = entry(Kind::Agreement, "mm.admin", agreement());
+        r.check(&a, &kid(4)).unwrap();
+        r.apply(0, &a, &"ab".repeat(32), BTreeSet::new());
+        r
+    }
+
+    #[test]
+    fn genesis_must_be_the_agreement_by_a_mediator_administrator() {
+        let r = Registry::new();
+        let a = entry(Kind::Agreement, "aa.admin", agreement());
+        assert_eq!(r.check(&a, &kid(1)).unwrap_err().code, "role-not-allowed");
+        let a = entry(Kind::Agreement, "aa.admin", agreement());
+        assert_eq!(r.check(&a, &kid(4)).unwrap_err().code, "author-mismatch");
+        assert_eq!(r.signer_key(&a, &kid(9)).unwrap_err().code, "unknown-key");
+        let ratify = entry(
+            Kind::Ratification,
+            "aa.admin",
+            json!({"agreement_index": 0, "agreement_sha256": "ab".repeat(32)}),
+        );
+        assert_eq!(
+            r.signer_key(&ratify, &kid(1)).unwrap_err().code,
+            "genesis-required"
+        );
+    }
+
+    #[test]
+    fn in_force_after_every_party_and_the_mediator_ratify() {
+        let mut r = genesis();
+        assert_eq!(r.awaiting_ratification(), vec!["AA", "BB", "MM"]);
+        let report_body = json!({"event_type": "overflight", "time": {"start": "2026-05-01T00:00:00Z", "precision": "day"},
+            "location": {"point": [35.8, 33.1], "precision_m": 1000}, "perpetrator": "BB", "narrative": "n",
+            "grading": {"source_reliability": "C", "information_credibility": 3}});
+        let report = entry(Kind::Report, "aa.ops", report_body.clone());
+        assert_eq!(r.check(&report, &kid(2)).unwrap_err().code, "not-in-force");
+        let wrong = entry(
+            Kind::Ratification,
+            "aa.admin",
+            json!({"agreement_index": 0, "agreement_sha256": "cd".repeat(32)}),
+        );
+        assert_eq!(r.check(&wrong, &kid(1)).unwrap_err().code, "conflict");
+        for (i, (m, k)) in [("aa.admin", 1), ("bb.admin", 3), ("mm.admin", 4)]
+            .into_iter()
+            .enumerate()
+        {
+            let e = entry(
+                Kind::Ratification,
+                m,
+                json!({"agreement_index": 0, "agreement_sha256": "ab".repeat(32)}),
+            );
+            r.check(&e, &kid(k)).unwrap();
+            r.apply(1 + i as u64, &e, "x", BTreeSet::new());
+            assert_eq!(
+                r.check(&e, &kid(k)).unwrap_err().code,
+                "conflict",
+                "ratifying twice"
+            );
+        }
+        assert!(r.in_force());
+        r.check(&report, &kid(2)).unwrap();
+        let mut unknown_party = report_body;
+        unknown_party["perpetrator"] = "ZZ".into();
+        let e = entry(Kind::Report, "aa.ops", unknown_party);
+        assert_eq!(r.check(&e, &kid(2)).unwrap_err().code, "invalid-entry");
+    }
+
+    #[test]
+    fn membership_transitions_and_retired_keys() {
+        let mut r = genesis();
+        let m = |body: serde_json::Value| entry(Kind::Membership, "aa.admin", body);
+        let add = m(
+            json!({"action": "add", "member": "aa.desk", "role": "officer", "public_key": b64(&key(10))}),
+        );
+        r.check(&add, &kid(1)).unwrap();
+        r.apply(1, &add, "x", BTreeSet::new());
+        assert_eq!(
+            r.check(&add, &kid(1)).unwrap_err().code,
+            "conflict",
+            "ids are never reused"
+        );
+        let other_party = m(json!({"action": "suspend", "member": "bb.admin"}));
+        assert_eq!(
+            r.check(&other_party, &kid(1)).unwrap_err().code,
+            "role-not-allowed"
+        );
+        let self_remove = m(json!({"action": "remove", "member": "aa.admin"}));
+        assert_eq!(r.check(&self_remove, &kid(1)).unwrap_err().code, "conflict");
+        let reinstate_active = m(json!({"action": "reinstate", "member": "aa.desk"}));
+        assert!(
+            r.check(&reinstate_active, &kid(1))
+                .unwrap_err()
+                .detail
+                .contains("is active; cannot reinstate")
+        );
+        let rotate =
+            m(json!({"action": "rotate", "member": "aa.desk", "public_key": b64(&key(11))}));
+        r.check(&rotate, &kid(1)).unwrap();
+        r.apply(2, &rotate, "x", BTreeSet::new());
+        assert!(
+            r.signer_key(&add, &kid(10)).is_err(),
+            "the old key no longer signs"
+        );
+        let reuse = m(
+            json!({"action": "add", "member": "aa.desk2", "role": "officer", "public_key": b64(&key(10))}),
+        );
+        assert_eq!(
+            r.check(&reuse, &kid(1)).unwrap_err().code,
+            "conflict",
+            "a retired key is never registered again"
+        );
+        let by_officer = entry(
+            Kind::Membership,
+            "aa.ops",
+            json!({"action": "suspend", "member": "aa.desk"}),
+        );
+        assert_eq!(
+            r.check(&by_officer, &kid(2)).unwrap_err().code,
+            "role-not-allowed"
+        );
+    }
+}

@@ -230,3 +230,66 @@ impl Rule {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rule(extra: serde_json::Value) -> Result<(), Refusal> {
+        let mut v = json!({"id": "r-1", "title": "t", "binds": ["AA"], "severity": "high",
+            "effective": {"from": "2026-01-01T00:00:00Z"}, "source": "s"});
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        let r: Rule = serde_json::from_value(v).map_err(|e| Refusal::invalid(e.to_string()))?;
+        r.check("rule")
+    }
+
+    #[test]
+    fn each_kind_needs_its_fields_and_refuses_others() {
+        assert!(rule(json!({"kind": "prohibited_event", "event_types": ["battles"]})).is_ok());
+        assert!(
+            rule(json!({"kind": "prohibited_event"}))
+                .unwrap_err()
+                .detail
+                .contains("needs event_types")
+        );
+        assert!(rule(json!({"kind": "no_presence", "zones": ["z"]})).is_ok());
+        assert!(rule(json!({"kind": "no_presence"})).is_err());
+        assert!(
+            rule(json!({"kind": "force_limit", "zones": ["z"], "limits": {"tanks": 75}})).is_ok()
+        );
+        assert!(rule(json!({"kind": "force_limit", "zones": ["z"], "limits": {}})).is_err());
+        assert!(
+            rule(json!({"kind": "no_presence", "zones": ["z"], "limits": {"tanks": 1}}))
+                .unwrap_err()
+                .detail
+                .contains("not used by rule kind no_presence")
+        );
+        assert!(rule(json!({"kind": "withdrawal", "zones": ["z"], "deadline": "2027-01-01T00:00:00Z",
+            "phases": [{"deadline": "2026-06-01T00:00:00Z", "zones": ["z"], "inspection_required": true}]})).is_ok());
+        assert!(rule(json!({"kind": "withdrawal", "zones": ["z"]})).is_err());
+        assert!(rule(json!({"kind": "notification_required", "zones": ["z"], "activities": ["exercise"], "lead_time_hours": 24})).is_ok());
+        assert!(
+            rule(
+                json!({"kind": "notification_required", "zones": ["z"], "activities": ["exercise"]})
+            )
+            .is_err()
+        );
+        assert!(rule(json!({"kind": "protected_notice", "event_types": ["battles"]})).is_ok());
+        assert!(rule(json!({"kind": "civilian_protection", "acknowledge_within_hours": 48, "resolve_within_days": 14})).is_ok());
+        assert!(
+            rule(json!({"kind": "civilian_protection", "acknowledge_within_hours": 48})).is_err()
+        );
+        assert!(rule(json!({"kind": "prohibited_event", "event_types": ["battles"], "effective": {"from": "2026-01-01T00:00:00Z", "until": "2025-01-01T00:00:00Z"}})).is_err());
+        assert!(
+            rule(json!({"kind": "prohibited_event", "event_types": ["battles"], "binds": []}))
+                .is_err()
+        );
+        assert!(
+            rule(json!({"kind": "prohibited_event", "event_types": ["battles"], "id": "Bad Id"}))
+                .is_err()
+        );
+    }
+}

@@ -2,22 +2,31 @@
 //! so the documented schema and the validation cannot drift apart.
 
 use crate::entry::Kind;
-use schemars::schema_for;
+use schemars::generate::SchemaSettings;
+
+/// Schemas are self-contained (sub-schemas inlined, no `$defs`), so they can be embedded in
+/// the OpenAPI document's components as they are.
+fn schema_for<T: schemars::JsonSchema>() -> schemars::Schema {
+    SchemaSettings::draft2020_12()
+        .with(|s| s.inline_subschemas = true)
+        .into_generator()
+        .into_root_schema_for::<T>()
+}
 
 /// The JSON Schema of a kind's body.
 pub fn body_schema(kind: Kind) -> serde_json::Value {
     use crate::{agreement, bodies, report};
     let schema = match kind {
-        Kind::Agreement => schema_for!(agreement::Agreement),
-        Kind::Ratification => schema_for!(bodies::Ratification),
-        Kind::Membership => schema_for!(bodies::Membership),
-        Kind::Report => schema_for!(report::Report),
-        Kind::Notice => schema_for!(bodies::Notice),
-        Kind::Acknowledgement => schema_for!(bodies::Acknowledgement),
-        Kind::Dispute => schema_for!(bodies::Dispute),
-        Kind::Ruling => schema_for!(bodies::Ruling),
-        Kind::Posture => schema_for!(bodies::Posture),
-        Kind::Case => schema_for!(bodies::Case),
+        Kind::Agreement => schema_for::<agreement::Agreement>(),
+        Kind::Ratification => schema_for::<bodies::Ratification>(),
+        Kind::Membership => schema_for::<bodies::Membership>(),
+        Kind::Report => schema_for::<report::Report>(),
+        Kind::Notice => schema_for::<bodies::Notice>(),
+        Kind::Acknowledgement => schema_for::<bodies::Acknowledgement>(),
+        Kind::Dispute => schema_for::<bodies::Dispute>(),
+        Kind::Ruling => schema_for::<bodies::Ruling>(),
+        Kind::Posture => schema_for::<bodies::Posture>(),
+        Kind::Case => schema_for::<bodies::Case>(),
     };
     let mut v = schema.to_value();
     if let Some(o) = v.as_object_mut() {
