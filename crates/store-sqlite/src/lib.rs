@@ -18,7 +18,9 @@ const MIGRATIONS: &[&str] = &[
         kind TEXT NOT NULL,
         author TEXT NOT NULL
     );
-    CREATE TABLE hashes (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+    -- Stored hashes (tlog stored-hash order) in runs, one row per commit: `first` is the stored
+    -- index of the first hash, `hashes` the concatenated 32-byte hashes.
+    CREATE TABLE hash_runs (first INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
     CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL);
     CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);",
 ];
@@ -132,20 +134,23 @@ impl Store for SqliteStore {
                 .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
                 .map_err(db)?;
             let mut stmt = conn
-                .prepare("SELECT idx, hash FROM hashes ORDER BY idx")
+                .prepare("SELECT first, hashes FROM hash_runs ORDER BY first")
                 .map_err(db)?;
             let mut hashes = Vec::new();
             let rows = stmt
                 .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
                 .map_err(db)?;
-            for (expected, row) in rows.enumerate() {
-                let (idx, h) = row.map_err(db)?;
-                if idx != expected as i64 {
+            for row in rows {
+                let (first, run) = row.map_err(db)?;
+                if first != hashes.len() as i64 || run.len() % 32 != 0 {
                     return Err(StoreError::Corrupt(format!(
-                        "stored hash {expected} is missing"
+                        "stored hashes from {} are missing or truncated",
+                        hashes.len()
                     )));
                 }
-                hashes.push(to_hash(h)?);
+                for h in run.chunks_exact(32) {
+                    hashes.push(to_hash(h.to_vec())?);
+                }
             }
             let checkpoint = conn
                 .query_row(
@@ -182,11 +187,13 @@ impl Store for SqliteStore {
                     ])
                     .map_err(db)?;
                 }
-                let mut hs = tx
-                    .prepare_cached("INSERT INTO hashes (idx, hash) VALUES (?1, ?2)")
+                if !batch.hashes.is_empty() {
+                    let run: Vec<u8> = batch.hashes.iter().flat_map(|h| h.0).collect();
+                    tx.execute(
+                        "INSERT INTO hash_runs (first, hashes) VALUES (?1, ?2)",
+                        params![to_i64(batch.hashes_from)?, run],
+                    )
                     .map_err(db)?;
-                for (i, h) in batch.hashes.iter().enumerate() {
-                    hs.execute(params![to_i64(batch.hashes_from + i as u64)?, &h.0[..]]).map_err(db)?;
                 }
                 tx.execute(
                     "INSERT OR REPLACE INTO checkpoints (size, note) VALUES (?1, ?2)",
