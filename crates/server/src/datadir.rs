@@ -15,10 +15,10 @@ const FORMAT: &str = "truce-data/1";
 /// Problems with a data directory.
 #[derive(Debug, thiserror::Error)]
 pub enum DataDirError {
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{0}: not a truce data directory (no truce.json); create one with `truce init DIR`")]
     NotInitialised(PathBuf),
@@ -41,9 +41,9 @@ pub struct DataDir {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DataDirError + '_ {
-    move |source| DataDirError::Io {
+    move |error| DataDirError::Io {
         path: path.to_owned(),
-        source,
+        error,
     }
 }
 
@@ -88,7 +88,7 @@ impl DataDir {
             Err(e) => {
                 return Err(DataDirError::Io {
                     path: cfg,
-                    source: e,
+                    error: e,
                 });
             }
         };
@@ -136,7 +136,7 @@ impl DataDir {
                 path,
                 detail: "another truce process is using this data directory".into(),
             }),
-            Err(std::fs::TryLockError::Error(e)) => Err(DataDirError::Io { path, source: e }),
+            Err(std::fs::TryLockError::Error(e)) => Err(DataDirError::Io { path, error: e }),
         }
     }
 

@@ -49,6 +49,10 @@ pub struct Candidate {
     leaf_hash: Hash,
     keyid: String,
     payload_sha256: String,
+    /// Set when the signing key was not registered at admission time: the sequencer verifies
+    /// the signature against the registry as of the entry's place in the log (a membership
+    /// entry earlier in the same batch may register it).
+    unverified: Option<Envelope>,
 }
 
 /// The answer to a submission.
@@ -236,14 +240,21 @@ impl LogService {
         entry.check_context(&self.origin, now)?;
         let keyid = envelope.signature().keyid.clone();
         let registry = self.registry();
-        let key = registry.signer_key(&entry, &keyid)?;
-        envelope.verify_strict(&key).map_err(envelope_refusal)?;
+        let unverified = match registry.signer_key(&entry, &keyid) {
+            Ok(key) => {
+                envelope.verify_strict(&key).map_err(envelope_refusal)?;
+                None
+            }
+            Err(r) if r.code == "unknown-key" => Some(envelope.clone()),
+            Err(r) => return Err(r),
+        };
         Ok(Prepared::New(Box::new(Candidate {
             leaf_hash,
             leaf,
             payload_sha256: hex::encode(Sha256::digest(&envelope.payload)),
             keyid,
             entry,
+            unverified,
         })))
     }
 
@@ -532,6 +543,15 @@ impl Sequencer {
                 continue;
             }
             let registry = working.as_ref().unwrap_or(&snapshot);
+            if let Some(env) = &p.unverified {
+                let verified = registry
+                    .signer_key(&p.entry, &p.keyid)
+                    .and_then(|key| env.verify_strict(&key).map_err(envelope_refusal));
+                if let Err(r) = verified {
+                    let _ = reply.send(Err(r));
+                    continue;
+                }
+            }
             if let Err(r) = registry.check(&p.entry, &p.keyid) {
                 let _ = reply.send(Err(r));
                 continue;

@@ -327,3 +327,87 @@ fn genesis_by_api_then_ratification_then_in_force() {
     let (status, _) = server.post("/v1/entries", &report.to_leaf());
     assert_eq!(status, 201);
 }
+
+#[test]
+fn a_batch_can_register_a_member_and_carry_its_first_entries() {
+    let m = Mechanism::golan();
+    let server = m.serve();
+    let desk = ed25519_dalek::SigningKey::from_bytes(&[77; 32]);
+    let add = serde_json::json!({"action": "add", "member": "sy.desk-2", "role": "officer",
+        "public_key": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, desk.verifying_key().as_bytes())});
+    let add = sign_with(
+        &m.key("sy.admin"),
+        ORIGIN,
+        "membership",
+        "sy.admin",
+        &now(),
+        &add,
+    );
+    let first = sign_with(
+        &desk,
+        ORIGIN,
+        "report",
+        "sy.desk-2",
+        &now(),
+        &report("first report of a new desk"),
+    );
+    let forged = sign_with(
+        &desk,
+        ORIGIN,
+        "report",
+        "sy.ops",
+        &now(),
+        &report("a new key claiming another member"),
+    );
+    let items: Vec<String> = [&add, &first, &forged]
+        .iter()
+        .map(|e| String::from_utf8(e.to_leaf()).unwrap())
+        .collect();
+    let (status, v) = server.post(
+        "/v1/entries/batch",
+        format!("[{}]", items.join(",")).as_bytes(),
+    );
+    assert_eq!(status, 200);
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(
+        r.iter()
+            .map(|x| x["status"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![201, 201, 403],
+        "{v}"
+    );
+    assert_eq!(r[2]["problem"]["type"], "urn:truce:problem:author-mismatch");
+
+    // The desk's key is rotated; its first report, sent again, still gets its original receipt.
+    let next = ed25519_dalek::SigningKey::from_bytes(&[78; 32]);
+    let rotate = serde_json::json!({"action": "rotate", "member": "sy.desk-2",
+        "public_key": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, next.verifying_key().as_bytes())});
+    let rotate = sign_with(
+        &m.key("sy.admin"),
+        ORIGIN,
+        "membership",
+        "sy.admin",
+        &now(),
+        &rotate,
+    );
+    assert_eq!(server.post("/v1/entries", &rotate.to_leaf()).0, 201);
+    let (status, again) = server.post("/v1/entries", &first.to_leaf());
+    assert_eq!(status, 200);
+    assert_eq!(again, r[1]["receipt"]);
+    let late = sign_with(
+        &desk,
+        ORIGIN,
+        "report",
+        "sy.desk-2",
+        &now(),
+        &report("signed with the old key"),
+    );
+    assert_eq!(
+        server.post("/v1/entries", &late.to_leaf()).1["type"],
+        "urn:truce:problem:unknown-key"
+    );
+    run(
+        truce().args(["verify", "server", &server.url, "--vkey", &m.vkey]),
+        true,
+    );
+}
