@@ -16,6 +16,9 @@ use truce_store::{Append, NewEntry, Store, StoreError};
 
 /// Most entries sequenced in one commit.
 const MAX_BATCH: usize = 4096;
+/// Group commit: after the first entry of a commit arrives, wait this long for more (unless
+/// the batch is full) so that concurrent single submissions share one fsync.
+const GROUP_COMMIT_TICK: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Failures of the service itself (not of a client's entry).
 #[derive(Debug, thiserror::Error)]
@@ -499,9 +502,15 @@ impl Sequencer {
     fn run(self, mut rx: mpsc::Receiver<Job>) {
         while let Some(first) = rx.blocking_recv() {
             let mut jobs = vec![first];
+            let deadline = std::time::Instant::now() + GROUP_COMMIT_TICK;
             while jobs.len() < MAX_BATCH {
                 match rx.try_recv() {
                     Ok(j) => jobs.push(j),
+                    Err(mpsc::error::TryRecvError::Empty)
+                        if std::time::Instant::now() < deadline =>
+                    {
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                    }
                     Err(_) => break,
                 }
             }
