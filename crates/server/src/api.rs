@@ -303,14 +303,22 @@ async fn get_entry(State(s): State<LogService>, Path(index): Path<String>) -> Ap
     let payload = Envelope::parse(&leaf)
         .ok()
         .and_then(|e| serde_json::from_slice::<serde_json::Value>(&e.payload).ok());
+    #[derive(serde::Serialize)]
+    struct EntryView<'a> {
+        index: u64,
+        leaf_hash: String,
+        /// Serialised verbatim: the stored leaf bytes.
+        envelope: &'a RawValue,
+        entry: Option<serde_json::Value>,
+    }
     Ok(json_response(
         StatusCode::OK,
-        &json!({
-            "index": index,
-            "leaf_hash": truce_log::merkle::leaf_hash(&leaf).to_string(),
-            "envelope": envelope,
-            "entry": payload,
-        }),
+        &EntryView {
+            index,
+            leaf_hash: truce_log::merkle::leaf_hash(&leaf).to_string(),
+            envelope: &envelope,
+            entry: payload,
+        },
     ))
 }
 

@@ -54,8 +54,13 @@ fn every_seed_runs_through_its_target() {
         for file in seeds(name) {
             total += 1;
             let data = std::fs::read(&file).unwrap();
-            if std::panic::catch_unwind(|| run(&data)).is_err() {
-                failed.push(format!("{name}: {}", file.display()));
+            if let Err(panic) = std::panic::catch_unwind(|| run(&data)) {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("(non-string panic)");
+                failed.push(format!("{name}: {}: {message}", file.display()));
             }
         }
     }

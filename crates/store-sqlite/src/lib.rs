@@ -44,6 +44,8 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
         .map_err(db)?;
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(db)?;
+    // 64 MiB of page cache: the sequencer appends in big transactions.
+    conn.pragma_update(None, "cache_size", -65536).map_err(db)?;
     Ok(())
 }
 

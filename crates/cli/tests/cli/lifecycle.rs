@@ -129,6 +129,15 @@ fn init_serve_submit_verify_offline_and_mirror() {
     );
     assert_eq!(server.get("/log/tile/0/002.p/1").0, 404);
 
+    // GET /v1/entries/{i} serves the leaf verbatim.
+    #[derive(serde::Deserialize)]
+    struct EntryView {
+        envelope: Box<serde_json::value::RawValue>,
+    }
+    let (_, body) = server.get("/v1/entries/5");
+    let view: EntryView = serde_json::from_slice(&body).unwrap();
+    assert_eq!(view.envelope.get().as_bytes(), &leaves[5][..]);
+
     // Every leaf is a valid, compact envelope.
     for l in &leaves {
         assert_eq!(&truce_log::Envelope::parse(l).unwrap().to_leaf(), l);
