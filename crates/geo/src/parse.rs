@@ -301,22 +301,34 @@ pub(crate) fn check_validity(geometry: &Geometry<f64>, at: &str) -> Result<(), G
         reason,
     };
     match geometry {
-        Geometry::Polygon(p) => p
-            .check_validation()
-            .map_err(|e| invalid("polygon", e.to_string())),
-        Geometry::MultiPolygon(p) => p
-            .check_validation()
-            .map_err(|e| invalid("multipolygon", e.to_string())),
-        Geometry::LineString(l) => l
-            .check_validation()
-            .map_err(|e| invalid("linestring", e.to_string())),
-        Geometry::MultiLineString(l) => l
-            .check_validation()
-            .map_err(|e| invalid("multilinestring", e.to_string())),
+        Geometry::Polygon(p) => guarded(|| p.check_validation()).map_err(|e| invalid("polygon", e)),
+        Geometry::MultiPolygon(mp) => {
+            // Each member first: geo's multipolygon check relates members to each other and can
+            // panic on an invalid member (found by fuzzing; see fuzz/corpus/geometry/crash_*).
+            for (i, p) in mp.0.iter().enumerate() {
+                guarded(|| p.check_validation())
+                    .map_err(|e| invalid("multipolygon", format!("polygon {i}: {e}")))?;
+            }
+            guarded(|| mp.check_validation()).map_err(|e| invalid("multipolygon", e))
+        }
+        Geometry::LineString(l) => {
+            guarded(|| l.check_validation()).map_err(|e| invalid("linestring", e))
+        }
+        Geometry::MultiLineString(l) => {
+            guarded(|| l.check_validation()).map_err(|e| invalid("multilinestring", e))
+        }
         other => Err(GeoError::UnsupportedGeometry {
             at: at.to_string(),
             found: format!("{:?}", geometry_type_name(other)),
         }),
+    }
+}
+
+/// Runs a geo validation, turning a panic inside geo into an error: input must never crash us.
+fn guarded<E: std::fmt::Display>(f: impl FnOnce() -> Result<(), E>) -> Result<(), String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err("its topology could not be validated (inconsistent geometry)".into()),
     }
 }
 
@@ -977,5 +989,16 @@ mod tests {
         assert!(is_valid_id("aol-west-0-10"));
         assert!(is_valid_id("0"));
         assert!(!is_valid_id("é"));
+    }
+
+    #[test]
+    fn a_multipolygon_with_a_degenerate_member_is_refused_not_a_panic() {
+        // Found by fuzzing: geo's multipolygon relate panics on this without the member check.
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"type":"MultiPolygon","coordinates":[[[[0,0],[2,1],[3,3],[0,0]]],[[[0,0],[1,1],[2,2],[0,0]],[[1,1],[4,2],[0,2],[1,1]]]]}"#,
+        )
+        .unwrap();
+        let err = crate::parse_geometry(&v).unwrap_err().to_string();
+        assert!(err.contains("multipolygon"), "{err}");
     }
 }

@@ -1,0 +1,110 @@
+//! The body of every fuzz target: one function per target, each taking the raw input.
+//!
+//! Shared by the libFuzzer wrappers in `fuzz/fuzz_targets/` and by the test that replays the
+//! committed corpora (`crates/server/tests/fuzz_corpus.rs`, which includes this file with
+//! `#[path]`), so only what both the `truce-fuzz` crate and `truce-server`'s tests depend on may
+//! be used here: `truce_log`, `truce_model`, `truce_geo` and `serde_json`.
+//!
+//! The property is "parsing never panics", plus round trips where they are cheap and must hold.
+
+use truce_log::dsse::Envelope;
+use truce_log::proof::TlogProof;
+use truce_log::tiles::{TileRef, decode_bundle, encode_bundle};
+
+/// A target's name and the function it runs on each input.
+pub type Target = (&'static str, fn(&[u8]));
+
+/// Every target, by name: the name is the binary in `fuzz_targets/` and the corpus directory
+/// `fuzz/corpus/<name>/`.
+pub const TARGETS: &[Target] = &[
+    ("envelope", envelope),
+    ("entry", entry),
+    ("checkpoint", checkpoint),
+    ("tile_path", tile_path),
+    ("entry_bundle", entry_bundle),
+    ("tlog_proof", tlog_proof),
+    ("zones", zones),
+    ("geometry", geometry),
+    ("agreement", agreement),
+];
+
+/// The verifier key the `checkpoint` seeds are signed with (a throwaway key for the log origin
+/// `truce.example/golan-1974`; its private half was not kept).
+pub const CHECKPOINT_VKEY: &str =
+    "truce.example/golan-1974+874067dc+AccO5QqLwt0P4YPjqisKeoB3L9WsBCjSIZuhzX8eBRj5";
+
+/// DSSE envelope JSON; what parses re-parses from its leaf form to the same envelope.
+pub fn envelope(data: &[u8]) {
+    if let Ok(env) = Envelope::parse(data) {
+        let leaf = env.to_leaf();
+        let again = Envelope::parse(&leaf).expect("an envelope's leaf form must parse");
+        assert_eq!(again, env, "leaf form changes the envelope");
+        assert_eq!(again.to_leaf(), leaf, "leaf form is not stable");
+        let _ = env.check_entry_shape();
+    }
+}
+
+/// Entry payload JSON, with every kind's body checks.
+pub fn entry(data: &[u8]) {
+    let _ = truce_model::Entry::parse(data);
+}
+
+/// A signed checkpoint note, verified against a fixed log key; the input is also tried as a
+/// verifier key.
+pub fn checkpoint(data: &[u8]) {
+    let _ = truce_log::checkpoint::verify_checkpoint(data, CHECKPOINT_VKEY);
+    if let Ok(s) = std::str::from_utf8(data) {
+        let _ = truce_log::checkpoint::verifier_key_origin(s);
+    }
+}
+
+/// A tlog-tiles path; only canonical paths parse, so a parsed path re-renders to itself.
+pub fn tile_path(data: &[u8]) {
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(t) = TileRef::parse(s) {
+        assert_eq!(t.path(), s, "a parsed tile path is not canonical");
+        assert_eq!(TileRef::parse(&t.path()), Ok(t));
+        let _ = t.entry_range();
+        let _ = t.available_in(u64::MAX);
+    }
+}
+
+/// An entry bundle; what decodes re-encodes to the same bytes.
+pub fn entry_bundle(data: &[u8]) {
+    if let Ok(entries) = decode_bundle(data) {
+        let encoded = encode_bundle(entries.iter().copied()).expect("decoded entries fit");
+        assert_eq!(encoded, data, "bundle does not re-encode to its bytes");
+    }
+}
+
+/// A tlog-proof file; what parses re-parses from its encoding to the same proof.
+pub fn tlog_proof(data: &[u8]) {
+    if let Ok(p) = TlogProof::parse(data) {
+        let again = TlogProof::parse(&p.to_bytes()).expect("an encoded proof must parse");
+        assert_eq!(again, p, "encoding changes the proof");
+        let _ = p.verify(b"leaf", CHECKPOINT_VKEY);
+    }
+}
+
+/// A zones FeatureCollection (GeoJSON text).
+pub fn zones(data: &[u8]) {
+    if let Ok(s) = std::str::from_utf8(data) {
+        let _ = truce_geo::parse_zones(s);
+    }
+}
+
+/// One GeoJSON geometry object.
+pub fn geometry(data: &[u8]) {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
+        let _ = truce_geo::parse_geometry(&v);
+    }
+}
+
+/// An agreement body (JSON), with its own consistency checks.
+pub fn agreement(data: &[u8]) {
+    if let Ok(a) = serde_json::from_slice::<truce_model::agreement::Agreement>(data) {
+        let _ = a.checked();
+    }
+}
