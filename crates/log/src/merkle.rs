@@ -204,7 +204,7 @@ pub fn parse_hash_hex(s: &str) -> Option<Hash> {
     Some(Hash(bytes.try_into().ok()?))
 }
 
-/// SHA-256 of `data`, as a [`Hash`] (used for blob addresses and state commitments).
+/// SHA-256 of `data`, as a [`struct@Hash`] (used for blob addresses and state commitments).
 pub fn sha256(data: &[u8]) -> Hash {
     Hash(Sha256::digest(data).into())
 }
