@@ -30,12 +30,18 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Create a data directory: log key, one key per member, the agreement logged and ratified.
+    #[command(
+        after_help = "Examples:\n  truce init ./golan                      # the Golan scenario with demo keys\n  truce init ./jsm --empty --origin jsm.example.org/golan   # a real deployment: log key only"
+    )]
     Init(InitArgs),
     /// Generate a member key file (Ed25519), printing its public key and key id.
     Keygen(KeygenArgs),
     /// Serve the API, the log and its tiles from a data directory.
     Serve(ServeArgs),
     /// Sign an entry and submit it (or queue it with --offline); saves the receipt.
+    #[command(
+        after_help = "Examples:\n  truce submit --server http://127.0.0.1:8080 --key keys/sy.ops.key \\\n    --kind report --body scenarios/golan-1974/examples/report-shelling.json\n  truce submit --offline --mechanism truce.example/golan-1974 \\\n    --key keys/sy.ops.key --kind report --body r.json\n  truce sync --server http://127.0.0.1:8080\n\nThe receipt is saved as receipts/<index>.receipt.json, with the entry and a C2SP tlog-proof\nbeside it; `truce verify proof` checks them offline."
+    )]
     Submit(SubmitArgs),
     /// Send entries queued by `submit --offline`.
     Sync(SyncArgs),
