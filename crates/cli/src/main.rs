@@ -373,7 +373,13 @@ fn serve(
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, origin = service.origin(), tree_size = service.checkpoint().size, "serving");
+        tracing::info!(
+            %addr,
+            origin = service.origin(),
+            verifier_key = service.verifier_key(),
+            tree_size = service.checkpoint().size,
+            "serving"
+        );
         // Tests and scripts read this line to learn the port when listening on :0.
         println!("listening on http://{addr}");
         if let Some(b) = banner {

@@ -145,8 +145,10 @@ pub fn sync(client: &Client, queue: &Path, out: &Path) -> Result<SyncReport> {
     let mut report = SyncReport::default();
     for f in files {
         let bytes = std::fs::read(&f)?;
-        let env = Envelope::parse(&bytes).map_err(|e| anyhow!("{}: {e}", f.display()))?;
-        match post(client, &env, out) {
+        let result = Envelope::parse(&bytes)
+            .map_err(|e| anyhow!(Refused(format!("not a DSSE envelope: {e}"))))
+            .and_then(|env| post(client, &env, out));
+        match result {
             Ok(saved) => {
                 if saved.created {
                     report.sent.push(saved.receipt.index);

@@ -124,6 +124,12 @@ fn parse_index(s: &str) -> Result<u64, Problem> {
 }
 
 async fn healthz(State(s): State<LogService>) -> Response {
+    if !s.sequencer_running() {
+        return Problem::unavailable(
+            "the sequencer has stopped: no entry can be logged; restart the server",
+        )
+        .into_response();
+    }
     json_response(
         StatusCode::OK,
         &json!({"status": "ok", "tree_size": s.checkpoint().size}),
@@ -444,20 +450,19 @@ async fn schemas() -> Response {
 }
 
 async fn schema(Path(kind): Path<String>) -> ApiResult {
-    if kind == "entry" {
-        return Ok(json_response(
-            StatusCode::OK,
-            &truce_model::schema::entry_schema(),
-        ));
-    }
-    let k = Kind::parse(&kind).ok_or_else(|| {
-        Problem::not_found(format!(
-            "no kind `{}`; kinds: entry, {}",
-            kind.chars().take(40).collect::<String>(),
-            Kind::ALL.map(Kind::as_str).join(", ")
-        ))
-    })?;
-    let mut res = json_response(StatusCode::OK, &truce_model::schema::body_schema(k));
+    let schema = if kind == "entry" {
+        truce_model::schema::entry_schema()
+    } else {
+        let k = Kind::parse(&kind).ok_or_else(|| {
+            Problem::not_found(format!(
+                "no kind `{}`; kinds: entry, {}",
+                kind.chars().take(40).collect::<String>(),
+                Kind::ALL.map(Kind::as_str).join(", ")
+            ))
+        })?;
+        truce_model::schema::body_schema(k)
+    };
+    let mut res = json_response(StatusCode::OK, &schema);
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/schema+json"),
@@ -505,14 +510,6 @@ async fn get_blob(
     headers: HeaderMap,
 ) -> ApiResult {
     check_sha256_path(&sha)?;
-    let etag = format!("\"{sha}\"");
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        == Some(etag.as_str())
-    {
-        return Ok(StatusCode::NOT_MODIFIED.into_response());
-    }
     let data = s
         .store()
         .get_blob(&sha)
@@ -520,12 +517,25 @@ async fn get_blob(
         .ok_or_else(|| {
             Problem::not_found(format!("no blob {sha}; upload it with PUT /v1/blobs/{sha}"))
         })?;
+    let etag = format!("\"{sha}\"");
+    let etag_value = HeaderValue::from_str(&etag).ok();
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        if let Some(v) = etag_value {
+            res.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(res);
+    }
     let mut res = text_response(
         data,
         "application/octet-stream",
         "public, max-age=31536000, immutable",
     );
-    if let Ok(v) = HeaderValue::from_str(&etag) {
+    if let Some(v) = etag_value {
         res.headers_mut().insert(header::ETAG, v);
     }
     Ok(res)

@@ -370,6 +370,11 @@ impl LogService {
         original_receipt(&*self.store, &h, index)
     }
 
+    /// Whether the sequencer thread is alive (it only stops on an internal failure).
+    pub fn sequencer_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
     /// The index of the committed entry with this leaf hash.
     pub fn find_leaf(&self, leaf: &Hash) -> Option<u64> {
         self.shared.leaf_index.read().ok()?.get(&leaf.0).copied()
