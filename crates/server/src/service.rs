@@ -333,19 +333,18 @@ impl LogService {
 
     /// The registry as of the latest commit.
     pub fn registry(&self) -> Arc<Registry> {
-        self.shared
-            .registry
-            .read()
-            .map(|r| r.clone())
-            .unwrap_or_default()
+        // A poisoned lock still holds the last committed value.
+        match self.shared.registry.read() {
+            Ok(r) => r.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
     }
 
     pub fn annexes(&self) -> Arc<Annexes> {
-        self.shared
-            .annexes
-            .read()
-            .map(|a| a.clone())
-            .unwrap_or_default()
+        match self.shared.annexes.read() {
+            Ok(a) => a.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
     }
 
     /// The latest signed checkpoint.
