@@ -186,7 +186,7 @@ fn ingest_run(args: &Args, run: usize) -> Result<Run> {
     let threads: Vec<_> = (0..args.clients)
         .map(|_| {
             let (next, bodies, url) = (next.clone(), bodies.clone(), url.clone());
-            std::thread::spawn(move || -> Result<usize> {
+            std::thread::Builder::new().name("bench-client".into()).spawn(move || -> Result<usize> {
                 let agent: ureq::Agent = ureq::Agent::config_builder()
                     .http_status_as_error(false)
                     .timeout_global(Some(Duration::from_secs(120)))
@@ -219,14 +219,14 @@ fn ingest_run(args: &Args, run: usize) -> Result<Run> {
                         // Count receipts of new entries without building a JSON tree (the
                         // client shares the machine with the server).
                         let needle = b"\"status\":201}";
-                        text.windows(needle.len()).filter(|w| w == needle).count()
+                        memchr::memmem::find_iter(&text, needle).count()
                     } else {
                         usize::from(status == 201)
                     };
                 }
             })
         })
-        .collect();
+        .collect::<std::io::Result<Vec<_>>>()?;
     let mut created = 0;
     for t in threads {
         created += t

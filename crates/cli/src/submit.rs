@@ -79,7 +79,7 @@ pub fn save_receipt(dir: &Path, leaf: &[u8], receipt: &Receipt) -> Result<Vec<Pa
     ];
     std::fs::write(&files[0], leaf)?;
     std::fs::write(&files[1], serde_json::to_string_pretty(receipt)? + "\n")?;
-    std::fs::write(&files[2], receipt.to_tlog_proof()?.to_bytes())?;
+    std::fs::write(&files[2], receipt.to_tlog_proof().to_bytes())?;
     Ok(files)
 }
 

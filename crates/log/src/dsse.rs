@@ -216,8 +216,14 @@ impl Envelope {
         out.extend_from_slice(b"]}");
     }
 
+    /// The length of [`Envelope::to_leaf`] without building it.
     fn leaf_len(&self) -> usize {
-        self.to_leaf().len()
+        let mut type_json = Vec::new();
+        push_json_string(&mut type_json, &self.payload_type);
+        // {"payloadType":T,"payload":"P","signatures":[S,S]} with S = {"keyid":"K","sig":"G"}
+        let sigs: usize = self.signatures.iter().map(|s| 21 + s.keyid.len() + s.sig_b64.len()).sum::<usize>()
+            + self.signatures.len().saturating_sub(1);
+        15 + type_json.len() + 12 + self.payload_b64.len() + 16 + sigs + 2
     }
 }
 
@@ -247,6 +253,11 @@ mod tests {
     fn leaf_is_compact_and_round_trips() {
         let env = Envelope::sign(ENTRY_PAYLOAD_TYPE, b"{\"v\":1}".to_vec(), &key(7));
         let leaf = env.to_leaf();
+        assert_eq!(leaf.len(), env.leaf_len());
+        let mut two = env.clone();
+        two.signatures.push(env.signatures[0].clone());
+        two.payload_type = "a\"b\u{1}".into();
+        assert_eq!(two.to_leaf().len(), two.leaf_len());
         let text = String::from_utf8(leaf.clone()).unwrap();
         assert!(text.starts_with(
             "{\"payloadType\":\"application/vnd.truce.entry+json\",\"payload\":\"eyJ2IjoxfQ==\",\"signatures\":[{\"keyid\":\""

@@ -108,15 +108,14 @@ struct WireEntry {
 }
 
 fn body<T: DeserializeOwned>(raw: &serde_json::value::RawValue) -> Result<T, Refusal> {
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let at = if path == "." {
-            "body".to_owned()
-        } else {
-            format!("body.{path}")
-        };
-        Refusal::invalid(format!("{at}: {}", e.into_inner()))
+    // Fast path without path tracking; on failure, parse again to name the field.
+    serde_json::from_str(raw.get()).or_else(|_| {
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let at = if path == "." { "body".to_owned() } else { format!("body.{path}") };
+            Refusal::invalid(format!("{at}: {}", e.into_inner()))
+        })
     })
 }
 
@@ -124,22 +123,20 @@ impl Entry {
     /// Parses and checks a payload on its own: JSON shape, version, kind, author syntax, time
     /// syntax, and the kind's body schema and internal consistency.
     pub fn parse(payload: &[u8]) -> Result<Self, Refusal> {
-        let mut de = serde_json::Deserializer::from_slice(payload);
-        let wire: WireEntry = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let at = if path == "." {
-                String::new()
-            } else {
-                format!(" at `{path}`")
-            };
-            Refusal::invalid(format!(
-                "payload is not a valid entry{at}: {}",
-                e.into_inner()
-            ))
-        })?;
-        de.end().map_err(|e| {
-            Refusal::invalid(format!("payload has trailing data after the entry: {e}"))
-        })?;
+        let wire: WireEntry = match serde_json::from_slice(payload) {
+            Ok(w) => w,
+            Err(plain) => {
+                let mut de = serde_json::Deserializer::from_slice(payload);
+                let detail = match serde_path_to_error::deserialize::<_, WireEntry>(&mut de) {
+                    Err(e) if e.path().to_string() != "." => {
+                        let path = e.path().to_string();
+                        format!(" at `{path}`: {}", e.into_inner())
+                    }
+                    _ => format!(": {plain}"),
+                };
+                return Err(Refusal::invalid(format!("payload is not a valid entry{detail}")));
+            }
+        };
         if wire.v != 1 {
             return Err(Refusal::invalid(format!(
                 "entry version v={} is not supported; this server speaks v=1",

@@ -187,14 +187,8 @@ impl Registry {
                 ),
             ));
         }
-        let parties: BTreeSet<&str> = agreement
-            .body
-            .parties
-            .iter()
-            .map(|p| p.id.as_str())
-            .collect();
         let known_party = |field: &str, p: &str| {
-            if parties.contains(p) {
+            if agreement.body.party(p).is_some() {
                 Ok(())
             } else {
                 Err(Refusal::invalid(format!(

@@ -270,19 +270,29 @@ async fn post_batch(State(s): State<LogService>, body: Body) -> ApiResult {
                 .map_err(|_| Problem::unavailable("admission worker failed; retry"))?,
         );
     }
-    let results: Vec<_> = s
+    /// One batch result: a receipt or a problem, then its status.
+    #[derive(serde::Serialize)]
+    struct Item {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        receipt: Option<truce_log::Receipt>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        problem: Option<Problem>,
+        status: u16,
+    }
+    #[derive(serde::Serialize)]
+    struct Results {
+        results: Vec<Item>,
+    }
+    let results = s
         .submit_many(prepared)
         .await
         .into_iter()
         .map(|r| match r {
-            Ok(a) => json!({"status": if a.created {201} else {200}, "receipt": a.receipt}),
-            Err(r) => json!({"status": r.status, "problem": Problem::from(r)}),
+            Ok(a) => Item { status: if a.created { 201 } else { 200 }, receipt: Some(a.receipt), problem: None },
+            Err(r) => Item { status: r.status, receipt: None, problem: Some(Problem::from(r)) },
         })
         .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "results": results }),
-    ))
+    Ok(json_response(StatusCode::OK, &Results { results }))
 }
 
 async fn get_entry(State(s): State<LogService>, Path(index): Path<String>) -> ApiResult {
@@ -337,9 +347,7 @@ async fn get_receipt(State(s): State<LogService>, Path(index): Path<String>) -> 
 async fn get_tlog_proof(State(s): State<LogService>, Path(index): Path<String>) -> ApiResult {
     let index = parse_index(&index)?;
     let r = s.receipt(index).map_err(Problem::from)?;
-    let proof = r
-        .to_tlog_proof()
-        .map_err(|e| Problem::unavailable(e.to_string()))?;
+    let proof = r.to_tlog_proof();
     let mut res = text_response(proof.to_bytes(), "text/plain; charset=utf-8", "no-cache");
     if let Ok(v) = HeaderValue::from_str(&format!(
         "attachment; filename=\"entry-{index}.tlog-proof\""

@@ -254,7 +254,12 @@ impl LogService {
         Ok(Prepared::New(Box::new(Candidate {
             leaf_hash,
             leaf,
-            payload_sha256: hex::encode(Sha256::digest(&envelope.payload)),
+            // Only the registry needs it (what a ratification names).
+            payload_sha256: if affects_registry(entry.kind) {
+                hex::encode(Sha256::digest(&envelope.payload))
+            } else {
+                String::new()
+            },
             keyid,
             entry,
             unverified,
@@ -394,7 +399,7 @@ fn receipt_for(h: &MemoryHashes, cp: &SignedCheckpoint, index: u64) -> Result<Re
     let leaf = h
         .read_leaf_hash(index)
         .ok_or_else(|| Refusal::new("not-found", 404, format!("no entry {index}")))?;
-    Ok(Receipt::new(index, leaf, &cp.note, &proof))
+    Ok(Receipt::new(index, leaf, &cp.note, proof))
 }
 
 fn original_receipt(store: &dyn Store, h: &MemoryHashes, index: u64) -> Result<Receipt, Refusal> {
