@@ -186,45 +186,47 @@ fn ingest_run(args: &Args, run: usize) -> Result<Run> {
     let threads: Vec<_> = (0..args.clients)
         .map(|_| {
             let (next, bodies, url) = (next.clone(), bodies.clone(), url.clone());
-            std::thread::Builder::new().name("bench-client".into()).spawn(move || -> Result<usize> {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .timeout_global(Some(Duration::from_secs(120)))
-                    .build()
-                    .into();
-                let mut created = 0;
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(body) = bodies.get(i) else {
-                        return Ok(created);
-                    };
-                    let mut res = agent
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .send(&body[..])?;
-                    let status = res.status().as_u16();
-                    let text = res
-                        .body_mut()
-                        .with_config()
-                        .limit(256 << 20)
-                        .read_to_vec()?;
-                    if !(200..300).contains(&status) {
-                        bail!(
-                            "server answered {status}: {}",
-                            String::from_utf8_lossy(&text)
-                        );
+            std::thread::Builder::new()
+                .name("bench-client".into())
+                .spawn(move || -> Result<usize> {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .timeout_global(Some(Duration::from_secs(120)))
+                        .build()
+                        .into();
+                    let mut created = 0;
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(body) = bodies.get(i) else {
+                            return Ok(created);
+                        };
+                        let mut res = agent
+                            .post(&url)
+                            .header("content-type", "application/json")
+                            .send(&body[..])?;
+                        let status = res.status().as_u16();
+                        let text = res
+                            .body_mut()
+                            .with_config()
+                            .limit(256 << 20)
+                            .read_to_vec()?;
+                        if !(200..300).contains(&status) {
+                            bail!(
+                                "server answered {status}: {}",
+                                String::from_utf8_lossy(&text)
+                            );
+                        }
+                        // Count receipts for newly logged entries (status 201).
+                        created += if path.ends_with("batch") {
+                            // Count receipts of new entries without building a JSON tree (the
+                            // client shares the machine with the server).
+                            let needle = b"\"status\":201}";
+                            memchr::memmem::find_iter(&text, needle).count()
+                        } else {
+                            usize::from(status == 201)
+                        };
                     }
-                    // Count receipts for newly logged entries (status 201).
-                    created += if path.ends_with("batch") {
-                        // Count receipts of new entries without building a JSON tree (the
-                        // client shares the machine with the server).
-                        let needle = b"\"status\":201}";
-                        memchr::memmem::find_iter(&text, needle).count()
-                    } else {
-                        usize::from(status == 201)
-                    };
-                }
-            })
+                })
         })
         .collect::<std::io::Result<Vec<_>>>()?;
     let mut created = 0;

@@ -221,7 +221,11 @@ impl Envelope {
         let mut type_json = Vec::new();
         push_json_string(&mut type_json, &self.payload_type);
         // {"payloadType":T,"payload":"P","signatures":[S,S]} with S = {"keyid":"K","sig":"G"}
-        let sigs: usize = self.signatures.iter().map(|s| 21 + s.keyid.len() + s.sig_b64.len()).sum::<usize>()
+        let sigs: usize = self
+            .signatures
+            .iter()
+            .map(|s| 21 + s.keyid.len() + s.sig_b64.len())
+            .sum::<usize>()
             + self.signatures.len().saturating_sub(1);
         15 + type_json.len() + 12 + self.payload_b64.len() + 16 + sigs + 2
     }

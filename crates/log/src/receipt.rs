@@ -23,7 +23,9 @@ pub struct Receipt {
 /// Why a receipt is unusable.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ReceiptError {
-    #[error("the entry's leaf hash is {actual}, not the receipt's {expected}: this receipt is for another entry")]
+    #[error(
+        "the entry's leaf hash is {actual}, not the receipt's {expected}: this receipt is for another entry"
+    )]
     WrongEntry { expected: String, actual: String },
     #[error(transparent)]
     Proof(#[from] TlogProofError),

@@ -113,7 +113,11 @@ fn body<T: DeserializeOwned>(raw: &serde_json::value::RawValue) -> Result<T, Ref
         let mut de = serde_json::Deserializer::from_str(raw.get());
         serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
-            let at = if path == "." { "body".to_owned() } else { format!("body.{path}") };
+            let at = if path == "." {
+                "body".to_owned()
+            } else {
+                format!("body.{path}")
+            };
             Refusal::invalid(format!("{at}: {}", e.into_inner()))
         })
     })
@@ -134,7 +138,9 @@ impl Entry {
                     }
                     _ => format!(": {plain}"),
                 };
-                return Err(Refusal::invalid(format!("payload is not a valid entry{detail}")));
+                return Err(Refusal::invalid(format!(
+                    "payload is not a valid entry{detail}"
+                )));
             }
         };
         if wire.v != 1 {

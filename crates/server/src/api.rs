@@ -288,8 +288,16 @@ async fn post_batch(State(s): State<LogService>, body: Body) -> ApiResult {
         .await
         .into_iter()
         .map(|r| match r {
-            Ok(a) => Item { status: if a.created { 201 } else { 200 }, receipt: Some(a.receipt), problem: None },
-            Err(r) => Item { status: r.status, receipt: None, problem: Some(Problem::from(r)) },
+            Ok(a) => Item {
+                status: if a.created { 201 } else { 200 },
+                receipt: Some(a.receipt),
+                problem: None,
+            },
+            Err(r) => Item {
+                status: r.status,
+                receipt: None,
+                problem: Some(Problem::from(r)),
+            },
         })
         .collect();
     Ok(json_response(StatusCode::OK, &Results { results }))
