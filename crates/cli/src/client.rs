@@ -56,9 +56,9 @@ impl std::error::Error for Unreachable {}
 impl Client {
     pub fn new(base: &str) -> Result<Self> {
         let base = base.trim_end_matches('/').to_owned();
-        if !base.starts_with("http://") {
+        if !base.starts_with("http://") && !base.starts_with("https://") {
             return Err(anyhow!(
-                "server URL `{base}` must start with http:// (put TLS in front with a reverse proxy; see docs/deployment.md)"
+                "server URL `{base}` must start with https:// (or http:// on a trusted network)"
             ));
         }
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -120,5 +120,18 @@ impl Client {
             return Err(anyhow!("GET {path}: {}", a.problem_text()));
         }
         Ok(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_and_https_urls_only() {
+        assert!(Client::new("https://jsm.example.org/").is_ok());
+        assert!(Client::new("http://127.0.0.1:8080").is_ok());
+        assert!(Client::new("ftp://example.org").is_err());
+        assert!(Client::new("127.0.0.1:8080").is_err());
     }
 }

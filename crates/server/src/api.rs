@@ -581,7 +581,31 @@ async fn checkpoint(State(s): State<LogService>) -> Response {
     )
 }
 
-async fn tile(State(s): State<LogService>, Path(path): Path<String>) -> ApiResult {
+/// Gzips an entry bundle when the client accepts it (tlog-tiles: bundles SHOULD be compressed).
+fn maybe_gzip(data: Vec<u8>, headers: &HeaderMap) -> (Vec<u8>, bool) {
+    use std::io::Write as _;
+    let accepts = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|e| e.trim().split(';').next() == Some("gzip"))
+        });
+    if !accepts {
+        return (data, false);
+    }
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    match enc.write_all(&data).and_then(|()| enc.finish()) {
+        Ok(gz) => (gz, true),
+        Err(_) => (data, false),
+    }
+}
+
+async fn tile(
+    State(s): State<LogService>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
     let full = format!("tile/{path}");
     let t = TileRef::parse(&full).map_err(|e| Problem::not_found(e.to_string()))?;
     let size = s.checkpoint().size;
@@ -605,9 +629,23 @@ async fn tile(State(s): State<LogService>, Path(path): Path<String>) -> ApiResul
                 .map_err(|e| Problem::unavailable(e.to_string()))?
         }
     };
-    Ok(text_response(
+    let (data, gzipped) = if t.level.is_none() {
+        maybe_gzip(data, &headers)
+    } else {
+        (data, false)
+    };
+    let mut res = text_response(
         data,
         "application/octet-stream",
         "public, max-age=31536000, immutable",
-    ))
+    );
+    if t.level.is_none() {
+        res.headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if gzipped {
+        res.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    Ok(res)
 }

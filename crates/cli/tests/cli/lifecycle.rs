@@ -420,3 +420,37 @@ fn a_batch_can_register_a_member_and_carry_its_first_entries() {
         true,
     );
 }
+
+#[test]
+fn entry_bundles_are_gzipped_for_clients_that_accept_it() {
+    use std::io::{Read as _, Write as _};
+    let m = Mechanism::golan();
+    let server = m.serve();
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let fetch = |accept_gzip: bool| {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        let extra = if accept_gzip {
+            "Accept-Encoding: gzip\r\n"
+        } else {
+            ""
+        };
+        write!(s, "GET /log/tile/entries/000.p/4 HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n").unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        (
+            String::from_utf8_lossy(&raw[..split]).to_lowercase(),
+            raw[split + 4..].to_vec(),
+        )
+    };
+    let (plain_head, plain) = fetch(false);
+    assert!(!plain_head.contains("content-encoding"), "{plain_head}");
+    let (gz_head, gz) = fetch(true);
+    assert!(gz_head.contains("content-encoding: gzip"), "{gz_head}");
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain);
+    assert_eq!(truce_log::tiles::decode_bundle(&plain).unwrap().len(), 4);
+}
