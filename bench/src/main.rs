@@ -23,8 +23,8 @@ use truce_model::Kind;
 #[derive(Parser)]
 #[command(about = "End-to-end ingest throughput vs single-core Ed25519 strict-verify rate")]
 struct Args {
-    /// Entries submitted per run.
-    #[arg(long, default_value_t = 40_000)]
+    /// Entries submitted per run (long enough that ramp-up and the tail are a small part).
+    #[arg(long, default_value_t = 100_000)]
     entries: usize,
     /// Entries per POST /v1/entries/batch request (1 = POST /v1/entries, one at a time).
     #[arg(long, default_value_t = 256)]
