@@ -183,43 +183,6 @@ pub fn decode_bundle(mut data: &[u8]) -> Result<Vec<&[u8]>, TileError> {
     Ok(out)
 }
 
-/// Reads hashes from hash tiles fetched by a mirror: a [`HashReader`] over a map of level-0..
-/// tile data, used to recompute roots from what a server serves.
-#[derive(Debug, Default)]
-pub struct FetchedTiles {
-    tiles: std::collections::HashMap<(u8, u64), Vec<u8>>,
-}
-
-impl FetchedTiles {
-    pub fn insert(&mut self, level: u8, index: u64, data: Vec<u8>) {
-        self.tiles.insert((level, index), data);
-    }
-}
-
-impl HashReader for FetchedTiles {
-    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<crate::Hash>, tlog_tiles::Error> {
-        indexes
-            .iter()
-            .map(|&i| {
-                let (level, n) = tlog_tiles::split_stored_hash_index(i);
-                if level % TILE_HEIGHT != 0 {
-                    return Err(tlog_tiles::Error::IndexesNotInTree);
-                }
-                let tile_level = level / TILE_HEIGHT;
-                let data = self
-                    .tiles
-                    .get(&(tile_level, n / TILE_WIDTH))
-                    .ok_or(tlog_tiles::Error::IndexesNotInTree)?;
-                let off = usize::try_from(n % TILE_WIDTH).unwrap_or(usize::MAX) * 32;
-                data.get(off..off + 32)
-                    .and_then(|s| s.try_into().ok())
-                    .map(crate::Hash)
-                    .ok_or(tlog_tiles::Error::IndexesNotInTree)
-            })
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
