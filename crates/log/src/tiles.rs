@@ -3,7 +3,7 @@
 //! Tiles have height 8: a full tile holds 256 hashes (or 256 entries); a partial tile
 //! `.p/<W>` holds the first W (1–255).
 
-use crate::merkle::{HashReader, MemoryHashes};
+use crate::merkle::MemoryHashes;
 
 /// Hashes (or entries) in a full tile.
 pub const TILE_WIDTH: u64 = 256;
