@@ -113,6 +113,16 @@ impl Client {
         )
     }
 
+    pub fn put(&self, path: &str, body: &[u8]) -> Result<Answer> {
+        self.finish(
+            self.agent
+                .put(format!("{}{path}", self.base))
+                .header("content-type", "application/octet-stream")
+                .send(body),
+            path,
+        )
+    }
+
     /// GET that must succeed.
     pub fn get_ok(&self, path: &str) -> Result<Answer> {
         let a = self.get(path)?;

@@ -48,6 +48,11 @@ enum Command {
     /// Verify a receipt or tlog-proof offline, or a whole server.
     #[command(subcommand)]
     Verify(VerifyCommand),
+    /// Upload evidence or an agreement's documents to the blob store (content-addressed).
+    #[command(
+        after_help = "Prints, for each file, the reference entries use: {\"sha256\", \"size\", \"media_type\"}.\nAn agreement names its zones document this way; a report lists evidence by sha256.\n\nExample:\n  truce blob --server http://127.0.0.1:8080 scenarios/golan-1974/zones.geojson photo.jpg"
+    )]
+    Blob(BlobArgs),
     /// Start a throw-away mechanism with the Golan scenario and serve it: the quickest tour.
     Demo(DemoArgs),
 }
@@ -131,6 +136,15 @@ struct SyncArgs {
     queue: PathBuf,
     #[arg(long, default_value = "receipts")]
     out: PathBuf,
+}
+
+#[derive(Args)]
+struct BlobArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    /// Files to upload (at most 16 MiB each).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -303,6 +317,52 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Verify(v) => verify_cmd(j, v)?,
+        Command::Blob(a) => {
+            let client = client::Client::new(&a.server)?;
+            let mut refs = Vec::new();
+            for f in &a.files {
+                let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+                let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&data));
+                let answer = client.put(&format!("/v1/blobs/{sha}"), &data)?;
+                if !answer.ok() {
+                    let e = anyhow::anyhow!("{}: {}", f.display(), answer.problem_text());
+                    return Err(if answer.status >= 500 {
+                        e.context("server failure")
+                    } else {
+                        anyhow::anyhow!(submit::Refused(e.to_string()))
+                    });
+                }
+                let media_type = match f.extension().and_then(|x| x.to_str()) {
+                    Some("geojson") => "application/geo+json",
+                    Some("json") => "application/json",
+                    Some("csv") => "text/csv",
+                    Some("pdf") => "application/pdf",
+                    Some("jpg" | "jpeg") => "image/jpeg",
+                    Some("png") => "image/png",
+                    _ => "application/octet-stream",
+                };
+                refs.push(json!({"file": f, "sha256": sha, "size": data.len(), "media_type": media_type, "created": answer.status == 201}));
+            }
+            print(j, json!(refs), || {
+                refs.iter()
+                    .map(|r| {
+                        format!(
+                            "{}  {}  {} bytes  {}{}",
+                            r["sha256"].as_str().unwrap_or(""),
+                            r["media_type"].as_str().unwrap_or(""),
+                            r["size"],
+                            r["file"].as_str().unwrap_or(""),
+                            if r["created"] == true {
+                                ""
+                            } else {
+                                "  (already stored)"
+                            }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
         Command::Demo(a) => demo(a)?,
     }
     Ok(())

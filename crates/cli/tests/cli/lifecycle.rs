@@ -299,12 +299,24 @@ fn genesis_by_api_then_ratification_then_in_force() {
     let m = Mechanism::empty();
     let server = m.serve();
     let g = crate::bad_input::Genesis::new(&m);
-    assert_eq!(
-        server
-            .put(&format!("/v1/blobs/{}", g.zones_sha), &g.zones)
-            .0,
-        201
-    );
+    // The mediator uploads the zones with the CLI; the printed reference is what the agreement names.
+    let zones_file = m.tmp.path().join("zones.geojson");
+    std::fs::write(&zones_file, &g.zones).unwrap();
+    for created in [true, false] {
+        let out = run(
+            truce()
+                .args(["--json", "blob", "--server", &server.url])
+                .arg(&zones_file),
+            true,
+        );
+        let r = &stdout_json(&out)[0];
+        assert_eq!(
+            (r["sha256"].as_str(), r["size"].as_u64()),
+            (Some(g.zones_sha.as_str()), Some(g.zones.len() as u64))
+        );
+        assert_eq!(r["media_type"], "application/geo+json");
+        assert_eq!(r["created"], created);
+    }
     let (status, r) = server.post("/v1/entries", &g.agreement(&g.zones_ref()).to_leaf());
     assert_eq!(status, 201, "{r}");
     let agreement_payload_sha = g.last_payload_sha.borrow().clone();
