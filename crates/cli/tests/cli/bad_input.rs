@@ -410,7 +410,7 @@ pub struct Genesis {
 }
 
 impl Genesis {
-    pub fn new(_m: &Mechanism) -> Self {
+    pub fn new() -> Self {
         let template: Value = serde_json::from_str(include_str!(
             "../../../../scenarios/golan-1974/agreement.json"
         ))
@@ -492,7 +492,7 @@ fn zones_doc(geometry: Value) -> Vec<u8> {
 fn a_bad_genesis_is_refused_and_the_log_stays_empty() {
     let m = Mechanism::empty();
     let s = m.serve();
-    let g = Genesis::new(&m);
+    let g = Genesis::new();
     assert_eq!(s.tree_size(), 0);
     let report = sign_with(
         &g.keys["sy.ops"],

@@ -298,7 +298,7 @@ fn genesis_by_api_then_ratification_then_in_force() {
     // submitted by the mediator's administrator, each party ratifies with its own key.
     let m = Mechanism::empty();
     let server = m.serve();
-    let g = crate::bad_input::Genesis::new(&m);
+    let g = crate::bad_input::Genesis::new();
     // The mediator uploads the zones with the CLI; the printed reference is what the agreement names.
     let zones_file = m.tmp.path().join("zones.geojson");
     std::fs::write(&zones_file, &g.zones).unwrap();
