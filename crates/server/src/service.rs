@@ -523,7 +523,30 @@ impl Sequencer {
                     Err(_) => break,
                 }
             }
-            self.sequence(jobs);
+            // A bug must not stop the log: if sequencing panics, the batch is not logged (its
+            // submitters get 503) and the in-memory tree is rolled back to the last commit.
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.sequence(jobs)));
+            if outcome.is_err() {
+                tracing::error!("sequencing a batch panicked; none of it was logged");
+                self.roll_back_to_last_commit();
+            }
+        }
+    }
+
+    fn roll_back_to_last_commit(&self) {
+        self.shared.checkpoint.clear_poison();
+        self.shared.hashes.clear_poison();
+        self.shared.registry.clear_poison();
+        self.shared.annexes.clear_poison();
+        self.shared.leaf_index.clear_poison();
+        let size = match self.shared.checkpoint.read() {
+            Ok(c) => c.size,
+            Err(p) => p.into_inner().size,
+        };
+        match self.shared.hashes.write() {
+            Ok(mut h) => h.truncate(size),
+            Err(p) => p.into_inner().truncate(size),
         }
     }
 
