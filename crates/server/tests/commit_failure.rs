@@ -1,0 +1,109 @@
+//! A commit that fails (disk full, I/O error) logs nothing, answers 503, and leaves the log
+//! consistent: the next commit continues from the last durable checkpoint.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use truce_log::{Envelope, LogKey};
+use truce_store::{Append, Loaded, Store, StoreError};
+use truce_store_sqlite::SqliteStore;
+
+/// A SQLite store whose appends can be made to fail.
+#[derive(Debug)]
+struct FlakyStore {
+    inner: SqliteStore,
+    fail: AtomicBool,
+}
+
+impl Store for FlakyStore {
+    fn load(&self) -> Result<Loaded, StoreError> {
+        self.inner.load()
+    }
+    fn append(&self, batch: Append<'_>) -> Result<(), StoreError> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(StoreError::Database("disk I/O error (injected)".into()));
+        }
+        self.inner.append(batch)
+    }
+    fn leaves(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.inner.leaves(from, to)
+    }
+    fn checkpoint_at(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.checkpoint_at(size)
+    }
+    fn checkpoint_covering(&self, index: u64) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.inner.checkpoint_covering(index)
+    }
+    fn put_blob(&self, sha256: &str, data: &[u8]) -> Result<bool, StoreError> {
+        self.inner.put_blob(sha256, data)
+    }
+    fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get_blob(sha256)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_commit_logs_nothing_and_the_log_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = "example.org/flaky";
+    let (key, _) = LogKey::generate(origin).unwrap();
+    let vkey = key.verifier_key().to_owned();
+    let store = Arc::new(FlakyStore {
+        inner: SqliteStore::open(&dir.path().join("t.db")).unwrap(),
+        fail: AtomicBool::new(false),
+    });
+    let service = truce_server::LogService::open(store.clone(), key, origin).unwrap();
+    // The first entry of a log is its agreement: build one from the Golan template.
+    let zones = include_bytes!("../../../scenarios/golan-1974/zones.geojson");
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(zones));
+    store.put_blob(&sha, zones).unwrap();
+    let admin = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let mut body: serde_json::Value =
+        serde_json::from_str(include_str!("../../../scenarios/golan-1974/agreement.json")).unwrap();
+    for (i, m) in body["members"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
+        let k = if m["id"] == "us.admin" {
+            admin.clone()
+        } else {
+            ed25519_dalek::SigningKey::from_bytes(&[100 + i as u8; 32])
+        };
+        m["public_key"] = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            k.verifying_key().as_bytes(),
+        )
+        .into();
+    }
+    body["format"] = "truce-agreement/1".into();
+    body["version"] = 1.into();
+    body["zones"] = serde_json::json!({"sha256": sha, "size": zones.len(), "media_type": "application/geo+json"});
+    let payload = truce_model::entry::build_payload(
+        origin,
+        truce_model::Kind::Agreement,
+        "us.admin",
+        jiff::Timestamp::now(),
+        &body,
+    );
+    let genesis = Envelope::sign(truce_log::dsse::ENTRY_PAYLOAD_TYPE, payload, &admin).to_leaf();
+
+    store.fail.store(true, Ordering::SeqCst);
+    let refused = service.submit(genesis.clone()).await.unwrap_err();
+    assert_eq!((refused.code, refused.status), ("unavailable", 503));
+    assert_eq!(service.checkpoint().size, 0, "nothing published");
+    assert!(service.registry().agreement().is_none(), "nothing applied");
+    assert_eq!(store.load().unwrap().size, 0, "nothing stored");
+    assert!(service.sequencer_running());
+
+    store.fail.store(false, Ordering::SeqCst);
+    let admitted = service.submit(genesis).await.unwrap();
+    assert!(admitted.created);
+    assert_eq!(admitted.receipt.index, 0, "the failed attempt left no gap");
+    let cp =
+        truce_log::checkpoint::verify_checkpoint(admitted.receipt.checkpoint.as_bytes(), &vkey)
+            .unwrap();
+    assert_eq!(cp.size, 1);
+    assert_eq!(store.load().unwrap().size, 1);
+    assert!(service.registry().agreement().is_some());
+}
