@@ -135,11 +135,16 @@ def tile_index(n):
     return s
 
 
-def fetch_entries(base, size):
-    leaves = []
+def level0_paths(kind, size):
+    """Paths of the tiles covering `size` leaves at level 0 (`kind` is "entries" or "0")."""
     for t in range((size + 255) // 256):
         width = min(256, size - t * 256)
-        path = f"tile/entries/{tile_index(t)}" + ("" if width == 256 else f".p/{width}")
+        yield f"tile/{kind}/{tile_index(t)}" + ("" if width == 256 else f".p/{width}")
+
+
+def fetch_entries(base, size):
+    leaves = []
+    for path in level0_paths("entries", size):
         data = get(f"{base}/log/{path}")
         i = 0
         while i < len(data):
@@ -153,9 +158,7 @@ def fetch_entries(base, size):
 
 def level0_tiles(base, size):
     hashes = []
-    for t in range((size + 255) // 256):
-        width = min(256, size - t * 256)
-        path = f"tile/0/{tile_index(t)}" + ("" if width == 256 else f".p/{width}")
+    for path in level0_paths("0", size):
         data = get(f"{base}/log/{path}")
         hashes += [data[i:i + 32] for i in range(0, len(data), 32)]
     return hashes
