@@ -559,6 +559,12 @@ async fn get_blob(
 
 async fn checkpoint_at(State(s): State<LogService>, Path(size): Path<String>) -> ApiResult {
     let size = parse_index(&size)?;
+    let tree_size = s.checkpoint().size;
+    if size > tree_size {
+        return Err(Problem::not_found(format!(
+            "no checkpoint for tree size {size}: the log holds {tree_size} entries"
+        )));
+    }
     let note = s
         .store()
         .checkpoint_at(size)

@@ -219,7 +219,10 @@ impl Store for SqliteStore {
     }
 
     fn checkpoint_at(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        let size = to_i64(size)?;
+        // A size SQLite cannot hold was never stored: the answer is "none", not an error.
+        let Ok(size) = i64::try_from(size) else {
+            return Ok(None);
+        };
         self.with_reader(|conn| {
             conn.query_row(
                 "SELECT note FROM checkpoints WHERE size = ?1",
@@ -231,7 +234,9 @@ impl Store for SqliteStore {
     }
 
     fn checkpoint_covering(&self, index: u64) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        let index = to_i64(index)?;
+        let Ok(index) = i64::try_from(index) else {
+            return Ok(None);
+        };
         self.with_reader(|conn| {
             conn.query_row(
                 "SELECT size, note FROM checkpoints WHERE size > ?1 ORDER BY size LIMIT 1",
@@ -309,6 +314,9 @@ mod tests {
         assert_eq!(back.root(5).unwrap(), mem.root(5).unwrap());
         assert_eq!(store.leaves(1, 3).unwrap(), vec![vec![1u8], vec![2u8]]);
         assert!(store.checkpoint_at(5).unwrap().is_some());
+        // Sizes beyond SQLite's integers were never stored: none, not an error.
+        assert!(store.checkpoint_at(u64::MAX).unwrap().is_none());
+        assert!(store.checkpoint_covering(u64::MAX).unwrap().is_none());
         assert_eq!(store.get_blob("ab").unwrap(), Some(b"x".to_vec()));
     }
 
