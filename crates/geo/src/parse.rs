@@ -16,7 +16,8 @@ pub const DEFAULT_LAYER: &str = "agreement";
 /// A validated zone of an agreement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Zone {
-    /// Feature `"id"`: matches [`ID_PATTERN`], unique in its collection.
+    /// Feature `"id"`: matches [`ID_PATTERN`]; the pair (`id`, `layer`) is unique in its
+    /// collection, so one zone may have several competing geometries, one per layer.
     pub id: String,
     /// `properties.name`: non-empty.
     pub name: String,
@@ -41,9 +42,11 @@ pub fn is_valid_id(s: &str) -> bool {
 
 /// Parses and checks an RFC 7946 FeatureCollection of zones.
 ///
-/// Every feature needs a unique string `id` matching [`ID_PATTERN`] and the properties `name`
+/// Every feature needs a string `id` matching [`ID_PATTERN`] and the properties `name`
 /// (non-empty string), `approximate` (boolean) and `source` (non-empty string); `layer` is an
-/// optional non-empty string. Other properties are allowed and ignored. Geometries are checked
+/// optional non-empty string (default [`DEFAULT_LAYER`]). The pair (`id`, `layer`) must be
+/// unique: competing interpretations of a zone (the agreed line and a party's claimed line) are
+/// features with the same `id` in different layers. Other properties are allowed and ignored. Geometries are checked
 /// as by [`parse_geometry`]. A `"crs"` member anywhere is refused.
 pub fn parse_zones(geojson_text: &str) -> Result<Vec<Zone>, GeoError> {
     let value: Value =
@@ -84,7 +87,8 @@ pub fn parse_zones(geojson_text: &str) -> Result<Vec<Zone>, GeoError> {
         }
     };
 
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    // (id, layer) -> position of the feature that first used the pair.
+    let mut seen: HashMap<(&str, String), usize> = HashMap::new();
     let mut zones = Vec::with_capacity(features.len());
     for (i, feature) in features.iter().enumerate() {
         let pos = format!("feature [{i}]");
@@ -132,19 +136,11 @@ pub fn parse_zones(geojson_text: &str) -> Result<Vec<Zone>, GeoError> {
                 return Err(GeoError::Id {
                     at: pos,
                     problem: format!(
-                        "\"id\" is missing: give every feature a unique string id matching {ID_PATTERN}"
+                        "\"id\" is missing: give every feature a string id matching {ID_PATTERN}, unique within its layer"
                     ),
                 });
             }
         };
-        if let Some(first) = seen.insert(id, i) {
-            return Err(GeoError::Id {
-                at: format!("{pos} {id:?}"),
-                problem: format!(
-                    "duplicate id, already used by feature [{first}]; ids must be unique"
-                ),
-            });
-        }
         let at = format!("feature {id:?}");
         refuse_crs(f, &at)?;
         let props = match f.get("properties") {
@@ -186,6 +182,16 @@ pub fn parse_zones(geojson_text: &str) -> Result<Vec<Zone>, GeoError> {
                 });
             }
         };
+        // Competing interpretations of one zone share its id in different layers; within a
+        // layer the id names one geometry.
+        if let Some(first) = seen.insert((id, layer.clone()), i) {
+            return Err(GeoError::Id {
+                at: format!("{pos} {id:?}"),
+                problem: format!(
+                    "duplicate id in layer {layer:?}, already used by feature [{first}]; an id may repeat only in a different layer"
+                ),
+            });
+        }
         let geometry = match f.get("geometry") {
             Some(g @ Value::Object(_)) => geometry_at(g, &format!("{at}: geometry"))?,
             other => {
@@ -730,7 +736,7 @@ mod tests {
         let no_id = json!({"type": "Feature", "properties": props(), "geometry": square_ccw()});
         assert_eq!(
             err(parse_zones(&collection(vec![no_id]))),
-            "feature [0]: \"id\" is missing: give every feature a unique string id matching ^[a-z0-9][a-z0-9-]{0,62}$"
+            "feature [0]: \"id\" is missing: give every feature a string id matching ^[a-z0-9][a-z0-9-]{0,62}$, unique within its layer"
         );
         assert_eq!(
             err(parse_zones(&collection(vec![feature(
@@ -763,7 +769,59 @@ mod tests {
         ]);
         assert_eq!(
             err(parse_zones(&text)),
-            "feature [2] \"a\": duplicate id, already used by feature [0]; ids must be unique"
+            "feature [2] \"a\": duplicate id in layer \"agreement\", already used by feature [0]; an id may repeat only in a different layer"
+        );
+    }
+
+    fn in_layer(layer: &str) -> Value {
+        json!({"name": "Zone", "approximate": true, "layer": layer,
+            "source": "synthetic test fixture: a made-up competing interpretation, not a real claim"})
+    }
+
+    #[test]
+    fn one_id_may_have_one_geometry_per_layer() {
+        // The agreed zone and a synthetic second interpretation of it, a different square.
+        let claimed = json!({"type": "Polygon", "coordinates": [[[35.0, 33.0], [35.2, 33.0], [35.2, 33.2], [35.0, 33.2], [35.0, 33.0]]]});
+        let text = collection(vec![
+            feature(json!("a"), props(), square_ccw()),
+            feature(json!("a"), in_layer("synthetic-claim"), claimed),
+            feature(json!("b"), in_layer("synthetic-claim"), square_cw()),
+        ]);
+        let zones = parse_zones(&text).expect("same id in two layers is accepted");
+        let pairs: Vec<(&str, &str)> = zones
+            .iter()
+            .map(|z| (z.id.as_str(), z.layer.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("a", DEFAULT_LAYER),
+                ("a", "synthetic-claim"),
+                ("b", "synthetic-claim")
+            ]
+        );
+        assert_ne!(zones[0].geometry, zones[1].geometry);
+    }
+
+    #[test]
+    fn a_pair_repeated_in_a_named_layer_is_refused() {
+        let text = collection(vec![
+            feature(json!("a"), in_layer("synthetic-claim"), square_ccw()),
+            feature(json!("a"), props(), square_ccw()),
+            feature(json!("a"), in_layer("synthetic-claim"), square_cw()),
+        ]);
+        assert_eq!(
+            err(parse_zones(&text)),
+            "feature [2] \"a\": duplicate id in layer \"synthetic-claim\", already used by feature [0]; an id may repeat only in a different layer"
+        );
+        // The explicit default layer is the same layer as no layer.
+        let text = collection(vec![
+            feature(json!("a"), props(), square_ccw()),
+            feature(json!("a"), in_layer(DEFAULT_LAYER), square_cw()),
+        ]);
+        assert_eq!(
+            err(parse_zones(&text)),
+            "feature [1] \"a\": duplicate id in layer \"agreement\", already used by feature [0]; an id may repeat only in a different layer"
         );
     }
 
