@@ -99,6 +99,16 @@ impl LogKey {
     }
 }
 
+impl LogKey {
+    /// Signs an arbitrary note text (lines ending in newlines) with the log key.
+    pub(crate) fn sign_text(&self, text: &[u8]) -> Result<Vec<u8>, CheckpointError> {
+        let mut note = Note::new(text, &[]).map_err(|e| CheckpointError::Note(e.to_string()))?;
+        note.add_sigs(&[&self.signer])
+            .map_err(|e| CheckpointError::Note(e.to_string()))?;
+        Ok(note.to_bytes())
+    }
+}
+
 fn verifier_key_from_secret(skey: &str) -> Result<String, CheckpointError> {
     use base64::Engine as _;
     let parts: Vec<&str> = skey.splitn(5, '+').collect();

@@ -18,9 +18,11 @@ pub mod dsse;
 pub mod merkle;
 pub mod proof;
 pub mod receipt;
+pub mod state_note;
 pub mod tiles;
 
 pub use checkpoint::{LogKey, SignedCheckpoint};
 pub use dsse::Envelope;
 pub use merkle::Hash;
 pub use receipt::Receipt;
+pub use state_note::{StateCommitment, verify_state_commitment};

@@ -80,6 +80,43 @@ pub struct Agreement {
     /// Where the agreement's text and figures come from.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<String>,
+    /// How findings are disputed and ruled on (defaults apply when omitted).
+    #[serde(default)]
+    pub procedure: Procedure,
+}
+
+/// How findings are disputed and ruled on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Procedure {
+    /// Hours after a finding is made (or a ruling given) during which it may be disputed
+    /// (or appealed); the mediator may rule without a dispute only after the window.
+    #[serde(default = "default_dispute_window_hours")]
+    #[schemars(range(min = 1, max = 8760))]
+    pub dispute_window_hours: u32,
+    /// How many times a ruling may be appealed (0: rulings are final).
+    #[serde(default)]
+    #[schemars(range(max = 3))]
+    pub appeals: u32,
+    /// If set, an `alleged` finding that is neither corroborated nor disputed within this many
+    /// days becomes `expired`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub allegation_expiry_days: Option<u32>,
+}
+
+fn default_dispute_window_hours() -> u32 {
+    72
+}
+
+impl Default for Procedure {
+    fn default() -> Self {
+        Procedure {
+            dispute_window_hours: default_dispute_window_hours(),
+            appeals: 0,
+            allegation_expiry_days: None,
+        }
+    }
 }
 
 /// Decodes an Ed25519 public key given as standard base64 of 32 bytes, refusing weak
@@ -118,6 +155,22 @@ impl Agreement {
             return Err(Refusal::invalid("body.version starts at 1"));
         }
         parse_utc("body.effective", &self.effective)?;
+        let p = &self.procedure;
+        if !(1..=8760).contains(&p.dispute_window_hours) {
+            return Err(Refusal::invalid(
+                "body.procedure.dispute_window_hours must be 1..8760",
+            ));
+        }
+        if p.appeals > 3 {
+            return Err(Refusal::invalid("body.procedure.appeals must be 0..3"));
+        }
+        if p.allegation_expiry_days
+            .is_some_and(|d| !(1..=3650).contains(&d))
+        {
+            return Err(Refusal::invalid(
+                "body.procedure.allegation_expiry_days must be 1..3650",
+            ));
+        }
         let mut party_ids = BTreeSet::new();
         for p in &self.parties {
             check_party_id("body.parties[].id", &p.id)?;

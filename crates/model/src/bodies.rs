@@ -131,7 +131,9 @@ pub enum Activity {
 }
 
 /// Force categories used by notices and posture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ForceCategory {
     Personnel,
@@ -141,6 +143,7 @@ pub enum ForceCategory {
     AirDefence,
     Aircraft,
     Vehicles,
+    Brigades,
 }
 
 /// A count of forces of one category.
@@ -341,12 +344,16 @@ pub enum Decision {
     Dismissed,
 }
 
-/// The body of a `ruling` entry.
+/// The body of a `ruling` entry: the mediator decides a finding, answering a dispute, or
+/// without one once the finding's dispute window has elapsed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ruling {
-    /// Log index of the dispute ruled on.
-    pub dispute: u64,
+    /// The finding's id as published by the engine.
+    pub finding: String,
+    /// Log index of the dispute answered, if the finding was disputed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute: Option<u64>,
     /// The rule id cited.
     pub rule: String,
     pub decision: Decision,
@@ -355,6 +362,7 @@ pub struct Ruling {
 
 impl Ruling {
     pub fn checked(self) -> Result<Self, Refusal> {
+        check_text("body.finding", &self.finding, 200)?;
         check_slug("body.rule", &self.rule)?;
         check_text("body.reasons", &self.reasons, 8000)?;
         Ok(self)

@@ -272,7 +272,15 @@ impl Registry {
                 }
             }
             Body::Case(c) => known_party("body.detaining_party", &c.detaining_party)?,
-            Body::Acknowledgement(_) | Body::Dispute(_) | Body::Ruling(_) => {}
+            Body::Ruling(r) => {
+                if !agreement.body.rules.iter().any(|x| x.id == r.rule) {
+                    return Err(Refusal::invalid(format!(
+                        "body.rule: `{}` is not a rule of the agreement",
+                        r.rule
+                    )));
+                }
+            }
+            Body::Acknowledgement(_) | Body::Dispute(_) => {}
         }
         Ok(())
     }

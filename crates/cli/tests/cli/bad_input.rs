@@ -250,7 +250,7 @@ fn refusals_are_precise_and_store_nothing() {
         403,
         "role-not-allowed",
     );
-    let ruling = json!({"dispute": 1, "rule": "no-hostile-acts", "decision": "upheld", "reasons": "because"});
+    let ruling = json!({"finding": "no-hostile-acts/e1", "dispute": 1, "rule": "no-hostile-acts", "decision": "upheld", "reasons": "because"});
     let by_party = sign_with(&sy, ORIGIN, "ruling", "sy.ops", &now(), &ruling);
     expect_problem(&s, "/v1/entries", &leaf(&by_party), 403, "role-not-allowed");
     let mut unknown_zone = notice.clone();
