@@ -8,19 +8,24 @@
 //! - the constructions that turn source data into scenario geometry: a local azimuthal
 //!   equidistant projection ([`projection`]), geodesic distance bands around an area
 //!   ([`buffer`]), simplification that keeps shared borders shared ([`simplify`]), a
-//!   deterministic GeoJSON writer ([`mod@write`]) and the Golan 1974 scenario build ([`golan`]).
+//!   deterministic GeoJSON writer ([`mod@write`]) and the Golan 1974 scenario build ([`golan`]);
+//! - a spatial index of zones ([`ZoneIndex`]): which zones contain a point, and whether a
+//!   location's uncertainty circle is certainly or possibly inside each, computed the same to
+//!   the bit on every machine.
 //!
 //! What it is not:
 //! - not I/O: nothing here reads or writes files or talks to the network; callers pass text in
 //!   and get text or values out;
 //! - not an authority on where any line is: the scenario geometry it builds is approximate and
 //!   is not the official 1974 map (see `scenarios/golan-1974/README.md`);
-//! - not a general GIS: no named coordinate reference systems, no rasters, no spatial index.
+//! - not a general GIS: no named coordinate reference systems, no rasters, no spatial index
+//!   beyond the one zone queries need.
 
 pub mod buffer;
 mod error;
 mod geodesy;
 pub mod golan;
+mod index;
 mod parse;
 pub mod projection;
 pub mod simplify;
@@ -28,4 +33,5 @@ pub mod write;
 
 pub use error::GeoError;
 pub use geodesy::geodesic_distance_m;
+pub use index::{Containment, ZoneIndex};
 pub use parse::{DEFAULT_LAYER, ID_PATTERN, Zone, is_valid_id, parse_geometry, parse_zones};
