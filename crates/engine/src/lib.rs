@@ -1,0 +1,652 @@
+//! `truce-engine`: the deterministic state machine of a mechanism.
+//!
+//! [`Engine::apply`] takes the log's entries in log order and maintains the derived
+//! [`State`]: events (from reports, through [`fusion`]), findings (events, posture and
+//! deadlines checked against the agreement's rules, in [`rules`]), deadlines, disputes and
+//! rulings (the findings lifecycle, in [`lifecycle`]), notices and civilian cases.
+//! [`scorecard::scorecards`] summarises it per party, rule and month, and
+//! [`commitment::state_hash`] hashes its canonical encoding for the signed state commitment.
+//!
+//! The state is a pure function of the agreement (with its zones document) and the log prefix:
+//! no wall clock (deadlines fire on the *log clock*, the latest `created` time applied), no
+//! randomness, no hash-map iteration order, no platform maths in decisions. I/O-free: the
+//! caller passes entries in and, for the agreement, the zones document through [`Blobs`].
+//!
+//! The engine trusts that entries were admitted (signature, author's role, schema); a replayer
+//! re-checks admission with `truce_model::Registry` before applying. Entries that are
+//! well-formed but cannot take effect (a dispute of an unknown finding, a ruling while the
+//! dispute window is open) are recorded in [`State::ignored`] with the reason.
+
+pub mod commitment;
+pub mod fusion;
+pub mod lifecycle;
+pub mod rules;
+pub mod scorecard;
+pub mod state;
+
+pub use state::{Finding, State, Status};
+
+use jiff::{SignedDuration, Timestamp};
+use std::collections::{BTreeMap, BTreeSet};
+use truce_geo::{Containment, ZoneIndex};
+use truce_model::agreement::Agreement;
+use truce_model::bodies::{CaseAction, NoticeAction, PostureType};
+use truce_model::entry::{Body, Entry};
+use truce_model::time::{TimePrecision, TimeSpan};
+
+use state::{
+    AgreementRec, CaseRec, CaseStatus, Certainty, MemberRec, NoticeRec, PostureRec, ZoneHit,
+};
+
+/// Where the engine reads the agreement's annex documents (the zones GeoJSON).
+pub trait Blobs {
+    fn blob(&self, sha256: &str) -> Option<Vec<u8>>;
+}
+
+impl<F: Fn(&str) -> Option<Vec<u8>>> Blobs for F {
+    fn blob(&self, sha256: &str) -> Option<Vec<u8>> {
+        self(sha256)
+    }
+}
+
+/// Why the engine could not go on. Each is a problem with the caller's input, not with an
+/// entry: an admitted log never produces one.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EngineError {
+    #[error("entry {got} applied out of order: the engine is at log size {expected}")]
+    OutOfOrder { expected: u64, got: u64 },
+    #[error("the zones document {0} is not available")]
+    MissingBlob(String),
+    #[error("the zones document is invalid: {0}")]
+    Zones(String),
+    #[error("the state cannot be restored: {0}")]
+    State(String),
+}
+
+/// The agreement's zones, indexed.
+#[derive(Debug, Clone)]
+pub struct Geography {
+    index: ZoneIndex,
+}
+
+impl Geography {
+    fn load(a: &Agreement, blobs: &dyn Blobs) -> Result<Self, EngineError> {
+        let doc = blobs
+            .blob(&a.zones.sha256)
+            .ok_or_else(|| EngineError::MissingBlob(a.zones.sha256.clone()))?;
+        let zones = a
+            .check_zones(&doc)
+            .map_err(|e| EngineError::Zones(e.detail))?;
+        Ok(Geography {
+            index: ZoneIndex::new(zones),
+        })
+    }
+
+    pub fn layers(&self) -> BTreeSet<String> {
+        self.index.zones().iter().map(|z| z.layer.clone()).collect()
+    }
+
+    /// The zones (every layer) an uncertainty circle touches, sorted.
+    pub fn hits(&self, point: [f64; 2], radius_m: f64) -> Vec<ZoneHit> {
+        let zones = self.index.zones();
+        let mut hits: Vec<ZoneHit> = self
+            .index
+            .classify(point[0], point[1], radius_m)
+            .into_iter()
+            .filter_map(|(i, c)| {
+                zones.get(i).map(|z| ZoneHit {
+                    zone: z.id.clone(),
+                    layer: z.layer.clone(),
+                    certainty: match c {
+                        Containment::Certain => Certainty::Certain,
+                        Containment::Possible => Certainty::Possible,
+                    },
+                })
+            })
+            .collect();
+        hits.sort();
+        hits
+    }
+
+    pub fn index(&self) -> &ZoneIndex {
+        &self.index
+    }
+}
+
+/// The state machine. See the crate docs.
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    state: State,
+    geo: Option<Geography>,
+    /// Timed transitions not yet fired: (due, deadline or finding id). Rebuilt on restore.
+    timers: BTreeSet<(Timestamp, Timer)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    Deadline(String),
+    Expiry(String),
+}
+
+impl Engine {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn geography(&self) -> Option<&Geography> {
+        self.geo.as_ref()
+    }
+
+    /// Continues from a state saved earlier (for example a snapshot in the store).
+    pub fn restore(
+        state: State,
+        agreement: Option<&Agreement>,
+        blobs: &dyn Blobs,
+    ) -> Result<Self, EngineError> {
+        if state.format != state::STATE_FORMAT {
+            return Err(EngineError::State(format!(
+                "format `{}`, expected `{}`",
+                state.format,
+                state::STATE_FORMAT
+            )));
+        }
+        let geo = match (&state.agreement, agreement) {
+            (Some(rec), Some(a)) if rec.zones_sha256 == a.zones.sha256 => {
+                Some(Geography::load(a, blobs)?)
+            }
+            (None, _) => None,
+            _ => {
+                return Err(EngineError::State(
+                    "the agreement given does not match the state's".into(),
+                ));
+            }
+        };
+        let mut engine = Engine {
+            state,
+            geo,
+            timers: BTreeSet::new(),
+        };
+        engine.rebuild_timers();
+        Ok(engine)
+    }
+
+    fn rebuild_timers(&mut self) {
+        self.timers.clear();
+        for d in self.state.deadlines.values() {
+            if d.status == state::DeadlineStatus::Pending {
+                self.timers.insert((d.due, Timer::Deadline(d.id.clone())));
+            }
+        }
+        if let Some(days) = self
+            .state
+            .agreement
+            .as_ref()
+            .and_then(|a| a.procedure.allegation_expiry_days)
+        {
+            for f in self.state.findings.values() {
+                if f.status == Status::Alleged {
+                    self.timers
+                        .insert((f.made + days_(days), Timer::Expiry(f.id.clone())));
+                }
+            }
+        }
+    }
+
+    /// Applies the entry at log index `index`, which must be the next one.
+    pub fn apply(
+        &mut self,
+        index: u64,
+        entry: &Entry,
+        blobs: &dyn Blobs,
+    ) -> Result<(), EngineError> {
+        if index != self.state.size {
+            return Err(EngineError::OutOfOrder {
+                expected: self.state.size,
+                got: index,
+            });
+        }
+        // Load the zones first, so that a missing document leaves the state untouched.
+        let new_geo = match &entry.body {
+            Body::Agreement(a) if self.state.agreement.is_none() => {
+                Some(Geography::load(a, blobs)?)
+            }
+            _ => None,
+        };
+        let t = entry.created;
+        let clock = self.state.clock.map_or(t, |c| c.max(t));
+        // Deadlines strictly before this entry's moment fire before it takes effect; those
+        // reached exactly at it fire after, so an entry stamped at the deadline still counts.
+        self.fire_timers(index, clock, false);
+        self.state.clock = Some(clock);
+        self.apply_body(index, entry, new_geo);
+        self.fire_timers(index, clock, true);
+        self.state.size = index + 1;
+        Ok(())
+    }
+
+    fn fire_timers(&mut self, index: u64, clock: Timestamp, inclusive: bool) {
+        loop {
+            let Some((due, _)) = self.timers.first() else {
+                return;
+            };
+            if *due > clock || (!inclusive && *due == clock) {
+                return;
+            }
+            let Some((due, timer)) = self.timers.pop_first() else {
+                return;
+            };
+            match timer {
+                Timer::Deadline(id) => lifecycle::fire_deadline(&mut self.state, index, &id, due),
+                Timer::Expiry(id) => lifecycle::expire(&mut self.state, index, &id, due),
+            }
+        }
+    }
+
+    fn party_of(&self, member: &str) -> Option<String> {
+        self.state.members.get(member).map(|m| m.party.clone())
+    }
+
+    fn apply_body(&mut self, index: u64, entry: &Entry, new_geo: Option<Geography>) {
+        let clock = self.state.clock.unwrap_or(entry.created);
+        match &entry.body {
+            Body::Agreement(a) => {
+                let Some(geo) = new_geo else {
+                    self.ignore(
+                        index,
+                        "agreement amendments are not applied by this engine version",
+                    );
+                    return;
+                };
+                self.apply_agreement(index, a, geo);
+            }
+            Body::Ratification(_) => {
+                let Some(party) = self.party_of(&entry.author) else {
+                    return;
+                };
+                let Some(a) = &mut self.state.agreement else {
+                    return;
+                };
+                a.ratified.insert(party);
+                let all = a
+                    .parties
+                    .iter()
+                    .filter(|(_, r)| **r != truce_model::agreement::PartyRole::Observer)
+                    .all(|(p, _)| a.ratified.contains(p));
+                if all && a.in_force_since.is_none() {
+                    a.in_force_since = Some((index, clock));
+                    self.on_in_force(index);
+                }
+            }
+            Body::Membership(m) => {
+                let Some(party) = self.party_of(&entry.author) else {
+                    return;
+                };
+                if m.action == truce_model::bodies::MembershipAction::Add {
+                    self.state.members.insert(
+                        m.member.clone(),
+                        MemberRec {
+                            party,
+                            role: m.role.unwrap_or(truce_model::bodies::MemberRole::Officer),
+                        },
+                    );
+                }
+            }
+            Body::Report(r) => {
+                let Some(party) = self.party_of(&entry.author) else {
+                    return;
+                };
+                let changed =
+                    fusion::add_report(&mut self.state, self.geo.as_ref(), index, &party, r, clock);
+                for id in changed {
+                    self.evaluate_event(index, &id);
+                }
+            }
+            Body::Posture(p) => self.apply_posture(index, entry, p),
+            Body::Notice(n) => self.apply_notice(index, entry, n),
+            Body::Acknowledgement(ack) => {
+                let Some(party) = self.party_of(&entry.author) else {
+                    return;
+                };
+                match self.state.notices.get_mut(&ack.notice) {
+                    Some(n) if n.addressees.contains(&party) => {
+                        n.answers.insert(party, (index, ack.response));
+                    }
+                    Some(_) => self.ignore(
+                        index,
+                        format!("party {party} is not an addressee of notice {}", ack.notice),
+                    ),
+                    None => self.ignore(index, format!("no notice at log index {}", ack.notice)),
+                }
+            }
+            Body::Dispute(d) => {
+                let party = self.party_of(&entry.author).unwrap_or_default();
+                if let Err(why) =
+                    lifecycle::dispute(&mut self.state, index, &entry.author, &party, d, clock)
+                {
+                    self.ignore(index, why);
+                }
+            }
+            Body::Ruling(r) => {
+                match lifecycle::rule(&mut self.state, index, &entry.author, r, clock) {
+                    Ok(()) => {}
+                    Err(why) => self.ignore(index, why),
+                }
+            }
+            Body::Case(c) => self.apply_case(index, entry, c),
+        }
+    }
+
+    fn ignore(&mut self, index: u64, why: impl Into<String>) {
+        self.state.ignored.insert(index, why.into());
+    }
+
+    fn apply_agreement(&mut self, index: u64, a: &Agreement, geo: Geography) {
+        for m in &a.members {
+            self.state.members.insert(
+                m.id.clone(),
+                MemberRec {
+                    party: m.party.clone(),
+                    role: m.role,
+                },
+            );
+        }
+        let effective = truce_model::time::parse_utc("effective", &a.effective)
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        self.state.agreement = Some(AgreementRec {
+            index,
+            version: a.version,
+            title: a.title.clone(),
+            effective,
+            parties: a.parties.iter().map(|p| (p.id.clone(), p.role)).collect(),
+            rules: a.rules.clone(),
+            procedure: a.procedure.clone(),
+            zones_sha256: a.zones.sha256.clone(),
+            layers: geo.layers(),
+            ratified: BTreeSet::new(),
+            in_force_since: None,
+        });
+        self.geo = Some(geo);
+    }
+
+    /// The agreement came into force: schedule the withdrawal deadlines.
+    fn on_in_force(&mut self, _index: u64) {
+        let Some(a) = &self.state.agreement else {
+            return;
+        };
+        let mut new = Vec::new();
+        for rule in &a.rules {
+            if rule.kind != truce_model::rules::RuleKind::Withdrawal {
+                continue;
+            }
+            for party in &rule.binds {
+                if let Some(due) = rule.deadline.as_deref().and_then(parse) {
+                    new.push(state::Deadline {
+                        id: format!("{}/{party}", rule.id),
+                        rule: rule.id.clone(),
+                        party: party.clone(),
+                        due,
+                        obligation: state::Obligation::Withdrawal {
+                            zones: rule.zones.clone(),
+                            phase: None,
+                            inspection_required: false,
+                        },
+                        status: state::DeadlineStatus::Pending,
+                        evidence: vec![],
+                        finding: None,
+                    });
+                }
+                for (i, ph) in rule.phases.iter().enumerate() {
+                    if let Some(due) = parse(&ph.deadline) {
+                        new.push(state::Deadline {
+                            id: format!("{}/{party}/phase-{}", rule.id, i + 1),
+                            rule: rule.id.clone(),
+                            party: party.clone(),
+                            due,
+                            obligation: state::Obligation::Withdrawal {
+                                zones: ph.zones.clone(),
+                                phase: Some(i + 1),
+                                inspection_required: ph.inspection_required,
+                            },
+                            status: state::DeadlineStatus::Pending,
+                            evidence: vec![],
+                            finding: None,
+                        });
+                    }
+                }
+            }
+        }
+        for d in new {
+            self.add_deadline(d);
+        }
+    }
+
+    fn add_deadline(&mut self, d: state::Deadline) {
+        self.timers.insert((d.due, Timer::Deadline(d.id.clone())));
+        self.state.deadlines.insert(d.id.clone(), d);
+    }
+
+    fn evaluate_event(&mut self, index: u64, event_id: &str) {
+        let (Some(a), Some(ev)) = (&self.state.agreement, self.state.events.get(event_id)) else {
+            return;
+        };
+        let drafts = rules::evaluate_event(a, &self.state, self.geo.as_ref(), ev);
+        self.record(index, drafts);
+    }
+
+    /// Records findings: new ones are made, existing ones gain evidence and, when their event
+    /// became corroborated, move from alleged to corroborated.
+    fn record(&mut self, index: u64, drafts: Vec<rules::Draft>) {
+        let expiry = self
+            .state
+            .agreement
+            .as_ref()
+            .and_then(|a| a.procedure.allegation_expiry_days);
+        for d in drafts {
+            if let Some(made) = lifecycle::record(&mut self.state, index, d)
+                && let Some(days) = expiry
+            {
+                self.timers
+                    .insert((made.1 + days_(days), Timer::Expiry(made.0)));
+            }
+        }
+    }
+
+    fn apply_posture(&mut self, index: u64, entry: &Entry, p: &truce_model::bodies::Posture) {
+        let Some(as_of) = parse(&p.as_of) else {
+            return;
+        };
+        let kind = match p.posture_type {
+            PostureType::Declaration => "declaration",
+            PostureType::Inspection => "inspection",
+        };
+        // The mismatch check compares with the declarations in force before this entry.
+        let before = self.state.posture.clone();
+        for z in &p.zones {
+            let key = format!("{}/{}/{kind}", z.party, z.zone);
+            if let Some(prev) = self.state.posture.get(&key)
+                && prev.as_of > as_of
+            {
+                continue; // an older picture does not replace a newer one
+            }
+            let mut forces = BTreeMap::new();
+            for f in &z.forces {
+                let n: &mut u32 = forces.entry(f.category).or_insert(0);
+                *n = n.saturating_add(f.count);
+            }
+            self.state.posture.insert(
+                key,
+                PostureRec {
+                    index,
+                    as_of,
+                    forces,
+                },
+            );
+        }
+        let Some(a) = &self.state.agreement else {
+            return;
+        };
+        let author_party = self.party_of(&entry.author).unwrap_or_default();
+        let drafts =
+            rules::evaluate_posture(a, &self.state, &before, index, &author_party, p, as_of);
+        self.record(index, drafts);
+    }
+
+    fn apply_notice(&mut self, index: u64, entry: &Entry, n: &truce_model::bodies::Notice) {
+        let Some(party) = self.party_of(&entry.author) else {
+            return;
+        };
+        let (start, end) = widen(&n.window);
+        let mut notified = entry.created;
+        if let Some(old) = n.refers_to {
+            match self.state.notices.get_mut(&old) {
+                Some(o) if o.party == party && o.current() => {
+                    notified = o.notified;
+                    if n.action == NoticeAction::Withdraw {
+                        o.withdrawn = true;
+                        return;
+                    }
+                    o.replaced_by = Some(index);
+                }
+                Some(_) => {
+                    self.ignore(
+                        index,
+                        format!("notice {old} is not a current notice of party {party}"),
+                    );
+                    return;
+                }
+                None => {
+                    self.ignore(index, format!("no notice at log index {old}"));
+                    return;
+                }
+            }
+        }
+        self.state.notices.insert(
+            index,
+            NoticeRec {
+                party,
+                activity: n.activity,
+                area: n.area.clone(),
+                start,
+                end,
+                notified,
+                addressees: n.addressees.clone(),
+                withdrawn: false,
+                replaced_by: None,
+                answers: BTreeMap::new(),
+            },
+        );
+    }
+
+    fn apply_case(&mut self, index: u64, entry: &Entry, c: &truce_model::bodies::Case) {
+        let Some(party) = self.party_of(&entry.author) else {
+            return;
+        };
+        let clock = self.state.clock.unwrap_or(entry.created);
+        if c.action == CaseAction::Report {
+            self.state.cases.insert(
+                index,
+                CaseRec {
+                    reported_by: party,
+                    detaining_party: c.detaining_party.clone(),
+                    commitment: c.commitment.clone(),
+                    reported: clock,
+                    status: CaseStatus::Reported,
+                    steps: vec![(index, CaseAction::Report)],
+                },
+            );
+            let new = rules::case_deadlines(
+                self.state.agreement.as_ref(),
+                index,
+                &c.detaining_party,
+                clock,
+            );
+            for d in new {
+                self.add_deadline(d);
+            }
+            return;
+        }
+        let Some(case_index) = c.case else {
+            return;
+        };
+        let mediator = self
+            .state
+            .agreement
+            .as_ref()
+            .and_then(|a| a.party_role(&party))
+            == Some(truce_model::agreement::PartyRole::Mediator);
+        let Some(case) = self.state.cases.get_mut(&case_index) else {
+            self.ignore(index, format!("no case reported at log index {case_index}"));
+            return;
+        };
+        if party != case.detaining_party && !mediator {
+            let why = format!(
+                "only the detaining party {} or the mediator files steps of case {case_index}",
+                case.detaining_party
+            );
+            self.ignore(index, why);
+            return;
+        }
+        case.steps.push((index, c.action));
+        case.status = match c.action {
+            CaseAction::Report => CaseStatus::Reported,
+            CaseAction::Acknowledge => CaseStatus::Acknowledged,
+            CaseAction::Deny => CaseStatus::Denied,
+            CaseAction::DiscloseLocation => CaseStatus::LocationDisclosed,
+            CaseAction::GrantAccess => CaseStatus::AccessGranted,
+            CaseAction::Release => CaseStatus::Released,
+            CaseAction::Transfer => CaseStatus::Transferred,
+        };
+        let answered = matches!(c.action, CaseAction::Acknowledge | CaseAction::Deny)
+            || matches!(c.action, CaseAction::Release | CaseAction::Transfer);
+        let resolved = matches!(c.action, CaseAction::Release | CaseAction::Transfer);
+        for d in self.state.deadlines.values_mut() {
+            if d.status != state::DeadlineStatus::Pending {
+                continue;
+            }
+            let hit = match d.obligation {
+                state::Obligation::CaseAnswer { case } => case == case_index && answered,
+                state::Obligation::CaseResolution { case } => case == case_index && resolved,
+                _ => false,
+            };
+            if hit {
+                d.status = state::DeadlineStatus::Met;
+                d.evidence.push(index);
+                self.timers.remove(&(d.due, Timer::Deadline(d.id.clone())));
+            }
+        }
+    }
+}
+
+/// Parses an RFC 3339 UTC time the model has already checked.
+pub(crate) fn parse(s: &str) -> Option<Timestamp> {
+    truce_model::time::parse_utc("t", s).ok()
+}
+
+pub(crate) fn hours(h: u32) -> SignedDuration {
+    SignedDuration::from_hours(i64::from(h))
+}
+
+pub(crate) fn days_(d: u32) -> SignedDuration {
+    SignedDuration::from_hours(24 * i64::from(d))
+}
+
+/// The window a time with its precision stands for: `start..end` when an end is given,
+/// otherwise `start` widened by the precision (an hour, a day, 7 days, 30 days; exact: none).
+pub fn widen(span: &TimeSpan) -> (Timestamp, Timestamp) {
+    let start = parse(&span.start).unwrap_or(Timestamp::UNIX_EPOCH);
+    if let Some(end) = span.end.as_deref().and_then(parse) {
+        return (start, end);
+    }
+    let width = match span.precision {
+        TimePrecision::Exact => SignedDuration::ZERO,
+        TimePrecision::Hour => SignedDuration::from_hours(1),
+        TimePrecision::Day => SignedDuration::from_hours(24),
+        TimePrecision::Week => SignedDuration::from_hours(24 * 7),
+        TimePrecision::Month => SignedDuration::from_hours(24 * 30),
+    };
+    (start, start.saturating_add(width).unwrap_or(start))
+}

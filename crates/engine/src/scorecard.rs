@@ -1,0 +1,108 @@
+//! Scorecards: per party, per commitment (rule) and per month, how the findings stand.
+
+use crate::state::{DeadlineStatus, State, Status};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One party's record under one rule in one month (`YYYY-MM` of the violation's time).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scorecard {
+    pub party: String,
+    pub rule: String,
+    pub period: String,
+    /// Findings against the party by current status.
+    pub findings: BTreeMap<Status, u32>,
+    pub deadlines_met: u32,
+    pub deadlines_missed: u32,
+    /// Disputes (and appeals) the party filed.
+    pub disputes_filed: u32,
+    /// Of those, ruled in the party's favour (finding dismissed) and against it (upheld).
+    pub disputes_won: u32,
+    pub disputes_lost: u32,
+    /// Median hours from a dispute to its ruling, over the party's ruled disputes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub median_hours_to_ruling: Option<f64>,
+}
+
+fn month(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m").to_string()
+}
+
+type Key = (String, String, String);
+
+fn get<'a>(
+    cards: &'a mut BTreeMap<Key, Scorecard>,
+    party: &str,
+    rule: &str,
+    period: String,
+) -> &'a mut Scorecard {
+    let key = (party.to_owned(), rule.to_owned(), period.clone());
+    cards.entry(key).or_insert_with(|| Scorecard {
+        party: party.to_owned(),
+        rule: rule.to_owned(),
+        period,
+        findings: BTreeMap::new(),
+        deadlines_met: 0,
+        deadlines_missed: 0,
+        disputes_filed: 0,
+        disputes_won: 0,
+        disputes_lost: 0,
+        median_hours_to_ruling: None,
+    })
+}
+
+/// Every (party, rule, month) with anything to show, sorted.
+pub fn scorecards(state: &State) -> Vec<Scorecard> {
+    let mut cards: BTreeMap<Key, Scorecard> = BTreeMap::new();
+    let mut waits: BTreeMap<Key, Vec<f64>> = BTreeMap::new();
+    for f in state.findings.values() {
+        *get(&mut cards, &f.party, &f.rule, month(f.occurred))
+            .findings
+            .entry(f.status)
+            .or_insert(0) += 1;
+    }
+    for d in state.deadlines.values() {
+        let c = get(&mut cards, &d.party, &d.rule, month(d.due));
+        match d.status {
+            DeadlineStatus::Met => c.deadlines_met += 1,
+            DeadlineStatus::Missed => c.deadlines_missed += 1,
+            DeadlineStatus::Pending | DeadlineStatus::Lapsed => {}
+        }
+    }
+    for d in state.disputes.values() {
+        let Some(f) = state.findings.get(&d.finding) else {
+            continue;
+        };
+        let period = month(f.occurred);
+        let c = get(&mut cards, &d.party, &f.rule, period.clone());
+        c.disputes_filed += 1;
+        if let Some(r) = d.ruling.and_then(|i| state.rulings.get(&i)) {
+            // A dispute by the responsible party is won when the finding is dismissed; an
+            // appeal by an accuser is won when it is upheld.
+            let won = (r.decision == Status::Dismissed) == (d.party == f.party);
+            if won {
+                c.disputes_won += 1;
+            } else {
+                c.disputes_lost += 1;
+            }
+            let hours = r.at.duration_since(d.filed).as_secs_f64() / 3600.0;
+            waits
+                .entry((d.party.clone(), f.rule.clone(), period))
+                .or_default()
+                .push(hours);
+        }
+    }
+    for (key, mut w) in waits {
+        w.sort_by(f64::total_cmp);
+        let n = w.len();
+        let median = if n % 2 == 1 {
+            w[n / 2]
+        } else {
+            (w[n / 2 - 1] + w[n / 2]) / 2.0
+        };
+        if let Some(c) = cards.get_mut(&key) {
+            c.median_hours_to_ruling = Some(median);
+        }
+    }
+    cards.into_values().collect()
+}

@@ -1,0 +1,411 @@
+//! The derived state: everything the engine computes from the agreement and the log prefix.
+//!
+//! Every collection is ordered (`BTreeMap`, sorted `Vec`s), every time is a UTC timestamp, and
+//! nothing depends on the wall clock, hashing order or the machine: serializing a `State` with
+//! `serde_json` gives the same bytes for the same log everywhere. That encoding is what the
+//! state commitment hashes (see [`crate::commitment`]).
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use truce_model::agreement::{PartyRole, Procedure};
+use truce_model::bodies::{Activity, Area, CaseAction, ForceCategory, MemberRole, Response};
+use truce_model::report::{Casualties, EventType};
+use truce_model::rules::{Rule, RuleKind, Severity};
+use truce_model::time::TimePrecision;
+
+/// The format tag of the canonical state encoding.
+pub const STATE_FORMAT: &str = "truce-state/1";
+
+/// The derived state after `size` log entries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// Always [`STATE_FORMAT`].
+    pub format: String,
+    /// Entries applied: the state is that of the log prefix `0..size`.
+    pub size: u64,
+    /// The log clock: the latest `created` time among the applied entries. Deadlines fire on
+    /// it, never on the wall clock.
+    pub clock: Option<Timestamp>,
+    pub agreement: Option<AgreementRec>,
+    /// Members, as declared in the agreement and changed by membership entries.
+    pub members: BTreeMap<String, MemberRec>,
+    /// Events by id (`e<index of the first report>`).
+    pub events: BTreeMap<String, Event>,
+    /// Findings by id.
+    pub findings: BTreeMap<String, Finding>,
+    /// Obligations with a due time (withdrawals, civilian cases) by id.
+    pub deadlines: BTreeMap<String, Deadline>,
+    /// Dispute entries by log index.
+    pub disputes: BTreeMap<u64, DisputeRec>,
+    /// Ruling entries by log index.
+    pub rulings: BTreeMap<u64, RulingRec>,
+    /// The latest posture per `party/zone/type`.
+    pub posture: BTreeMap<String, PostureRec>,
+    /// Notices by log index.
+    pub notices: BTreeMap<u64, NoticeRec>,
+    /// Civilian detention and abduction cases by the log index of their report.
+    pub cases: BTreeMap<u64, CaseRec>,
+    /// Admitted entries the engine could not give effect to, with the reason (for example a
+    /// dispute of a finding that does not exist, or a ruling inside the dispute window).
+    pub ignored: BTreeMap<u64, String>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            format: STATE_FORMAT.to_owned(),
+            size: 0,
+            clock: None,
+            agreement: None,
+            members: BTreeMap::new(),
+            events: BTreeMap::new(),
+            findings: BTreeMap::new(),
+            deadlines: BTreeMap::new(),
+            disputes: BTreeMap::new(),
+            rulings: BTreeMap::new(),
+            posture: BTreeMap::new(),
+            notices: BTreeMap::new(),
+            cases: BTreeMap::new(),
+            ignored: BTreeMap::new(),
+        }
+    }
+}
+
+/// The agreement in the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementRec {
+    pub index: u64,
+    pub version: u32,
+    pub title: String,
+    pub effective: Timestamp,
+    pub parties: BTreeMap<String, PartyRole>,
+    pub rules: Vec<Rule>,
+    pub procedure: Procedure,
+    /// SHA-256 (hex) of the zones document.
+    pub zones_sha256: String,
+    /// Interpretation layers present in the zones document.
+    pub layers: BTreeSet<String>,
+    pub ratified: BTreeSet<String>,
+    /// Log index and log time at which the last ratification put it in force.
+    pub in_force_since: Option<(u64, Timestamp)>,
+}
+
+impl AgreementRec {
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn party_role(&self, party: &str) -> Option<PartyRole> {
+        self.parties.get(party).copied()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberRec {
+    pub party: String,
+    pub role: MemberRole,
+}
+
+/// How well an event is supported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Corroboration {
+    /// One report.
+    SingleSource,
+    /// Several reports, all from one party.
+    OneParty,
+    /// Reports from more than one party.
+    CrossParty,
+    /// Reported by the mediator or an observer.
+    Verified,
+}
+
+/// How an uncertainty circle relates to a zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Certainty {
+    /// The circle intersects the zone but is not inside it.
+    Possible,
+    /// The whole circle is inside the zone (or the rule applies everywhere).
+    Certain,
+}
+
+/// A zone an event's uncertainty circle touches, in one interpretation layer.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneHit {
+    pub zone: String,
+    pub layer: String,
+    pub certainty: Certainty,
+}
+
+/// One incident, as the reports on it describe it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub id: String,
+    /// Log indices of the reports it rests on, ascending.
+    pub reports: Vec<u64>,
+    /// Parties whose members reported it.
+    pub reporters: BTreeSet<String>,
+    pub event_type: EventType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_event_type: Option<String>,
+    /// The window the incident happened in (a point widened by its precision).
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub time_precision: TimePrecision,
+    /// `[longitude, latitude]`.
+    pub point: [f64; 2],
+    pub precision_m: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
+    pub perpetrator: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    pub casualties: Casualties,
+    pub corroboration: Corroboration,
+    /// Zones touched by the uncertainty circle, per layer.
+    pub zones: Vec<ZoneHit>,
+    /// Log time when the event was first recorded.
+    pub logged: Timestamp,
+}
+
+/// Where a finding is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Rests on one party's word.
+    Alleged,
+    /// Supported across parties, by the mediator or an observer, or admitted by the
+    /// responsible party.
+    Corroborated,
+    /// The responsible party contests it; awaiting a ruling.
+    Disputed,
+    /// The mediator ruled the violation happened.
+    Upheld,
+    /// The mediator ruled it did not.
+    Dismissed,
+    /// Alleged, never corroborated nor disputed, past the agreement's expiry.
+    Expired,
+    /// A deadline passed with the obligation unmet.
+    Missed,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Alleged,
+        Status::Corroborated,
+        Status::Disputed,
+        Status::Upheld,
+        Status::Dismissed,
+        Status::Expired,
+        Status::Missed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Alleged => "alleged",
+            Status::Corroborated => "corroborated",
+            Status::Disputed => "disputed",
+            Status::Upheld => "upheld",
+            Status::Dismissed => "dismissed",
+            Status::Expired => "expired",
+            Status::Missed => "missed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// What a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Subject {
+    Event { event: String },
+    Posture { entry: u64 },
+    Deadline { deadline: String },
+}
+
+/// One step of a finding's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    pub status: Status,
+    /// The log index of the entry that caused it.
+    pub index: u64,
+    /// Log time.
+    pub at: Timestamp,
+    pub reason: String,
+}
+
+/// A rule found violated (or possibly violated).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Finding {
+    pub id: String,
+    pub rule: String,
+    pub rule_kind: RuleKind,
+    pub severity: Severity,
+    /// The party held responsible (as attributed by the evidence).
+    pub party: String,
+    pub subject: Subject,
+    /// The interpretation layer under which it holds (`None`: independent of geometry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    pub certainty: Certainty,
+    /// Log indices of the entries it rests on, ascending.
+    pub evidence: Vec<u64>,
+    pub summary: String,
+    pub status: Status,
+    /// When the violation occurred (event window, posture time, or due time).
+    pub occurred: Timestamp,
+    /// Log time at which the finding was made.
+    pub made: Timestamp,
+    /// Until when (log time) the finding, or the last ruling on it, may be disputed.
+    pub dispute_until: Timestamp,
+    /// Appeals used so far.
+    pub appeals: u32,
+    pub history: Vec<Transition>,
+}
+
+/// The state of an obligation with a due time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineStatus {
+    Pending,
+    Met,
+    Missed,
+    /// The rule stopped being effective before the due time.
+    Lapsed,
+}
+
+/// What an obligation requires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Obligation {
+    /// No forces of the party in the zones by the due time.
+    Withdrawal {
+        zones: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phase: Option<usize>,
+        inspection_required: bool,
+    },
+    /// The detaining party answers (acknowledges or denies) the case.
+    CaseAnswer { case: u64 },
+    /// The case is resolved (release or transfer).
+    CaseResolution { case: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadline {
+    pub id: String,
+    pub rule: String,
+    pub party: String,
+    pub due: Timestamp,
+    pub obligation: Obligation,
+    pub status: DeadlineStatus,
+    /// The entry that met it, or the evidence that it was missed.
+    pub evidence: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finding: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisputeRec {
+    pub finding: String,
+    pub party: String,
+    pub author: String,
+    pub reasons: String,
+    pub evidence: Vec<String>,
+    pub filed: Timestamp,
+    /// Whether it appeals a ruling.
+    pub appeal: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ruling: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulingRec {
+    pub finding: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute: Option<u64>,
+    pub rule: String,
+    pub decision: Status,
+    pub reasons: String,
+    pub author: String,
+    pub at: Timestamp,
+}
+
+/// The latest posture entry for one party, zone and type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostureRec {
+    pub index: u64,
+    pub as_of: Timestamp,
+    pub forces: BTreeMap<ForceCategory, u32>,
+}
+
+impl PostureRec {
+    pub fn total(&self) -> u64 {
+        self.forces.values().map(|&n| u64::from(n)).sum()
+    }
+}
+
+/// A notice and the answers to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeRec {
+    pub party: String,
+    pub activity: Activity,
+    pub area: Area,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// When the activity was first notified (the first notice of an amendment chain).
+    pub notified: Timestamp,
+    pub addressees: Vec<String>,
+    pub withdrawn: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<u64>,
+    /// The latest answer of each addressee: (log index, response).
+    pub answers: BTreeMap<String, (u64, Response)>,
+}
+
+impl NoticeRec {
+    /// In effect: neither withdrawn nor replaced by an amendment.
+    pub fn current(&self) -> bool {
+        !self.withdrawn && self.replaced_by.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    Reported,
+    Acknowledged,
+    Denied,
+    LocationDisclosed,
+    AccessGranted,
+    Released,
+    Transferred,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseRec {
+    pub reported_by: String,
+    pub detaining_party: String,
+    pub commitment: String,
+    pub reported: Timestamp,
+    pub status: CaseStatus,
+    pub steps: Vec<(u64, CaseAction)>,
+}

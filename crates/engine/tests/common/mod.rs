@@ -1,0 +1,233 @@
+//! Runs a conformance case: an agreement (rules, zones, procedure), a list of entries and the
+//! expected derived state. Entries go through the same admission checks as on a server
+//! (schema and `Registry::check`), then through the engine.
+
+#![allow(dead_code)]
+
+use base64::Engine as _;
+use ed25519_dalek::SigningKey;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use truce_engine::{Engine, State};
+use truce_model::entry::{Entry, Kind, build_payload};
+use truce_model::registry::Registry;
+
+pub const ORIGIN: &str = "conformance.example/mechanism";
+pub const GOLAN_ZONES: &str = include_str!("../../../../scenarios/golan-1974/zones.geojson");
+pub const GOLAN_AGREEMENT: &str = include_str!("../../../../scenarios/golan-1974/agreement.json");
+pub const SYNTHETIC_ZONES: &str = include_str!("../conformance/synthetic-zones.geojson");
+
+pub fn member_key(id: &str) -> SigningKey {
+    let seed: [u8; 32] = Sha256::digest(format!("conformance member {id}").as_bytes()).into();
+    SigningKey::from_bytes(&seed)
+}
+
+fn key_id(id: &str) -> String {
+    truce_log::dsse::key_id(&member_key(id).verifying_key())
+}
+
+/// The agreement body for a case: the Golan template's parties and members, the case's rules,
+/// zones and procedure.
+pub fn agreement_body(case: &Value, zones_doc: &str) -> Value {
+    let mut a: Value = serde_json::from_str(GOLAN_AGREEMENT).unwrap();
+    a["format"] = "truce-agreement/1".into();
+    a["version"] = 1.into();
+    if let Some(e) = case.get("effective") {
+        a["effective"] = e.clone();
+    }
+    a["zones"] = json!({
+        "sha256": hex::encode(Sha256::digest(zones_doc.as_bytes())),
+        "size": zones_doc.len(),
+        "media_type": "application/geo+json",
+    });
+    if let Some(rules) = case.get("rules") {
+        a["rules"] = rules.clone();
+    }
+    if let Some(p) = case.get("procedure") {
+        a["procedure"] = p.clone();
+    }
+    for m in a["members"].as_array_mut().unwrap() {
+        let id = m["id"].as_str().unwrap().to_owned();
+        m["public_key"] = base64::engine::general_purpose::STANDARD
+            .encode(member_key(&id).verifying_key().as_bytes())
+            .into();
+    }
+    a
+}
+
+pub fn zones_of(case: &Value) -> String {
+    if let Some(text) = case.get("zones_text").and_then(Value::as_str) {
+        return text.to_owned();
+    }
+    match case.get("zones").and_then(Value::as_str) {
+        Some("golan") | None => GOLAN_ZONES.to_owned(),
+        Some("synthetic") => SYNTHETIC_ZONES.to_owned(),
+        Some(other) => panic!("unknown zones {other}"),
+    }
+}
+
+pub struct Run {
+    pub engine: Engine,
+    pub registry: Registry,
+    /// Log index of each case entry (`None`: refused at admission), and refusal codes.
+    pub refused: BTreeMap<usize, String>,
+}
+
+fn parse_time(s: &str) -> jiff::Timestamp {
+    s.parse().unwrap()
+}
+
+/// Replays a case: the agreement, every ratification, then the case's entries.
+pub fn run(case: &Value) -> Run {
+    let zones_doc = zones_of(case);
+    let body = agreement_body(case, &zones_doc);
+    let sha = hex::encode(Sha256::digest(zones_doc.as_bytes()));
+    let blobs = move |h: &str| (h == sha).then(|| zones_doc.clone().into_bytes());
+    let mut registry = Registry::new();
+    let mut engine = Engine::new();
+    let mut index = 0u64;
+    let start = case
+        .get("genesis")
+        .and_then(Value::as_str)
+        .unwrap_or("2026-01-01T00:00:00Z");
+    let mut submit =
+        |author: &str, kind: Kind, created: &str, body: &Value| -> Result<u64, String> {
+            let payload = build_payload(ORIGIN, kind, author, parse_time(created), body);
+            let entry = Entry::parse(&payload).map_err(|r| format!("{}: {}", r.code, r.detail))?;
+            let kid = key_id(author);
+            registry
+                .check(&entry, &kid)
+                .map_err(|r| format!("{}: {}", r.code, r.detail))?;
+            let psha = hex::encode(Sha256::digest(&payload));
+            let zone_ids = match &entry.body {
+                truce_model::entry::Body::Agreement(a) => a
+                    .check_zones(&blobs(&a.zones.sha256).unwrap())
+                    .unwrap()
+                    .into_iter()
+                    .map(|z| z.id)
+                    .collect(),
+                _ => Default::default(),
+            };
+            registry.apply(index, &entry, &psha, zone_ids);
+            engine
+                .apply(index, &entry, &blobs)
+                .map_err(|e| e.to_string())?;
+            index += 1;
+            Ok(index - 1)
+        };
+    submit("us.admin", Kind::Agreement, start, &body).expect("agreement admitted");
+    let agreement_sha = {
+        let payload = build_payload(
+            ORIGIN,
+            Kind::Agreement,
+            "us.admin",
+            parse_time(start),
+            &body,
+        );
+        hex::encode(Sha256::digest(&payload))
+    };
+    for admin in ["us.admin", "sy.admin", "il.admin"] {
+        let r = json!({"agreement_index": 0, "agreement_sha256": agreement_sha});
+        submit(admin, Kind::Ratification, start, &r).expect("ratification admitted");
+    }
+    let mut refused = BTreeMap::new();
+    for (i, e) in case["entries"].as_array().unwrap().iter().enumerate() {
+        let kind = Kind::parse(e["kind"].as_str().unwrap()).unwrap();
+        match submit(
+            e["author"].as_str().unwrap(),
+            kind,
+            e["created"].as_str().unwrap(),
+            &e["body"],
+        ) {
+            Ok(_) => {}
+            Err(why) => {
+                refused.insert(i, why);
+            }
+        }
+    }
+    Run {
+        engine,
+        registry,
+        refused,
+    }
+}
+
+/// Checks a run against the case's `expect`; returns the problems found.
+pub fn check(case: &Value, run: &Run) -> Vec<String> {
+    let mut problems = Vec::new();
+    let state: &State = run.engine.state();
+    let expect = &case["expect"];
+    let findings = expect["findings"].as_object().cloned().unwrap_or_default();
+    for (id, want) in &findings {
+        let Some(f) = state.findings.get(id) else {
+            problems.push(format!("missing finding {id}"));
+            continue;
+        };
+        let got = serde_json::to_value(f).unwrap();
+        for (k, v) in want.as_object().unwrap() {
+            if &got[k] != v {
+                problems.push(format!("finding {id}: {k} is {}, expected {v}", got[k]));
+            }
+        }
+    }
+    if expect.get("only_these_findings") != Some(&Value::Bool(false)) {
+        for id in state.findings.keys() {
+            if !findings.contains_key(id) {
+                problems.push(format!(
+                    "unexpected finding {id}: {}",
+                    state.findings[id].summary
+                ));
+            }
+        }
+    }
+    for (id, want) in expect["deadlines"].as_object().cloned().unwrap_or_default() {
+        match state.deadlines.get(&id) {
+            None => problems.push(format!("missing deadline {id}")),
+            Some(d) => {
+                let got = serde_json::to_value(d).unwrap();
+                for (k, v) in want.as_object().unwrap() {
+                    if &got[k] != v {
+                        problems.push(format!("deadline {id}: {k} is {}, expected {v}", got[k]));
+                    }
+                }
+            }
+        }
+    }
+    // Entries the engine must ignore (by position in the case's entry list), with a word of
+    // the reason.
+    let offset = 4u64; // agreement and three ratifications
+    let want_ignored = expect["ignored"].as_object().cloned().unwrap_or_default();
+    for (pos, word) in &want_ignored {
+        let idx = offset + pos.parse::<u64>().unwrap();
+        match state.ignored.get(&idx) {
+            None => problems.push(format!("entry {pos} was not ignored")),
+            Some(why) if !why.contains(word.as_str().unwrap()) => problems.push(format!(
+                "entry {pos} ignored for `{why}`, expected `{word}`"
+            )),
+            _ => {}
+        }
+    }
+    for (idx, why) in &state.ignored {
+        let pos = (idx - offset).to_string();
+        if !want_ignored.contains_key(&pos) {
+            problems.push(format!("entry {pos} unexpectedly ignored: {why}"));
+        }
+    }
+    let want_refused = expect["refused"].as_object().cloned().unwrap_or_default();
+    for (pos, word) in &want_refused {
+        match run.refused.get(&pos.parse::<usize>().unwrap()) {
+            None => problems.push(format!("entry {pos} was not refused")),
+            Some(why) if !why.contains(word.as_str().unwrap()) => problems.push(format!(
+                "entry {pos} refused for `{why}`, expected `{word}`"
+            )),
+            _ => {}
+        }
+    }
+    for (pos, why) in &run.refused {
+        if !want_refused.contains_key(&pos.to_string()) {
+            problems.push(format!("entry {pos} unexpectedly refused: {why}"));
+        }
+    }
+    problems
+}
