@@ -18,6 +18,22 @@ pub const GOLAN_ZONES: &str = include_str!("../../../../scenarios/golan-1974/zon
 pub const GOLAN_AGREEMENT: &str = include_str!("../../../../scenarios/golan-1974/agreement.json");
 pub const SYNTHETIC_ZONES: &str = include_str!("../conformance/synthetic-zones.geojson");
 
+/// The committed conformance cases (`tests/conformance/*.json`) by file name, sorted.
+pub fn conformance_cases() -> Vec<(String, Value)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "json") {
+            let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            out.push((path.file_name().unwrap().to_string_lossy().into_owned(), v));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
 pub fn member_key(id: &str) -> SigningKey {
     let seed: [u8; 32] = Sha256::digest(format!("conformance member {id}").as_bytes()).into();
     SigningKey::from_bytes(&seed)
@@ -78,77 +94,123 @@ fn parse_time(s: &str) -> jiff::Timestamp {
     s.parse().unwrap()
 }
 
-/// Replays a case: the agreement, every ratification, then the case's entries.
-pub fn run(case: &Value) -> Run {
-    let zones_doc = zones_of(case);
-    let body = agreement_body(case, &zones_doc);
-    let sha = hex::encode(Sha256::digest(zones_doc.as_bytes()));
-    let blobs = move |h: &str| (h == sha).then(|| zones_doc.clone().into_bytes());
-    let mut registry = Registry::new();
-    let mut engine = Engine::new();
-    let mut index = 0u64;
-    let start = case
-        .get("genesis")
-        .and_then(Value::as_str)
-        .unwrap_or("2026-01-01T00:00:00Z");
-    let mut submit =
-        |author: &str, kind: Kind, created: &str, body: &Value| -> Result<u64, String> {
-            let payload = build_payload(ORIGIN, kind, author, parse_time(created), body);
-            let entry = Entry::parse(&payload).map_err(|r| format!("{}: {}", r.code, r.detail))?;
-            let kid = key_id(author);
-            registry
-                .check(&entry, &kid)
-                .map_err(|r| format!("{}: {}", r.code, r.detail))?;
-            let psha = hex::encode(Sha256::digest(&payload));
-            let zone_ids = match &entry.body {
-                truce_model::entry::Body::Agreement(a) => a
-                    .check_zones(&blobs(&a.zones.sha256).unwrap())
-                    .unwrap()
-                    .into_iter()
-                    .map(|z| z.id)
-                    .collect(),
-                _ => Default::default(),
-            };
-            registry.apply(index, &entry, &psha, zone_ids);
-            engine
-                .apply(index, &entry, &blobs)
-                .map_err(|e| e.to_string())?;
-            index += 1;
-            Ok(index - 1)
-        };
-    submit("us.admin", Kind::Agreement, start, &body).expect("agreement admitted");
-    let agreement_sha = {
-        let payload = build_payload(
-            ORIGIN,
-            Kind::Agreement,
-            "us.admin",
-            parse_time(start),
-            &body,
-        );
-        hex::encode(Sha256::digest(&payload))
-    };
-    for admin in ["us.admin", "sy.admin", "il.admin"] {
-        let r = json!({"agreement_index": 0, "agreement_sha256": agreement_sha});
-        submit(admin, Kind::Ratification, start, &r).expect("ratification admitted");
+/// The zones document of a replay, served to the engine by its hash.
+struct ZonesDoc {
+    sha256: String,
+    text: String,
+}
+
+impl truce_engine::Blobs for ZonesDoc {
+    fn blob(&self, sha256: &str) -> Option<Vec<u8>> {
+        (sha256 == self.sha256).then(|| self.text.clone().into_bytes())
     }
-    let mut refused = BTreeMap::new();
-    for (i, e) in case["entries"].as_array().unwrap().iter().enumerate() {
+}
+
+/// A log being replayed one entry at a time, through admission and the engine.
+pub struct Replay {
+    pub engine: Engine,
+    pub registry: Registry,
+    zones: ZonesDoc,
+    /// Log index of the next admitted entry.
+    next: u64,
+}
+
+impl Replay {
+    /// The case's agreement and every ratification, at the case's genesis time.
+    pub fn start(case: &Value) -> Replay {
+        let text = zones_of(case);
+        let body = agreement_body(case, &text);
+        let mut replay = Replay {
+            engine: Engine::new(),
+            registry: Registry::new(),
+            zones: ZonesDoc {
+                sha256: hex::encode(Sha256::digest(text.as_bytes())),
+                text,
+            },
+            next: 0,
+        };
+        let start = case
+            .get("genesis")
+            .and_then(Value::as_str)
+            .unwrap_or("2026-01-01T00:00:00Z");
+        replay
+            .submit("us.admin", Kind::Agreement, start, &body)
+            .expect("agreement admitted");
+        let agreement_sha = {
+            let payload = build_payload(
+                ORIGIN,
+                Kind::Agreement,
+                "us.admin",
+                parse_time(start),
+                &body,
+            );
+            hex::encode(Sha256::digest(&payload))
+        };
+        for admin in ["us.admin", "sy.admin", "il.admin"] {
+            let r = json!({"agreement_index": 0, "agreement_sha256": agreement_sha});
+            replay
+                .submit(admin, Kind::Ratification, start, &r)
+                .expect("ratification admitted");
+        }
+        replay
+    }
+
+    /// Admits and applies one entry; returns its log index, or why admission refused it.
+    pub fn submit(
+        &mut self,
+        author: &str,
+        kind: Kind,
+        created: &str,
+        body: &Value,
+    ) -> Result<u64, String> {
+        let payload = build_payload(ORIGIN, kind, author, parse_time(created), body);
+        let entry = Entry::parse(&payload).map_err(|r| format!("{}: {}", r.code, r.detail))?;
+        let kid = key_id(author);
+        self.registry
+            .check(&entry, &kid)
+            .map_err(|r| format!("{}: {}", r.code, r.detail))?;
+        let psha = hex::encode(Sha256::digest(&payload));
+        let zone_ids = match &entry.body {
+            truce_model::entry::Body::Agreement(a) => a
+                .check_zones(self.zones.text.as_bytes())
+                .unwrap()
+                .into_iter()
+                .map(|z| z.id)
+                .collect(),
+            _ => Default::default(),
+        };
+        self.registry.apply(self.next, &entry, &psha, zone_ids);
+        self.engine
+            .apply(self.next, &entry, &self.zones)
+            .map_err(|e| e.to_string())?;
+        self.next += 1;
+        Ok(self.next - 1)
+    }
+
+    /// Submits a case entry: an object with `author`, `kind`, `created` and `body`.
+    pub fn submit_entry(&mut self, e: &Value) -> Result<u64, String> {
         let kind = Kind::parse(e["kind"].as_str().unwrap()).unwrap();
-        match submit(
+        self.submit(
             e["author"].as_str().unwrap(),
             kind,
             e["created"].as_str().unwrap(),
             &e["body"],
-        ) {
-            Ok(_) => {}
-            Err(why) => {
-                refused.insert(i, why);
-            }
+        )
+    }
+}
+
+/// Replays a case: the agreement, every ratification, then the case's entries.
+pub fn run(case: &Value) -> Run {
+    let mut replay = Replay::start(case);
+    let mut refused = BTreeMap::new();
+    for (i, e) in case["entries"].as_array().unwrap().iter().enumerate() {
+        if let Err(why) = replay.submit_entry(e) {
+            refused.insert(i, why);
         }
     }
     Run {
-        engine,
-        registry,
+        engine: replay.engine,
+        registry: replay.registry,
         refused,
     }
 }
