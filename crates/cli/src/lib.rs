@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod keys;
+pub mod replay;
 pub mod scenario;
 pub mod submit;
 pub mod verify;

@@ -55,6 +55,108 @@ enum Command {
     Blob(BlobArgs),
     /// Start a throw-away mechanism with the Golan scenario and serve it: the quickest tour.
     Demo(DemoArgs),
+    /// List findings (filters: party, rule, status, zone, layer, time), or show one with its
+    /// evidence chain.
+    #[command(
+        after_help = "Examples:\n  truce findings --server http://127.0.0.1:8080 --party IL --status alleged\n  truce findings --server http://127.0.0.1:8080 --id no-hostile-acts/e12\n  truce --json findings --server http://127.0.0.1:8080 --layer agreement"
+    )]
+    Findings(FindingsArgs),
+    /// Dispute a finding against your party (signed with your key), within its dispute window.
+    #[command(
+        after_help = "Example:\n  truce dispute --server http://127.0.0.1:8080 --key keys/il.ops.key \\\n    no-hostile-acts/e12 --reasons \"Our units were 8 km from the reported position\""
+    )]
+    Dispute(DisputeArgs),
+    /// Rule on a finding (mediator officers): answer its open dispute, or, once the dispute
+    /// window has passed, rule without one.
+    #[command(
+        after_help = "Example:\n  truce rule --server http://127.0.0.1:8080 --key keys/us.ops.key \\\n    no-hostile-acts/e12 --decision upheld --reasons \"UNDOF observation confirms the origin of fire\""
+    )]
+    Rule(RuleArgs),
+    /// Replay the server's log locally and check its signed state commitment: proves the
+    /// published findings right or wrong.
+    #[command(
+        after_help = "Exit status 3 when the commitment does not match the replayed log (the findings that\ndiffer are listed), or when the log itself fails verification.\n\nExample:\n  truce replay --server http://127.0.0.1:8080 --vkey \"$VKEY\""
+    )]
+    Replay(ReplayArgs),
+}
+
+#[derive(Args)]
+struct FindingsArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    /// Show one finding with its rule, evidence chain (entries and inclusion proofs),
+    /// disputes and rulings.
+    #[arg(long)]
+    id: Option<String>,
+    #[arg(long)]
+    party: Option<String>,
+    #[arg(long)]
+    rule: Option<String>,
+    /// alleged, corroborated, disputed, upheld, dismissed, expired or missed.
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long)]
+    zone: Option<String>,
+    /// Interpretation layer (e.g. `agreement`).
+    #[arg(long)]
+    layer: Option<String>,
+    /// Only findings about violations at or after this RFC 3339 UTC time.
+    #[arg(long)]
+    from: Option<String>,
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    limit: u32,
+}
+
+#[derive(Args)]
+struct DisputeArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    /// Your member key file.
+    #[arg(long, env = "TRUCE_KEY")]
+    key: PathBuf,
+    /// The finding's id.
+    finding: String,
+    /// Why the finding is wrong.
+    #[arg(long)]
+    reasons: String,
+    /// SHA-256 of evidence uploaded with `truce blob` (repeatable).
+    #[arg(long)]
+    evidence: Vec<String>,
+    #[arg(long, default_value = "truce-queue")]
+    queue: PathBuf,
+    #[arg(long, default_value = "receipts")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct RuleArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    /// Your (mediator officer's) key file.
+    #[arg(long, env = "TRUCE_KEY")]
+    key: PathBuf,
+    /// The finding's id.
+    finding: String,
+    /// upheld or dismissed.
+    #[arg(long)]
+    decision: String,
+    #[arg(long)]
+    reasons: String,
+    #[arg(long, default_value = "truce-queue")]
+    queue: PathBuf,
+    #[arg(long, default_value = "receipts")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    /// The log's verifier key; without it the server's own key is trusted on first use.
+    #[arg(long, env = "TRUCE_VKEY")]
+    vkey: Option<String>,
 }
 
 #[derive(Args)]
@@ -317,6 +419,62 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Verify(v) => verify_cmd(j, v)?,
+        Command::Findings(a) => findings_cmd(j, a)?,
+        Command::Dispute(a) => {
+            let body = json!({"finding": a.finding, "reasons": a.reasons, "evidence": a.evidence});
+            let s = SubmitArgs {
+                server: Some(a.server),
+                key: a.key,
+                kind: "dispute".into(),
+                body: PathBuf::new(),
+                mechanism: None,
+                offline: false,
+                queue: a.queue,
+                out: a.out,
+            };
+            submit_body(j, &s, &body)?;
+        }
+        Command::Rule(a) => {
+            let client = client::Client::new(&a.server)?;
+            let f = client
+                .get_ok(&format!("/v1/findings/{}", a.finding))?
+                .json()?;
+            let rule = f["finding"]["rule"]
+                .as_str()
+                .context("the server's finding has no rule")?
+                .to_owned();
+            let open = f["disputes"].as_array().and_then(|ds| {
+                ds.iter()
+                    .rev()
+                    .find(|d| d["dispute"]["ruling"].is_null())
+                    .and_then(|d| d["index"].as_u64())
+            });
+            let mut body = json!({"finding": a.finding, "rule": rule, "decision": a.decision, "reasons": a.reasons});
+            if let Some(d) = open {
+                body["dispute"] = d.into();
+            }
+            let s = SubmitArgs {
+                server: Some(a.server),
+                key: a.key,
+                kind: "ruling".into(),
+                body: PathBuf::new(),
+                mechanism: None,
+                offline: false,
+                queue: a.queue,
+                out: a.out,
+            };
+            submit_body(j, &s, &body)?;
+        }
+        Command::Replay(a) => {
+            let client = client::Client::new(&a.server)?;
+            let r = truce::replay::replay(&client, a.vkey.as_deref(), !j)?;
+            print(j, serde_json::to_value(&r)?, || {
+                format!(
+                    "replayed {} entries of {}: the state commitment for {} entries matches ({}, {} findings)",
+                    r.entries_verified, r.origin, r.commitment_size, r.state_hash, r.findings
+                )
+            });
+        }
         Command::Blob(a) => {
             let client = client::Client::new(&a.server)?;
             let mut refs = Vec::new();
@@ -445,10 +603,16 @@ fn serve(
         if let Some(b) = banner {
             b(addr);
         }
-        axum::serve(listener, truce_server::api::router(service))
+        let derived = service.derived().clone();
+        let store = service.store().clone();
+        let served = axum::serve(listener, truce_server::api::router(service))
             .with_graceful_shutdown(shutdown_signal())
             .await
-            .context("server failed")
+            .context("server failed");
+        // Save the derived state so the next start resumes from here.
+        derived.stop();
+        derived.snapshot(&*store);
+        served
     })
 }
 
@@ -470,8 +634,13 @@ async fn shutdown_signal() {
 }
 
 fn submit_cmd(j: bool, a: SubmitArgs) -> Result<()> {
-    let key = keys::MemberKey::load(&a.key)?;
     let body = submit::read_json(&a.body)?;
+    submit_body(j, &a, &body)
+}
+
+/// Signs `body` as an entry of `a.kind` with the key in `a.key` and submits it.
+fn submit_body(j: bool, a: &SubmitArgs, body: &serde_json::Value) -> Result<()> {
+    let key = keys::MemberKey::load(&a.key)?;
     let client = a.server.as_deref().map(client::Client::new).transpose()?;
     let origin = match (&a.mechanism, &client) {
         (Some(m), _) => m.clone(),
@@ -483,7 +652,7 @@ fn submit_cmd(j: bool, a: SubmitArgs) -> Result<()> {
             "--offline needs --mechanism ORIGIN (the log origin, e.g. truce.example/golan-1974)"
         ),
     };
-    let env = submit::build(&origin, &a.kind, &key, &body)?;
+    let env = submit::build(&origin, &a.kind, &key, body)?;
     if a.offline {
         let path = submit::enqueue(&a.queue, &env)?;
         print(j, json!({"queued": path}), || {
@@ -532,6 +701,101 @@ fn submit_cmd(j: bool, a: SubmitArgs) -> Result<()> {
         },
     );
     Ok(())
+}
+
+fn findings_cmd(j: bool, a: FindingsArgs) -> Result<()> {
+    let client = client::Client::new(&a.server)?;
+    if let Some(id) = &a.id {
+        let v = client.get_ok(&format!("/v1/findings/{id}"))?.json()?;
+        print(j, v.clone(), || {
+            let f = &v["finding"];
+            let mut out = format!(
+                "{}  [{}]  against {}  ({})\n{}\nrule: {}\nevidence:",
+                f["id"].as_str().unwrap_or(""),
+                f["status"].as_str().unwrap_or(""),
+                f["party"].as_str().unwrap_or(""),
+                f["severity"].as_str().unwrap_or(""),
+                f["summary"].as_str().unwrap_or(""),
+                v["rule"]["title"].as_str().unwrap_or(""),
+            );
+            for e in v["evidence"].as_array().into_iter().flatten() {
+                out.push_str(&format!(
+                    "\n  entry {} {} by {} at {}",
+                    e["index"],
+                    e["kind"].as_str().unwrap_or(""),
+                    e["author"].as_str().unwrap_or(""),
+                    e["created"].as_str().unwrap_or("")
+                ));
+            }
+            out.push_str("\nhistory:");
+            for t in f["history"].as_array().into_iter().flatten() {
+                out.push_str(&format!(
+                    "\n  {} {} (entry {}): {}",
+                    t["at"].as_str().unwrap_or(""),
+                    t["status"].as_str().unwrap_or(""),
+                    t["index"],
+                    t["reason"].as_str().unwrap_or("")
+                ));
+            }
+            out
+        });
+        return Ok(());
+    }
+    let mut q = vec![format!("limit={}", a.limit)];
+    for (k, v) in [
+        ("party", &a.party),
+        ("rule", &a.rule),
+        ("status", &a.status),
+        ("zone", &a.zone),
+        ("layer", &a.layer),
+        ("from", &a.from),
+        ("to", &a.to),
+    ] {
+        if let Some(v) = v {
+            q.push(format!("{k}={}", url_escape(v)));
+        }
+    }
+    let v = client
+        .get_ok(&format!("/v1/findings?{}", q.join("&")))?
+        .json()?;
+    print(j, v.clone(), || {
+        let list = v["findings"].as_array().cloned().unwrap_or_default();
+        let mut out = format!(
+            "{} findings (of {}; derived state at {} entries)",
+            list.len(),
+            v["total"],
+            v["applied_size"]
+        );
+        for f in &list {
+            out.push_str(&format!(
+                "\n{:<13} {:<3} {:<8} {}  {}",
+                f["status"].as_str().unwrap_or(""),
+                f["party"].as_str().unwrap_or(""),
+                f["severity"].as_str().unwrap_or(""),
+                f["id"].as_str().unwrap_or(""),
+                f["summary"]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .take(100)
+                    .collect::<String>()
+            ));
+        }
+        out
+    });
+    Ok(())
+}
+
+/// Percent-encodes a query value.
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn verify_cmd(j: bool, v: VerifyCommand) -> Result<()> {

@@ -27,7 +27,7 @@ impl std::fmt::Display for Failed {
 
 impl std::error::Error for Failed {}
 
-fn fail(msg: impl Into<String>) -> anyhow::Error {
+pub(crate) fn fail(msg: impl Into<String>) -> anyhow::Error {
     anyhow!(Failed(msg.into()))
 }
 
@@ -99,6 +99,17 @@ pub fn server(
     vkey: Option<&str>,
     state_path: Option<&Path>,
     progress: bool,
+) -> Result<ServerReport> {
+    server_with(client, vkey, state_path, progress, |_, _| Ok(()))
+}
+
+/// [`server`], handing each verified entry, in log order, to `on_entry`.
+pub fn server_with(
+    client: &Client,
+    vkey: Option<&str>,
+    state_path: Option<&Path>,
+    progress: bool,
+    mut on_entry: impl FnMut(u64, &Entry) -> Result<()>,
 ) -> Result<ServerReport> {
     let previous: Option<SeenState> = match state_path {
         Some(p) if p.exists() => Some(
@@ -193,7 +204,8 @@ pub fn server(
             )));
         }
         for leaf in leaves {
-            verify_entry(client, &mut registry, &cp.origin, index, leaf)?;
+            let entry = verify_entry(client, &mut registry, &cp.origin, index, leaf)?;
+            on_entry(index, &entry)?;
             hashes
                 .append(leaf_hash(leaf))
                 .map_err(|e| anyhow!(e.to_string()))?;
@@ -241,7 +253,7 @@ fn verify_entry(
     origin: &str,
     index: u64,
     leaf: &[u8],
-) -> Result<()> {
+) -> Result<Entry> {
     let bad = |what: String| fail(format!("entry {index}: {what}"));
     let env = Envelope::parse(leaf).map_err(|e| bad(e.to_string()))?;
     if env.to_leaf() != leaf {
@@ -278,5 +290,5 @@ fn verify_entry(
     };
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&env.payload));
     registry.apply(index, &entry, &sha, zone_ids);
-    Ok(())
+    Ok(entry)
 }

@@ -53,6 +53,7 @@ pub fn router(service: LogService) -> Router {
         .route("/v1/blobs/{sha256}", get(get_blob).put(put_blob))
         .route("/log/checkpoint", get(checkpoint))
         .route("/log/tile/{*path}", get(tile))
+        .merge(crate::read_api::routes())
         .fallback(|| async { Problem::not_found("no such endpoint; see /v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
             Problem::new(

@@ -7,7 +7,9 @@
 
 pub mod api;
 pub mod datadir;
+pub mod derived;
 pub mod problem;
+pub mod read_api;
 pub mod service;
 
 pub use datadir::DataDir;

@@ -2,6 +2,7 @@
 //! committed tree. Used by the HTTP API and by `truce init` alike, so both go through the same
 //! admission path.
 
+use crate::derived::{Derived, LogSize};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
@@ -98,6 +99,15 @@ pub struct LogService {
     store: Arc<dyn Store>,
     shared: Arc<Shared>,
     tx: mpsc::Sender<Job>,
+    derived: Arc<Derived>,
+}
+
+struct CommittedSize(Arc<Shared>);
+
+impl LogSize for CommittedSize {
+    fn committed(&self) -> u64 {
+        self.0.checkpoint.read().map(|c| c.size).unwrap_or(0)
+    }
 }
 
 impl std::fmt::Debug for LogService {
@@ -192,6 +202,27 @@ impl LogService {
             annexes: RwLock::new(Arc::new(annexes)),
         });
         let vkey: Arc<str> = Arc::from(key.verifier_key());
+        let key = Arc::new(key);
+        let derived = Arc::new(Derived::open(
+            &*store,
+            shared
+                .registry
+                .read()
+                .ok()
+                .and_then(|r| r.agreement().map(|a| a.body.clone()))
+                .as_ref(),
+        ));
+        {
+            let (d, st, k) = (derived.clone(), store.clone(), key.clone());
+            let log: Arc<dyn LogSize> = Arc::new(CommittedSize(shared.clone()));
+            std::thread::Builder::new()
+                .name("truce-applier".into())
+                .spawn(move || d.run(st, k, log))
+                .map_err(|e| ServiceError::Replay {
+                    index: 0,
+                    detail: format!("cannot start the applier: {e}"),
+                })?;
+        }
         let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
         let sequencer = Sequencer {
             key,
@@ -211,7 +242,13 @@ impl LogService {
             store,
             shared,
             tx,
+            derived,
         })
+    }
+
+    /// The derived state (events, findings, commitments) as applied so far.
+    pub fn derived(&self) -> &Arc<Derived> {
+        &self.derived
     }
 
     pub fn origin(&self) -> &str {
@@ -492,7 +529,7 @@ fn load_annexes(
 }
 
 struct Sequencer {
-    key: LogKey,
+    key: Arc<LogKey>,
     store: Arc<dyn Store>,
     shared: Arc<Shared>,
 }

@@ -39,6 +39,18 @@ impl Store for FlakyStore {
     fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.get_blob(sha256)
     }
+    fn put_state(&self, size: u64, state: &[u8]) -> Result<(), StoreError> {
+        self.inner.put_state(size, state)
+    }
+    fn latest_state(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.inner.latest_state()
+    }
+    fn put_commitment(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
+        self.inner.put_commitment(size, note)
+    }
+    fn commitment(&self, size: Option<u64>) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.inner.commitment(size)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,6 +23,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE hash_runs (first INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
     CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL);
     CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);",
+    // 2: the derived state: the latest snapshot and every published state commitment.
+    "CREATE TABLE state_snapshots (size INTEGER PRIMARY KEY, state BLOB NOT NULL);
+    CREATE TABLE state_commitments (size INTEGER PRIMARY KEY, note BLOB NOT NULL);",
 ];
 
 fn db(e: rusqlite::Error) -> StoreError {
@@ -247,6 +250,70 @@ impl Store for SqliteStore {
         })
     }
 
+    fn put_state(&self, size: u64, state: &[u8]) -> Result<(), StoreError> {
+        let size = to_i64(size)?;
+        self.with_writer(|conn| {
+            let tx = conn.transaction().map_err(db)?;
+            tx.execute("DELETE FROM state_snapshots", []).map_err(db)?;
+            tx.execute(
+                "INSERT INTO state_snapshots (size, state) VALUES (?1, ?2)",
+                params![size, state],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)
+        })
+    }
+
+    fn latest_state(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.with_reader(|conn| {
+            conn.query_row(
+                "SELECT size, state FROM state_snapshots ORDER BY size DESC LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
+            .optional()
+        })
+    }
+
+    fn put_commitment(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
+        let size = to_i64(size)?;
+        self.with_writer(|conn| {
+            conn.execute(
+                "INSERT OR IGNORE INTO state_commitments (size, note) VALUES (?1, ?2)",
+                params![size, note],
+            )
+            .map(|_| ())
+            .map_err(db)
+        })
+    }
+
+    fn commitment(&self, size: Option<u64>) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let row = |r: &rusqlite::Row<'_>| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?));
+        match size {
+            None => self.with_reader(|conn| {
+                conn.query_row(
+                    "SELECT size, note FROM state_commitments ORDER BY size DESC LIMIT 1",
+                    [],
+                    row,
+                )
+                .optional()
+            }),
+            Some(size) => {
+                let Ok(size) = i64::try_from(size) else {
+                    return Ok(None);
+                };
+                self.with_reader(|conn| {
+                    conn.query_row(
+                        "SELECT size, note FROM state_commitments WHERE size = ?1",
+                        [size],
+                        row,
+                    )
+                    .optional()
+                })
+            }
+        }
+    }
+
     fn put_blob(&self, sha256: &str, data: &[u8]) -> Result<bool, StoreError> {
         self.with_writer(|conn| {
             let n = conn
@@ -318,6 +385,20 @@ mod tests {
         assert!(store.checkpoint_at(u64::MAX).unwrap().is_none());
         assert!(store.checkpoint_covering(u64::MAX).unwrap().is_none());
         assert_eq!(store.get_blob("ab").unwrap(), Some(b"x".to_vec()));
+        // Derived state: one snapshot kept, commitments by size.
+        store.put_state(3, b"s3").unwrap();
+        store.put_state(5, b"s5").unwrap();
+        assert_eq!(store.latest_state().unwrap(), Some((5, b"s5".to_vec())));
+        store.put_commitment(3, b"c3").unwrap();
+        store.put_commitment(5, b"c5").unwrap();
+        store.put_commitment(5, b"again").unwrap();
+        assert_eq!(store.commitment(None).unwrap(), Some((5, b"c5".to_vec())));
+        assert_eq!(
+            store.commitment(Some(3)).unwrap(),
+            Some((3, b"c3".to_vec()))
+        );
+        assert_eq!(store.commitment(Some(4)).unwrap(), None);
+        assert_eq!(store.commitment(Some(u64::MAX)).unwrap(), None);
     }
 
     #[test]

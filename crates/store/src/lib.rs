@@ -74,4 +74,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// A blob by SHA-256 (hex).
     fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Saves a snapshot of the derived state after `size` entries, replacing older ones. A
+    /// snapshot only saves start-up time: the log remains the record, and a state commitment
+    /// made from a snapshot is checked by anyone who replays the log.
+    fn put_state(&self, size: u64, state: &[u8]) -> Result<(), StoreError>;
+
+    /// The latest derived-state snapshot: its size and bytes.
+    fn latest_state(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+
+    /// Stores a signed state commitment for `size` entries (idempotent).
+    fn put_commitment(&self, size: u64, note: &[u8]) -> Result<(), StoreError>;
+
+    /// The state commitment for exactly `size` entries, or with `None` the latest: its size
+    /// and note.
+    fn commitment(&self, size: Option<u64>) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
 }

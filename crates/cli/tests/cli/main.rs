@@ -2,6 +2,7 @@
 //! submit, verify, mirror, bad input, crashes.
 
 mod bad_input;
+mod compliance;
 mod crash;
 mod lifecycle;
 mod offline;

@@ -131,6 +131,45 @@ impl Server {
         }
     }
 
+    /// SIGTERM: a graceful shutdown (the server saves its derived state), waited for.
+    pub fn stop(mut self) -> PathBuf {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "server did not stop within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.data.clone()
+    }
+
+    /// Waits until the server has published a state commitment for its whole log; returns it.
+    pub fn settled_commitment(&self) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let size = self.tree_size();
+            let (status, body) = self.get("/v1/state/commitment");
+            if status == 200 {
+                let c: Value = serde_json::from_slice(&body).unwrap();
+                if c["size"].as_u64() == Some(size) {
+                    return c;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no state commitment for {size} entries within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// SIGKILL, no shutdown.
     pub fn kill9(mut self) -> PathBuf {
         let _ = self.child.kill();

@@ -1,0 +1,125 @@
+//! `truce replay`: recompute the derived state from the log and check the operator's signed
+//! state commitment against it.
+//!
+//! The log is mirrored over the tiles API and verified exactly as `truce verify server` does
+//! (checkpoint signature, every entry re-admitted, root recomputed); each entry is then
+//! applied to a local engine. When the local state reaches the size of the server's latest
+//! signed state commitment, its hash must equal the committed one. A mismatch proves the
+//! operator published findings that the log does not support.
+
+use crate::client::Client;
+use crate::verify::{fail, server_with};
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use truce_engine::Engine;
+use truce_engine::commitment::state_hash;
+use truce_log::verify_state_commitment;
+
+#[derive(Debug, Serialize)]
+pub struct ReplayReport {
+    pub origin: String,
+    pub tree_size: u64,
+    pub entries_verified: u64,
+    /// The size the server's commitment is for.
+    pub commitment_size: u64,
+    pub state_hash: String,
+    /// Findings in the replayed state at the commitment's size.
+    pub findings: usize,
+    pub verifier_key: String,
+}
+
+/// Replays the server's log and checks its latest state commitment.
+pub fn replay(client: &Client, vkey: Option<&str>, progress: bool) -> Result<ReplayReport> {
+    let vkey = match vkey {
+        Some(k) => k.to_owned(),
+        None => client.get_ok("/v1/mechanism")?.json()?["verifier_key"]
+            .as_str()
+            .context("server did not give a verifier key")?
+            .to_owned(),
+    };
+    let answer = client.get("/v1/state/commitment")?;
+    if !answer.ok() {
+        anyhow::bail!(
+            "the server has no state commitment to check: {}",
+            answer.problem_text()
+        );
+    }
+    let note = answer.json()?["note"]
+        .as_str()
+        .context("commitment answer has no note")?
+        .to_owned();
+    let committed = verify_state_commitment(note.as_bytes(), &vkey)
+        .map_err(|e| fail(format!("state commitment: {e}")))?;
+    let mut engine = Engine::new();
+    let mut ours: Option<[u8; 32]> = (committed.size == 0).then(|| state_hash(engine.state()));
+    let mut findings_at = engine.state().findings.clone();
+    let blobs = |sha: &str| {
+        client
+            .get_ok(&format!("/v1/blobs/{sha}"))
+            .ok()
+            .map(|a| a.body)
+    };
+    let report = server_with(client, Some(&vkey), None, progress, |index, entry| {
+        if index >= committed.size {
+            return Ok(());
+        }
+        engine
+            .apply(index, entry, &blobs)
+            .map_err(|e| fail(format!("entry {index}: {e}")))?;
+        if engine.state().size == committed.size {
+            ours = Some(state_hash(engine.state()));
+            findings_at = engine.state().findings.clone();
+        }
+        Ok(())
+    })?;
+    let Some(ours) = ours else {
+        return Err(fail(format!(
+            "the state commitment is for {} entries but the signed log holds only {}",
+            committed.size, report.tree_size
+        )));
+    };
+    if ours != committed.state_hash {
+        let mut detail = format!(
+            "the operator's state commitment for {} entries is {}, but replaying the log gives {}: the published derived state (findings, statuses) is not what the log and the agreement imply",
+            committed.size,
+            hex::encode(committed.state_hash),
+            hex::encode(ours)
+        );
+        // Name the findings that differ, when the server's current state is at that size.
+        if let Ok(a) = client.get_ok("/v1/state")
+            && let Ok(theirs) = serde_json::from_slice::<truce_engine::State>(&a.body)
+            && theirs.size == committed.size
+        {
+            let ids: BTreeSet<&String> = theirs.findings.keys().chain(findings_at.keys()).collect();
+            let differ: Vec<String> = ids
+                .into_iter()
+                .filter(|id| theirs.findings.get(*id) != findings_at.get(*id))
+                .map(|id| {
+                    let show = |f: Option<&truce_engine::Finding>| {
+                        f.map_or("absent".to_owned(), |f| f.status.as_str().to_owned())
+                    };
+                    format!(
+                        "{id}: server says {}, the log gives {}",
+                        show(theirs.findings.get(id)),
+                        show(findings_at.get(id))
+                    )
+                })
+                .collect();
+            if !differ.is_empty() {
+                detail.push_str("\nfindings that differ:\n  ");
+                detail.push_str(&differ.join("\n  "));
+            }
+        }
+        return Err(fail(detail));
+    }
+    Ok(ReplayReport {
+        origin: report.origin,
+        tree_size: report.tree_size,
+        entries_verified: report.entries_verified,
+        commitment_size: committed.size,
+        state_hash: hex::encode(ours),
+        findings: findings_at.len(),
+        verifier_key: vkey,
+    })
+}

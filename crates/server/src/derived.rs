@@ -1,0 +1,202 @@
+//! The apply stage: a thread that follows the committed log, applies each entry to the
+//! engine in log order, and publishes signed state commitments.
+//!
+//! Data flows one way: the sequencer commits entries; this thread reads them back from the
+//! store (never from the request path) and applies them; the read API looks at the result.
+//! A commitment is published whenever the applier has caught up with the log (at most every
+//! [`COMMIT_EVERY`]), so not every checkpoint size has one under heavy load; the latest and
+//! any published size can be fetched. A snapshot of the state is saved every
+//! [`SNAPSHOT_EVERY`] and on shutdown, and start-up resumes from it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use truce_engine::Engine;
+use truce_engine::commitment::{canonical, state_hash};
+use truce_log::{Envelope, LogKey};
+use truce_model::Entry;
+use truce_store::Store;
+
+/// Minimum time between two state commitments.
+pub const COMMIT_EVERY: Duration = Duration::from_millis(200);
+/// Minimum time between two state snapshots.
+pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(30);
+/// Entries applied per lock hold.
+const CHUNK: u64 = 512;
+
+/// A published state commitment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commitment {
+    pub size: u64,
+    pub state_hash: [u8; 32],
+    pub note: Vec<u8>,
+}
+
+/// The derived side of a log service. Cheap to share.
+#[derive(Debug)]
+pub struct Derived {
+    engine: RwLock<Engine>,
+    latest: RwLock<Option<Commitment>>,
+    /// Why the applier stopped, if it did (a stored entry it could not apply).
+    failure: RwLock<Option<String>>,
+    stop: AtomicBool,
+}
+
+/// Something that tells the applier how far the log is committed.
+pub trait LogSize: Send + Sync + 'static {
+    fn committed(&self) -> u64;
+}
+
+impl Derived {
+    /// Restores the engine from the latest snapshot if it is usable, otherwise starts empty.
+    pub fn open(store: &dyn Store, agreement: Option<&truce_model::agreement::Agreement>) -> Self {
+        let blobs = |sha: &str| store.get_blob(sha).ok().flatten();
+        let engine = match store.latest_state() {
+            Ok(Some((size, bytes))) => match serde_json::from_slice::<truce_engine::State>(&bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|s| Engine::restore(s, agreement, &blobs).map_err(|e| e.to_string()))
+            {
+                Ok(e) if e.state().size == size => {
+                    tracing::info!(size, "derived state restored from snapshot");
+                    e
+                }
+                Ok(_) | Err(_) => {
+                    tracing::warn!(size, "derived state snapshot unusable; replaying the log");
+                    Engine::new()
+                }
+            },
+            _ => Engine::new(),
+        };
+        let latest = store
+            .commitment(None)
+            .ok()
+            .flatten()
+            .and_then(|(size, note)| {
+                let body = note_body(&note)?;
+                let c = truce_log::StateCommitment::parse_body(body).ok()?;
+                Some(Commitment {
+                    size,
+                    state_hash: c.state_hash,
+                    note,
+                })
+            });
+        Derived {
+            engine: RwLock::new(engine),
+            latest: RwLock::new(latest),
+            failure: RwLock::new(None),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    /// Runs `f` on the engine as currently applied.
+    pub fn read<T>(&self, f: impl FnOnce(&Engine) -> T) -> Option<T> {
+        self.engine.read().ok().map(|e| f(&e))
+    }
+
+    pub fn latest_commitment(&self) -> Option<Commitment> {
+        self.latest.read().ok().and_then(|c| c.clone())
+    }
+
+    pub fn failure(&self) -> Option<String> {
+        self.failure.read().ok().and_then(|f| f.clone())
+    }
+
+    /// Asks the applier to save a snapshot and stop.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    /// Saves a snapshot of the state as applied now.
+    pub fn snapshot(&self, store: &dyn Store) {
+        let Some((size, bytes)) = self.read(|e| (e.state().size, canonical(e.state()))) else {
+            return;
+        };
+        if let Err(e) = store.put_state(size, &bytes) {
+            tracing::warn!(error = %e, "cannot save the derived-state snapshot");
+        }
+    }
+
+    /// The applier loop; returns when [`Derived::stop`] is called or an entry cannot be applied.
+    pub fn run(self: Arc<Self>, store: Arc<dyn Store>, key: Arc<LogKey>, log: Arc<dyn LogSize>) {
+        let mut last_commit = Instant::now() - COMMIT_EVERY;
+        let mut last_snapshot = Instant::now();
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                self.snapshot(&*store);
+                return;
+            }
+            let committed = log.committed();
+            let applied = self.read(|e| e.state().size).unwrap_or(0);
+            if applied < committed {
+                let to = committed.min(applied + CHUNK);
+                if let Err(why) = self.apply_range(&*store, applied, to) {
+                    tracing::error!(%why, "the applier stopped");
+                    if let Ok(mut f) = self.failure.write() {
+                        *f = Some(why);
+                    }
+                    return;
+                }
+                if to < committed {
+                    continue;
+                }
+            }
+            let published = self.latest_commitment().map(|c| c.size);
+            let applied = self.read(|e| e.state().size).unwrap_or(0);
+            if published != Some(applied) && last_commit.elapsed() >= COMMIT_EVERY {
+                self.publish(&*store, &key);
+                last_commit = Instant::now();
+            }
+            if last_snapshot.elapsed() >= SNAPSHOT_EVERY {
+                self.snapshot(&*store);
+                last_snapshot = Instant::now();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn apply_range(&self, store: &dyn Store, from: u64, to: u64) -> Result<(), String> {
+        let leaves = store.leaves(from, to).map_err(|e| e.to_string())?;
+        let blobs = |sha: &str| store.get_blob(sha).ok().flatten();
+        let mut engine = self.engine.write().map_err(|_| "engine lock poisoned")?;
+        for (i, leaf) in leaves.iter().enumerate() {
+            let index = from + i as u64;
+            let env = Envelope::parse(leaf).map_err(|e| format!("entry {index}: {e}"))?;
+            let entry =
+                Entry::parse(&env.payload).map_err(|e| format!("entry {index}: {}", e.detail))?;
+            engine
+                .apply(index, &entry, &blobs)
+                .map_err(|e| format!("entry {index}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    fn publish(&self, store: &dyn Store, key: &LogKey) {
+        let Some((size, hash)) = self.read(|e| (e.state().size, state_hash(e.state()))) else {
+            return;
+        };
+        let note = match key.sign_state(size, hash) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot sign the state commitment");
+                return;
+            }
+        };
+        if let Err(e) = store.put_commitment(size, &note) {
+            tracing::warn!(error = %e, "cannot store the state commitment");
+            return;
+        }
+        if let Ok(mut l) = self.latest.write() {
+            *l = Some(Commitment {
+                size,
+                state_hash: hash,
+                note,
+            });
+        }
+    }
+}
+
+/// The text of a signed note (before the blank line and signatures).
+fn note_body(note: &[u8]) -> Option<&[u8]> {
+    let pos = note.windows(2).position(|w| w == b"\n\n")?;
+    note.get(..pos + 1)
+}
