@@ -218,10 +218,11 @@ impl Engine {
         };
         let t = entry.created;
         let clock = self.state.clock.map_or(t, |c| c.max(t));
-        // Deadlines strictly before this entry's moment fire before it takes effect; those
-        // reached exactly at it fire after, so an entry stamped at the deadline still counts.
-        self.fire_timers(index, clock, false);
+        // The log learns of everything below at this entry's moment: findings made now are
+        // stamped with it. Deadlines strictly before it fire before the entry takes effect;
+        // those reached exactly at it fire after, so an entry stamped at the deadline counts.
         self.state.clock = Some(clock);
+        self.fire_timers(index, clock, false);
         self.apply_body(index, entry, new_geo);
         self.fire_timers(index, clock, true);
         self.state.size = index + 1;

@@ -58,6 +58,35 @@ fn replay_is_byte_identical() {
 }
 
 #[test]
+fn a_state_restored_from_a_snapshot_continues_identically() {
+    for (name, case) in cases() {
+        let entries = case["entries"].as_array().unwrap();
+        let half = entries.len() / 2;
+        let mut replay = common::Replay::start(&case);
+        for e in &entries[..half] {
+            let _ = replay.submit_entry(e);
+        }
+        // Save the state as bytes, restore it into a fresh engine, and go on from there.
+        let saved = canonical(replay.engine.state());
+        let state: truce_engine::State = serde_json::from_slice(&saved).unwrap();
+        let zones = common::zones_of(&case);
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(zones.as_bytes()));
+        let blobs = move |h: &str| (h == sha).then(|| zones.clone().into_bytes());
+        let agreement = replay.registry.agreement().map(|a| a.body.clone());
+        replay.engine = truce_engine::Engine::restore(state, agreement.as_ref(), &blobs).unwrap();
+        for e in &entries[half..] {
+            let _ = replay.submit_entry(e);
+        }
+        let full = common::run(&case);
+        assert_eq!(
+            canonical(replay.engine.state()),
+            canonical(full.engine.state()),
+            "{name}: restored from a snapshot after {half} entries"
+        );
+    }
+}
+
+#[test]
 fn every_rule_kind_and_status_is_covered() {
     use std::collections::BTreeSet;
     let mut kinds = BTreeSet::new();
