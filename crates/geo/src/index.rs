@@ -34,7 +34,7 @@ const MAX_BANDS: usize = 4096;
 /// faster than walking the R-tree (measured by the `zones` benchmark with the Golan's 10).
 const LINEAR_SCAN_ZONES: usize = 16;
 /// The most cells on a side of a zone's grid.
-const MAX_GRID_SIDE: usize = 256;
+const MAX_GRID_SIDE: usize = 512;
 
 /// How an uncertainty circle relates to a zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -218,8 +218,8 @@ impl Prepared {
     /// cross; a straight path between two points of an unmarked cell stays in the cell, so it
     /// meets no edge and the two points have the same answer.
     fn grid(&mut self, bbox: Bbox) {
-        // About 16 cells per edge, so that most cells are far from every edge.
-        let side = ((16 * self.edges.len()) as f64).sqrt().ceil() as usize;
+        // About 64 cells per edge, so that most cells are far from every edge.
+        let side = ((64 * self.edges.len()) as f64).sqrt().ceil() as usize;
         let side = side.clamp(1, MAX_GRID_SIDE);
         self.grid_side = side;
         let per_deg = |d: f64| if d > 0.0 { side as f64 / d } else { 1.0 };
