@@ -82,6 +82,24 @@ impl Geography {
         })
     }
 
+    /// Loads a zones document already checked at admission, by its SHA-256.
+    fn from_doc(sha256: &str, blobs: &dyn Blobs) -> Result<Self, EngineError> {
+        use sha2::Digest;
+        let doc = blobs
+            .blob(sha256)
+            .ok_or_else(|| EngineError::MissingBlob(sha256.to_owned()))?;
+        if hex_lower(&sha2::Sha256::digest(&doc)) != sha256 {
+            return Err(EngineError::Zones(format!(
+                "the blob given for {sha256} has another hash"
+            )));
+        }
+        let text = std::str::from_utf8(&doc).map_err(|e| EngineError::Zones(e.to_string()))?;
+        let zones = truce_geo::parse_zones(text).map_err(|e| EngineError::Zones(e.to_string()))?;
+        Ok(Geography {
+            index: ZoneIndex::new(zones),
+        })
+    }
+
     pub fn layers(&self) -> BTreeSet<String> {
         self.index.zones().iter().map(|z| z.layer.clone()).collect()
     }
@@ -113,11 +131,16 @@ impl Geography {
     }
 }
 
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The state machine. See the crate docs.
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
     state: State,
-    geo: Option<Geography>,
+    /// Indexed zones documents by SHA-256 (one per agreement version that changed them).
+    geos: BTreeMap<String, Geography>,
     /// Timed transitions not yet fired: (due, deadline or finding id). Rebuilt on restore.
     timers: BTreeSet<(Timestamp, Timer)>,
 }
@@ -137,16 +160,21 @@ impl Engine {
         &self.state
     }
 
+    /// The zones of the agreement version in force.
     pub fn geography(&self) -> Option<&Geography> {
-        self.geo.as_ref()
+        self.state
+            .agreement
+            .as_ref()
+            .and_then(|a| self.geos.get(&a.zones_sha256))
     }
 
-    /// Continues from a state saved earlier (for example a snapshot in the store).
-    pub fn restore(
-        state: State,
-        agreement: Option<&Agreement>,
-        blobs: &dyn Blobs,
-    ) -> Result<Self, EngineError> {
+    fn geo_for(&self, a: &AgreementRec) -> Option<&Geography> {
+        self.geos.get(&a.zones_sha256)
+    }
+
+    /// Continues from a state saved earlier (for example a snapshot in the store); `blobs`
+    /// gives the zones documents of its agreement versions.
+    pub fn restore(state: State, blobs: &dyn Blobs) -> Result<Self, EngineError> {
         if state.format != state::STATE_FORMAT {
             return Err(EngineError::State(format!(
                 "format `{}`, expected `{}`",
@@ -154,20 +182,23 @@ impl Engine {
                 state::STATE_FORMAT
             )));
         }
-        let geo = match (&state.agreement, agreement) {
-            (Some(rec), Some(a)) if rec.zones_sha256 == a.zones.sha256 => {
-                Some(Geography::load(a, blobs)?)
+        let mut geos = BTreeMap::new();
+        let versions = state
+            .superseded
+            .iter()
+            .chain(state.agreement.iter())
+            .chain(state.pending_agreement.iter());
+        for a in versions {
+            if !geos.contains_key(&a.zones_sha256) {
+                geos.insert(
+                    a.zones_sha256.clone(),
+                    Geography::from_doc(&a.zones_sha256, blobs)?,
+                );
             }
-            (None, _) => None,
-            _ => {
-                return Err(EngineError::State(
-                    "the agreement given does not match the state's".into(),
-                ));
-            }
-        };
+        }
         let mut engine = Engine {
             state,
-            geo,
+            geos,
             timers: BTreeSet::new(),
         };
         engine.rebuild_timers();
@@ -190,7 +221,7 @@ impl Engine {
             for f in self.state.findings.values() {
                 if f.status == Status::Alleged {
                     self.timers
-                        .insert((f.made + days_(days), Timer::Expiry(f.id.clone())));
+                        .insert((later(f.made, days_(days)), Timer::Expiry(f.id.clone())));
                 }
             }
         }
@@ -211,7 +242,7 @@ impl Engine {
         }
         // Load the zones first, so that a missing document leaves the state untouched.
         let new_geo = match &entry.body {
-            Body::Agreement(a) if self.state.agreement.is_none() => {
+            Body::Agreement(a) if !self.geos.contains_key(&a.zones.sha256) => {
                 Some(Geography::load(a, blobs)?)
             }
             _ => None,
@@ -255,20 +286,36 @@ impl Engine {
         let clock = self.state.clock.unwrap_or(entry.created);
         match &entry.body {
             Body::Agreement(a) => {
-                let Some(geo) = new_geo else {
-                    self.ignore(
-                        index,
-                        "agreement amendments are not applied by this engine version",
-                    );
-                    return;
-                };
-                self.apply_agreement(index, a, geo);
+                if let Some(geo) = new_geo {
+                    self.geos.insert(a.zones.sha256.clone(), geo);
+                }
+                let rec = agreement_rec(index, a, self.geos.get(&a.zones.sha256));
+                if self.state.agreement.is_none() {
+                    for m in &a.members {
+                        self.state.members.insert(
+                            m.id.clone(),
+                            MemberRec {
+                                party: m.party.clone(),
+                                role: m.role,
+                            },
+                        );
+                    }
+                    self.state.agreement = Some(rec);
+                } else {
+                    self.state.pending_agreement = Some(rec);
+                }
             }
             Body::Ratification(_) => {
                 let Some(party) = self.party_of(&entry.author) else {
                     return;
                 };
-                let Some(a) = &mut self.state.agreement else {
+                let amending = self.state.pending_agreement.is_some();
+                let Some(a) = self
+                    .state
+                    .pending_agreement
+                    .as_mut()
+                    .or(self.state.agreement.as_mut())
+                else {
                     return;
                 };
                 a.ratified.insert(party);
@@ -279,7 +326,11 @@ impl Engine {
                     .all(|(p, _)| a.ratified.contains(p));
                 if all && a.in_force_since.is_none() {
                     a.in_force_since = Some((index, clock));
-                    self.on_in_force(index);
+                    if amending {
+                        self.on_amended(index);
+                    } else {
+                        self.on_in_force(index);
+                    }
                 }
             }
             Body::Membership(m) => {
@@ -300,8 +351,12 @@ impl Engine {
                 let Some(party) = self.party_of(&entry.author) else {
                     return;
                 };
-                let changed =
-                    fusion::add_report(&mut self.state, self.geo.as_ref(), index, &party, r, clock);
+                let (start, _) = widen(&r.time);
+                let geo = self
+                    .state
+                    .version_at(start)
+                    .and_then(|a| self.geos.get(&a.zones_sha256));
+                let changed = fusion::add_report(&mut self.state, geo, index, &party, r, clock);
                 for id in changed {
                     self.evaluate_event(index, &id);
                 }
@@ -345,82 +400,51 @@ impl Engine {
         self.state.ignored.insert(index, why.into());
     }
 
-    fn apply_agreement(&mut self, index: u64, a: &Agreement, geo: Geography) {
-        for m in &a.members {
-            self.state.members.insert(
-                m.id.clone(),
-                MemberRec {
-                    party: m.party.clone(),
-                    role: m.role,
-                },
-            );
-        }
-        let effective = truce_model::time::parse_utc("effective", &a.effective)
-            .unwrap_or(Timestamp::UNIX_EPOCH);
-        self.state.agreement = Some(AgreementRec {
-            index,
-            version: a.version,
-            title: a.title.clone(),
-            effective,
-            parties: a.parties.iter().map(|p| (p.id.clone(), p.role)).collect(),
-            rules: a.rules.clone(),
-            procedure: a.procedure.clone(),
-            zones_sha256: a.zones.sha256.clone(),
-            layers: geo.layers(),
-            ratified: BTreeSet::new(),
-            in_force_since: None,
-        });
-        self.geo = Some(geo);
-    }
-
     /// The agreement came into force: schedule the withdrawal deadlines.
     fn on_in_force(&mut self, _index: u64) {
         let Some(a) = &self.state.agreement else {
             return;
         };
-        let mut new = Vec::new();
-        for rule in &a.rules {
-            if rule.kind != truce_model::rules::RuleKind::Withdrawal {
-                continue;
-            }
-            for party in &rule.binds {
-                if let Some(due) = rule.deadline.as_deref().and_then(parse) {
-                    new.push(state::Deadline {
-                        id: format!("{}/{party}", rule.id),
-                        rule: rule.id.clone(),
-                        party: party.clone(),
-                        due,
-                        obligation: state::Obligation::Withdrawal {
-                            zones: rule.zones.clone(),
-                            phase: None,
-                            inspection_required: false,
-                        },
-                        status: state::DeadlineStatus::Pending,
-                        evidence: vec![],
-                        finding: None,
-                    });
-                }
-                for (i, ph) in rule.phases.iter().enumerate() {
-                    if let Some(due) = parse(&ph.deadline) {
-                        new.push(state::Deadline {
-                            id: format!("{}/{party}/phase-{}", rule.id, i + 1),
-                            rule: rule.id.clone(),
-                            party: party.clone(),
-                            due,
-                            obligation: state::Obligation::Withdrawal {
-                                zones: ph.zones.clone(),
-                                phase: Some(i + 1),
-                                inspection_required: ph.inspection_required,
-                            },
-                            status: state::DeadlineStatus::Pending,
-                            evidence: vec![],
-                            finding: None,
-                        });
-                    }
-                }
+        let new = withdrawal_deadlines(a, |_| true, "");
+        for d in new {
+            self.add_deadline(d);
+        }
+    }
+
+    /// An amendment came into force: it replaces the current version, which is kept for
+    /// judging what happened before the amendment's effective time. Pending withdrawal
+    /// deadlines of rules the amendment removed or changed lapse; its new or changed
+    /// withdrawal rules get deadlines of their own (ids carry the version).
+    fn on_amended(&mut self, index: u64) {
+        let Some(new) = self.state.pending_agreement.take() else {
+            return;
+        };
+        let Some(old) = self.state.agreement.replace(new) else {
+            return;
+        };
+        let (Some(new), old_rules) = (self.state.agreement.clone(), old.rules.clone()) else {
+            return;
+        };
+        self.state.superseded.push(old);
+        let unchanged = |id: &str| {
+            old_rules.iter().find(|r| r.id == id) == new.rules.iter().find(|r| r.id == id)
+        };
+        let mut lapsed = Vec::new();
+        for d in self.state.deadlines.values_mut() {
+            if d.status == state::DeadlineStatus::Pending
+                && matches!(d.obligation, state::Obligation::Withdrawal { .. })
+                && !unchanged(&d.rule)
+            {
+                d.status = state::DeadlineStatus::Lapsed;
+                d.evidence.push(index);
+                lapsed.push((d.due, Timer::Deadline(d.id.clone())));
             }
         }
-        for d in new {
+        for t in lapsed {
+            self.timers.remove(&t);
+        }
+        let suffix = format!("v{}", new.version);
+        for d in withdrawal_deadlines(&new, |id| !unchanged(id), &suffix) {
             self.add_deadline(d);
         }
     }
@@ -431,10 +455,13 @@ impl Engine {
     }
 
     fn evaluate_event(&mut self, index: u64, event_id: &str) {
-        let (Some(a), Some(ev)) = (&self.state.agreement, self.state.events.get(event_id)) else {
+        let Some(ev) = self.state.events.get(event_id) else {
             return;
         };
-        let drafts = rules::evaluate_event(a, &self.state, self.geo.as_ref(), ev);
+        let Some(a) = self.state.version_at(ev.start) else {
+            return;
+        };
+        let drafts = rules::evaluate_event(a, &self.state, self.geo_for(a), ev);
         self.record(index, drafts);
     }
 
@@ -487,7 +514,7 @@ impl Engine {
                 },
             );
         }
-        let Some(a) = &self.state.agreement else {
+        let Some(a) = self.state.version_at(as_of) else {
             return;
         };
         let author_party = self.party_of(&entry.author).unwrap_or_default();
@@ -560,7 +587,7 @@ impl Engine {
                 },
             );
             let new = rules::case_deadlines(
-                self.state.agreement.as_ref(),
+                self.state.version_at(clock),
                 index,
                 &c.detaining_party,
                 clock,
@@ -620,6 +647,80 @@ impl Engine {
             }
         }
     }
+}
+
+/// The engine's record of an agreement version.
+fn agreement_rec(index: u64, a: &Agreement, geo: Option<&Geography>) -> AgreementRec {
+    AgreementRec {
+        index,
+        version: a.version,
+        title: a.title.clone(),
+        effective: parse(&a.effective).unwrap_or(Timestamp::UNIX_EPOCH),
+        parties: a.parties.iter().map(|p| (p.id.clone(), p.role)).collect(),
+        rules: a.rules.clone(),
+        procedure: a.procedure.clone(),
+        zones_sha256: a.zones.sha256.clone(),
+        layers: geo.map(Geography::layers).unwrap_or_default(),
+        ratified: BTreeSet::new(),
+        in_force_since: None,
+    }
+}
+
+/// Withdrawal deadlines for the rules of `a` that `include` selects; ids are
+/// `<rule>/<party>[/phase-<n>]`, with `/<suffix>` after the rule when a suffix is given.
+fn withdrawal_deadlines(
+    a: &AgreementRec,
+    include: impl Fn(&str) -> bool,
+    suffix: &str,
+) -> Vec<state::Deadline> {
+    let mut out = Vec::new();
+    for rule in &a.rules {
+        if rule.kind != truce_model::rules::RuleKind::Withdrawal || !include(&rule.id) {
+            continue;
+        }
+        let base = if suffix.is_empty() {
+            rule.id.clone()
+        } else {
+            format!("{}/{suffix}", rule.id)
+        };
+        for party in &rule.binds {
+            let mut mk = |id: String, due, zones: &[String], phase, inspection_required| {
+                out.push(state::Deadline {
+                    id,
+                    rule: rule.id.clone(),
+                    party: party.clone(),
+                    due,
+                    obligation: state::Obligation::Withdrawal {
+                        zones: zones.to_vec(),
+                        phase,
+                        inspection_required,
+                    },
+                    status: state::DeadlineStatus::Pending,
+                    evidence: vec![],
+                    finding: None,
+                });
+            };
+            if let Some(due) = rule.deadline.as_deref().and_then(parse) {
+                mk(format!("{base}/{party}"), due, &rule.zones, None, false);
+            }
+            for (i, ph) in rule.phases.iter().enumerate() {
+                if let Some(due) = parse(&ph.deadline) {
+                    mk(
+                        format!("{base}/{party}/phase-{}", i + 1),
+                        due,
+                        &ph.zones,
+                        Some(i + 1),
+                        ph.inspection_required,
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn later(t: Timestamp, d: SignedDuration) -> Timestamp {
+    t.saturating_add(d).unwrap_or(t)
 }
 
 /// Parses an RFC 3339 UTC time the model has already checked.

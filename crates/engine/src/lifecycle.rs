@@ -302,7 +302,7 @@ pub fn fire_deadline(state: &mut State, index: u64, id: &str, due: Timestamp) {
     let Some(a) = state.agreement.as_ref() else {
         return;
     };
-    let Some(rule) = a.rule(&d.rule).cloned() else {
+    let Some(rule) = state.rule_any(&d.rule).cloned() else {
         return;
     };
     let (met, mut evidence, why) = match &d.obligation {

@@ -28,7 +28,14 @@ pub struct State {
     /// The log clock: the latest `created` time among the applied entries. Deadlines fire on
     /// it, never on the wall clock.
     pub clock: Option<Timestamp>,
+    /// The agreement version in force (before the first ratification completes: the logged
+    /// agreement, not yet in force).
     pub agreement: Option<AgreementRec>,
+    /// An amendment logged and awaiting ratification.
+    pub pending_agreement: Option<AgreementRec>,
+    /// Earlier versions, replaced by amendments, oldest first. Events and posture are judged
+    /// under the version whose effective time is the latest not after them.
+    pub superseded: Vec<AgreementRec>,
     /// Members, as declared in the agreement and changed by membership entries.
     pub members: BTreeMap<String, MemberRec>,
     /// Events by id (`e<index of the first report>`).
@@ -52,6 +59,31 @@ pub struct State {
     pub ignored: BTreeMap<u64, String>,
 }
 
+impl State {
+    /// The version under which something that happened at `t` is judged: of the versions in
+    /// force (superseded and current), the one with the latest effective time not after `t`
+    /// (the earliest version for times before all of them).
+    pub fn version_at(&self, t: Timestamp) -> Option<&AgreementRec> {
+        let all = self.superseded.iter().chain(self.agreement.iter());
+        let first = all.clone().next();
+        all.filter(|a| a.effective <= t)
+            .max_by(|a, b| {
+                a.effective
+                    .cmp(&b.effective)
+                    .then(a.version.cmp(&b.version))
+            })
+            .or(first)
+    }
+
+    /// A rule by id, from the current version or else the latest superseded one that has it.
+    pub fn rule_any(&self, id: &str) -> Option<&Rule> {
+        self.agreement
+            .iter()
+            .chain(self.superseded.iter().rev())
+            .find_map(|a| a.rule(id))
+    }
+}
+
 impl Default for State {
     fn default() -> Self {
         State {
@@ -59,6 +91,8 @@ impl Default for State {
             size: 0,
             clock: None,
             agreement: None,
+            pending_agreement: None,
+            superseded: Vec::new(),
             members: BTreeMap::new(),
             events: BTreeMap::new(),
             findings: BTreeMap::new(),

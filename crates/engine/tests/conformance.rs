@@ -72,8 +72,7 @@ fn a_state_restored_from_a_snapshot_continues_identically() {
         let zones = common::zones_of(&case);
         let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(zones.as_bytes()));
         let blobs = move |h: &str| (h == sha).then(|| zones.clone().into_bytes());
-        let agreement = replay.registry.agreement().map(|a| a.body.clone());
-        replay.engine = truce_engine::Engine::restore(state, agreement.as_ref(), &blobs).unwrap();
+        replay.engine = truce_engine::Engine::restore(state, &blobs).unwrap();
         for e in &entries[half..] {
             let _ = replay.submit_entry(e);
         }

@@ -75,18 +75,50 @@ fn mirror_case(case: &Value) -> Value {
 }
 
 /// What a run produced: the derived state, the scorecards and the entries admission refused.
-/// The zones document's hash differs between a case and its mirror by construction, so it is
-/// left out.
+/// The zones document's hash (and so the agreement payloads' hashes, which refusals may quote)
+/// differs between a case and its mirror by construction, so hashes are left out.
 fn observed(run: &common::Run) -> Value {
     let mut state = serde_json::to_value(run.engine.state()).unwrap();
-    if let Some(a) = state.get_mut("agreement").and_then(Value::as_object_mut) {
-        a.remove("zones_sha256");
+    fn scrub(a: &mut Value) {
+        if let Some(a) = a.as_object_mut() {
+            a.remove("zones_sha256");
+        }
     }
+    for key in ["agreement", "pending_agreement"] {
+        if let Some(a) = state.get_mut(key) {
+            scrub(a);
+        }
+    }
+    if let Some(Value::Array(list)) = state.get_mut("superseded") {
+        list.iter_mut().for_each(scrub);
+    }
+    let refused: std::collections::BTreeMap<usize, String> = run
+        .refused
+        .iter()
+        .map(|(i, why)| (*i, without_hashes(why)))
+        .collect();
     json!({
         "state": state,
         "scorecards": serde_json::to_value(scorecards(run.engine.state())).unwrap(),
-        "refused": run.refused,
+        "refused": refused,
     })
+}
+
+/// Replaces every run of 64 lowercase hex digits (a SHA-256) with `<sha256>`.
+fn without_hashes(s: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    for c in s.chars() {
+        if c.is_ascii_hexdigit() && !c.is_ascii_uppercase() {
+            run.push(c);
+            continue;
+        }
+        out.push_str(if run.len() == 64 { "<sha256>" } else { &run });
+        run.clear();
+        out.push(c);
+    }
+    out.push_str(if run.len() == 64 { "<sha256>" } else { &run });
+    out
 }
 
 /// Puts the sets that are ordered by name in a label-independent order.
@@ -102,9 +134,21 @@ fn normalize(mut v: Value) -> Value {
             sort(e.get_mut("zones"));
         }
     }
-    sort(v.pointer_mut("/state/agreement/layers"));
-    sort(v.pointer_mut("/state/agreement/ratified"));
     sort(v.get_mut("scorecards"));
+    let mut versions: Vec<&mut Value> = Vec::new();
+    if let Some(Value::Object(state)) = v.get_mut("state") {
+        for (k, x) in state.iter_mut() {
+            match (k.as_str(), x) {
+                ("agreement" | "pending_agreement", x) => versions.push(x),
+                ("superseded", Value::Array(list)) => versions.extend(list.iter_mut()),
+                _ => {}
+            }
+        }
+    }
+    for a in versions {
+        sort(a.get_mut("layers"));
+        sort(a.get_mut("ratified"));
+    }
     v
 }
 

@@ -51,6 +51,10 @@ pub struct AgreementState {
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     agreement: Option<AgreementState>,
+    /// A logged amendment awaiting ratification by every party and the mediator.
+    pending: Option<AgreementState>,
+    /// Ids of the rules of every version in force so far (rulings may cite any).
+    rule_ids: BTreeSet<String>,
     members: BTreeMap<String, MemberState>,
     keys: HashMap<String, String>,
     /// Key ids that were rotated away or removed: never registered again.
@@ -78,13 +82,19 @@ impl Registry {
         self.agreement.as_ref()
     }
 
+    /// A logged amendment that is not yet ratified by every party and the mediator.
+    pub fn pending_amendment(&self) -> Option<&AgreementState> {
+        self.pending.as_ref()
+    }
+
     pub fn members(&self) -> impl Iterator<Item = &MemberState> {
         self.members.values()
     }
 
-    /// Parties (role party or mediator) whose ratification is still missing.
+    /// Parties (role party or mediator) whose ratification is still missing: of the
+    /// amendment awaiting ratification if there is one, otherwise of the agreement.
     pub fn awaiting_ratification(&self) -> Vec<String> {
-        match &self.agreement {
+        match self.pending.as_ref().or(self.agreement.as_ref()) {
             None => vec![],
             Some(a) => a
                 .body
@@ -96,9 +106,16 @@ impl Registry {
         }
     }
 
-    /// The agreement is logged and every party and the mediator have ratified it.
+    /// The agreement is logged and every party and the mediator have ratified it (a pending
+    /// amendment does not change that: the ratified version stays in force meanwhile).
     pub fn in_force(&self) -> bool {
-        self.agreement.is_some() && self.awaiting_ratification().is_empty()
+        self.agreement.as_ref().is_some_and(|a| {
+            a.body
+                .parties
+                .iter()
+                .filter(|p| p.role != PartyRole::Observer)
+                .all(|p| a.ratified.contains(&p.id))
+        })
     }
 
     /// The public key an entry signed with `keyid` must verify under. For the first entry of
@@ -206,14 +223,9 @@ impl Registry {
             }
         };
         match &entry.body {
-            Body::Agreement(_) => {
-                return Err(refuse(
-                    "not-built",
-                    501,
-                    "agreement amendments are not built yet (they land with the compliance engine); this log holds version 1",
-                ));
-            }
+            Body::Agreement(a) => self.check_amendment(agreement, a)?,
             Body::Ratification(r) => {
+                let agreement = self.pending.as_ref().unwrap_or(agreement);
                 if r.agreement_index != agreement.index
                     || r.agreement_sha256 != agreement.payload_sha256
                 {
@@ -233,7 +245,10 @@ impl Registry {
                     return Err(refuse(
                         "conflict",
                         409,
-                        format!("party `{}` has already ratified", member.party),
+                        format!(
+                            "party `{}` has already ratified version {}",
+                            member.party, agreement.body.version
+                        ),
                     ));
                 }
             }
@@ -273,7 +288,7 @@ impl Registry {
             }
             Body::Case(c) => known_party("body.detaining_party", &c.detaining_party)?,
             Body::Ruling(r) => {
-                if !agreement.body.rules.iter().any(|x| x.id == r.rule) {
+                if !self.rule_ids.contains(&r.rule) {
                     return Err(Refusal::invalid(format!(
                         "body.rule: `{}` is not a rule of the agreement",
                         r.rule
@@ -281,6 +296,45 @@ impl Registry {
                 }
             }
             Body::Acknowledgement(_) | Body::Dispute(_) => {}
+        }
+        Ok(())
+    }
+
+    /// An amendment: the next version, the same parties and member declarations, while no
+    /// other amendment awaits ratification.
+    fn check_amendment(&self, current: &AgreementState, a: &Agreement) -> Result<(), Refusal> {
+        if let Some(p) = &self.pending {
+            return Err(refuse(
+                "conflict",
+                409,
+                format!(
+                    "version {} (entry {}) awaits ratification by {}; one amendment at a time",
+                    p.body.version,
+                    p.index,
+                    self.awaiting_ratification().join(", ")
+                ),
+            ));
+        }
+        let next = current.body.version + 1;
+        if a.version != next {
+            return Err(refuse(
+                "conflict",
+                409,
+                format!(
+                    "body.version is {}; the agreement in force is version {}, so an amendment is version {next}",
+                    a.version, current.body.version
+                ),
+            ));
+        }
+        if a.parties != current.body.parties {
+            return Err(Refusal::invalid(
+                "body.parties: an amendment keeps the parties of the agreement unchanged (ids, names and roles)",
+            ));
+        }
+        if a.members != current.body.members {
+            return Err(Refusal::invalid(
+                "body.members: an amendment restates the agreement's member declarations unchanged (copy them from GET /v1/mechanism); members change through membership entries",
+            ));
         }
         Ok(())
     }
@@ -413,7 +467,17 @@ impl Registry {
                         });
                     }
                 }
+                self.rule_ids = a.rules.iter().map(|r| r.id.clone()).collect();
                 self.agreement = Some(AgreementState {
+                    index,
+                    payload_sha256: payload_sha256.to_owned(),
+                    body: (**a).clone(),
+                    zone_ids,
+                    ratified: BTreeSet::new(),
+                });
+            }
+            Body::Agreement(a) => {
+                self.pending = Some(AgreementState {
                     index,
                     payload_sha256: payload_sha256.to_owned(),
                     body: (**a).clone(),
@@ -423,7 +487,23 @@ impl Registry {
             }
             Body::Ratification(_) => {
                 let party = self.members.get(&entry.author).map(|m| m.party.clone());
-                if let (Some(a), Some(p)) = (&mut self.agreement, party) {
+                let Some(p) = party else {
+                    return;
+                };
+                if let Some(pending) = &mut self.pending {
+                    pending.ratified.insert(p);
+                    let all = pending
+                        .body
+                        .parties
+                        .iter()
+                        .filter(|x| x.role != PartyRole::Observer)
+                        .all(|x| pending.ratified.contains(&x.id));
+                    if all {
+                        self.rule_ids
+                            .extend(pending.body.rules.iter().map(|r| r.id.clone()));
+                        self.agreement = self.pending.take();
+                    }
+                } else if let Some(a) = &mut self.agreement {
                     a.ratified.insert(p);
                 }
             }

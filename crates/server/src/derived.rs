@@ -49,12 +49,12 @@ pub trait LogSize: Send + Sync + 'static {
 
 impl Derived {
     /// Restores the engine from the latest snapshot if it is usable, otherwise starts empty.
-    pub fn open(store: &dyn Store, agreement: Option<&truce_model::agreement::Agreement>) -> Self {
+    pub fn open(store: &dyn Store) -> Self {
         let blobs = |sha: &str| store.get_blob(sha).ok().flatten();
         let engine = match store.latest_state() {
             Ok(Some((size, bytes))) => match serde_json::from_slice::<truce_engine::State>(&bytes)
                 .map_err(|e| e.to_string())
-                .and_then(|s| Engine::restore(s, agreement, &blobs).map_err(|e| e.to_string()))
+                .and_then(|s| Engine::restore(s, &blobs).map_err(|e| e.to_string()))
             {
                 Ok(e) if e.state().size == size => {
                     tracing::info!(size, "derived state restored from snapshot");

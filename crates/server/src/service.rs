@@ -203,15 +203,7 @@ impl LogService {
         });
         let vkey: Arc<str> = Arc::from(key.verifier_key());
         let key = Arc::new(key);
-        let derived = Arc::new(Derived::open(
-            &*store,
-            shared
-                .registry
-                .read()
-                .ok()
-                .and_then(|r| r.agreement().map(|a| a.body.clone()))
-                .as_ref(),
-        ));
+        let derived = Arc::new(Derived::open(&*store));
         {
             let (d, st, k) = (derived.clone(), store.clone(), key.clone());
             let log: Arc<dyn LogSize> = Arc::new(CommittedSize(shared.clone()));
@@ -470,13 +462,22 @@ fn replay(store: &dyn Store, size: u64) -> Result<(Registry, Annexes), ServiceEr
                 let zone_ids = match &entry.body {
                     Body::Agreement(a) => {
                         let (ids, ax) = load_annexes(store, a).map_err(|e| bad(e.detail))?;
-                        annexes = ax;
+                        if registry.agreement().is_none() {
+                            annexes = ax;
+                        }
                         ids
                     }
                     _ => BTreeSet::new(),
                 };
                 let sha = hex::encode(Sha256::digest(&env.payload));
+                let before = registry.agreement().map(|a| a.index);
                 registry.apply(index, &entry, &sha, zone_ids);
+                // An amendment ratified by all: its annexes replace the old ones.
+                if let Some(a) = registry.agreement()
+                    && before.is_some_and(|b| b != a.index)
+                {
+                    annexes = load_annexes(store, &a.body).map_err(|e| bad(e.detail))?.1;
+                }
             }
             index += 1;
         }
@@ -636,10 +637,13 @@ impl Sequencer {
             }
             let index = size0 + entries.len() as u64;
             if affects_registry(p.entry.kind) {
+                let genesis = registry.agreement().is_none();
                 let zone_ids = match &p.entry.body {
                     Body::Agreement(a) => match load_annexes(&*self.store, a) {
                         Ok((ids, ax)) => {
-                            new_annexes = Some(ax);
+                            if genesis {
+                                new_annexes = Some(ax);
+                            }
                             ids
                         }
                         Err(r) => {
@@ -649,12 +653,17 @@ impl Sequencer {
                     },
                     _ => BTreeSet::new(),
                 };
-                working.get_or_insert_with(|| (*snapshot).clone()).apply(
-                    index,
-                    &p.entry,
-                    &p.payload_sha256,
-                    zone_ids,
-                );
+                let w = working.get_or_insert_with(|| (*snapshot).clone());
+                let before = w.agreement().map(|a| a.index);
+                w.apply(index, &p.entry, &p.payload_sha256, zone_ids);
+                // An amendment ratified by all: its annexes replace the old ones (its
+                // documents were checked when it was logged).
+                if let Some(a) = w.agreement()
+                    && before.is_some_and(|b| b != a.index)
+                    && let Ok((_, ax)) = load_annexes(&*self.store, &a.body)
+                {
+                    new_annexes = Some(ax);
+                }
             }
             in_batch.insert(p.leaf_hash.0, index);
             entries.push(NewEntry {

@@ -5,13 +5,16 @@ use std::collections::BTreeSet;
 
 /// Paths as the router declares them (`{param}` and `{*rest}` placeholders).
 fn routed() -> BTreeSet<String> {
-    [include_str!("../src/api.rs"), include_str!("../src/read_api.rs")]
-        .iter()
-        .flat_map(|src| src.lines())
-        .filter_map(|l| l.trim().strip_prefix(".route(\""))
-        .filter_map(|l| l.split('"').next())
-        .map(|p| p.replace("{*path}", "{path}").replace("{*id}", "{id}"))
-        .collect()
+    [
+        include_str!("../src/api.rs"),
+        include_str!("../src/read_api.rs"),
+    ]
+    .iter()
+    .flat_map(|src| src.lines())
+    .filter_map(|l| l.trim().strip_prefix(".route(\""))
+    .filter_map(|l| l.split('"').next())
+    .map(|p| p.replace("{*path}", "{path}").replace("{*id}", "{id}"))
+    .collect()
 }
 
 #[test]

@@ -294,7 +294,9 @@ fn refusals_are_precise_and_store_nothing() {
             &json!({"sha256": "0".repeat(64), "size": 1, "media_type": "application/geo+json"}),
         ),
     );
-    expect_problem(&s, "/v1/entries", &leaf(&amendment), 501, "not-built");
+    // An amendment must be the next version (this one restates version 1).
+    let p = expect_problem(&s, "/v1/entries", &leaf(&amendment), 409, "conflict");
+    assert!(p["detail"].as_str().unwrap().contains("version 2"), "{p}");
 
     // A suspended member is refused; reinstated, accepted again.
     let suspend = sign_with(

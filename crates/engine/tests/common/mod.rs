@@ -113,6 +113,10 @@ pub struct Replay {
     zones: ZonesDoc,
     /// Log index of the next admitted entry.
     next: u64,
+    /// The case, for amendments built from it.
+    case: Value,
+    /// Log index and payload SHA-256 of the latest admitted agreement entry.
+    last_agreement: Option<(u64, String)>,
 }
 
 impl Replay {
@@ -128,6 +132,8 @@ impl Replay {
                 text,
             },
             next: 0,
+            case: case.clone(),
+            last_agreement: None,
         };
         let start = case
             .get("genesis")
@@ -179,6 +185,9 @@ impl Replay {
                 .collect(),
             _ => Default::default(),
         };
+        if kind == Kind::Agreement {
+            self.last_agreement = Some((self.next, psha.clone()));
+        }
         self.registry.apply(self.next, &entry, &psha, zone_ids);
         self.engine
             .apply(self.next, &entry, &self.zones)
@@ -187,14 +196,38 @@ impl Replay {
         Ok(self.next - 1)
     }
 
-    /// Submits a case entry: an object with `author`, `kind`, `created` and `body`.
+    /// Submits a case entry: an object with `author`, `kind`, `created` and `body`. Two
+    /// shorthands: an `agreement` entry with `"amendment": {...}` instead of a body is the
+    /// case's agreement with those fields replaced (`version`, `effective`, `rules`,
+    /// `procedure`, `parties`); a `ratification` with body `"latest"` ratifies the latest
+    /// logged agreement entry.
     pub fn submit_entry(&mut self, e: &Value) -> Result<u64, String> {
         let kind = Kind::parse(e["kind"].as_str().unwrap()).unwrap();
+        let body = if let Some(am) = e.get("amendment") {
+            let mut c = self.case.clone();
+            for k in ["effective", "rules", "procedure"] {
+                if let Some(v) = am.get(k) {
+                    c[k] = v.clone();
+                }
+            }
+            let mut b = agreement_body(&c, &self.zones.text);
+            for k in ["version", "parties", "title"] {
+                if let Some(v) = am.get(k) {
+                    b[k] = v.clone();
+                }
+            }
+            b
+        } else if e["body"] == "latest" {
+            let (index, sha) = self.last_agreement.clone().unwrap();
+            json!({"agreement_index": index, "agreement_sha256": sha})
+        } else {
+            e["body"].clone()
+        };
         self.submit(
             e["author"].as_str().unwrap(),
             kind,
             e["created"].as_str().unwrap(),
-            &e["body"],
+            &body,
         )
     }
 }
