@@ -26,6 +26,7 @@ pub const TARGETS: &[Target] = &[
     ("zones", zones),
     ("geometry", geometry),
     ("agreement", agreement),
+    ("state_commitment", state_commitment),
 ];
 
 /// The verifier key the `checkpoint` seeds are signed with (a throwaway key for the log origin
@@ -106,5 +107,14 @@ pub fn geometry(data: &[u8]) {
 pub fn agreement(data: &[u8]) {
     if let Ok(a) = serde_json::from_slice::<truce_model::agreement::Agreement>(data) {
         let _ = a.checked();
+    }
+}
+
+/// A signed state commitment note, verified against a fixed log key; the input is also parsed
+/// as a commitment body, which must re-render to itself.
+pub fn state_commitment(data: &[u8]) {
+    let _ = truce_log::verify_state_commitment(data, CHECKPOINT_VKEY);
+    if let Ok(c) = truce_log::StateCommitment::parse_body(data) {
+        assert_eq!(c.body().as_bytes(), data, "a parsed commitment body is not canonical");
     }
 }
