@@ -115,6 +115,10 @@ pub fn agreement(data: &[u8]) {
 pub fn state_commitment(data: &[u8]) {
     let _ = truce_log::verify_state_commitment(data, CHECKPOINT_VKEY);
     if let Ok(c) = truce_log::StateCommitment::parse_body(data) {
-        assert_eq!(c.body().as_bytes(), data, "a parsed commitment body is not canonical");
+        assert_eq!(
+            c.body().as_bytes(),
+            data,
+            "a parsed commitment body is not canonical"
+        );
     }
 }
