@@ -118,15 +118,14 @@ fn accusers(state: &State, f: &Finding) -> Vec<String> {
     }
 }
 
-/// A dispute (or an appeal) of a finding by a member of `party`.
-pub fn dispute(
-    state: &mut State,
-    index: u64,
-    author: &str,
+/// Whether a member of `party` may dispute (or appeal) a finding now: `Ok(appeal)` or the
+/// reason the engine would give the entry no effect.
+pub fn check_dispute(
+    state: &State,
     party: &str,
     d: &Dispute,
     clock: Timestamp,
-) -> Result<(), String> {
+) -> Result<bool, String> {
     let appeals_allowed = state.agreement.as_ref().map_or(0, |a| a.procedure.appeals);
     let Some(f) = state.findings.get(&d.finding) else {
         return Err(format!("no finding `{}`", d.finding));
@@ -173,6 +172,22 @@ pub fn dispute(
             f.id, f.dispute_until
         ));
     }
+    Ok(appeal)
+}
+
+/// A dispute (or an appeal) of a finding by a member of `party`.
+pub fn dispute(
+    state: &mut State,
+    index: u64,
+    author: &str,
+    party: &str,
+    d: &Dispute,
+    clock: Timestamp,
+) -> Result<(), String> {
+    let appeal = check_dispute(state, party, d, clock)?;
+    let Some(f) = state.findings.get(&d.finding) else {
+        return Err(format!("no finding `{}`", d.finding));
+    };
     let id = f.id.clone();
     state.disputes.insert(
         index,
@@ -203,15 +218,9 @@ pub fn dispute(
     Ok(())
 }
 
-/// A ruling by the mediator.
-pub fn rule(
-    state: &mut State,
-    index: u64,
-    author: &str,
-    r: &Ruling,
-    clock: Timestamp,
-) -> Result<(), String> {
-    let win = window(state);
+/// Whether the mediator may rule on a finding now; the reason the engine would give the entry
+/// no effect otherwise.
+pub fn check_ruling(state: &State, r: &Ruling, clock: Timestamp) -> Result<(), String> {
     let Some(f) = state.findings.get(&r.finding) else {
         return Err(format!("no finding `{}`", r.finding));
     };
@@ -223,30 +232,45 @@ pub fn rule(
     }
     let open = open_dispute(state, &f.id);
     match (f.status, r.dispute) {
-        (Status::Disputed, Some(dx)) if Some(dx) == open => {}
-        (Status::Disputed, _) => {
-            return Err(format!(
-                "finding `{}` is disputed by entry {}: the ruling must answer that dispute",
-                f.id,
-                open.unwrap_or_default()
-            ));
-        }
+        (Status::Disputed, Some(dx)) if Some(dx) == open => Ok(()),
+        (Status::Disputed, _) => Err(format!(
+            "finding `{}` is disputed by entry {}: the ruling must answer that dispute",
+            f.id,
+            open.unwrap_or_default()
+        )),
         (Status::Alleged | Status::Corroborated | Status::Missed, None) => {
             if clock <= f.dispute_until {
-                return Err(format!(
+                Err(format!(
                     "the dispute window of finding `{}` is open until {}; rule after it, or on a dispute",
                     f.id, f.dispute_until
-                ));
+                ))
+            } else {
+                Ok(())
             }
         }
         (Status::Alleged | Status::Corroborated | Status::Missed, Some(dx)) => {
-            return Err(format!("dispute {dx} is not open on finding `{}`", f.id));
+            Err(format!("dispute {dx} is not open on finding `{}`", f.id))
         }
         (Status::Upheld | Status::Dismissed, _) => {
-            return Err(format!("finding `{}` has been ruled on already", f.id));
+            Err(format!("finding `{}` has been ruled on already", f.id))
         }
-        (Status::Expired, _) => return Err(format!("finding `{}` has expired", f.id)),
+        (Status::Expired, _) => Err(format!("finding `{}` has expired", f.id)),
     }
+}
+
+/// A ruling by the mediator.
+pub fn rule(
+    state: &mut State,
+    index: u64,
+    author: &str,
+    r: &Ruling,
+    clock: Timestamp,
+) -> Result<(), String> {
+    let win = window(state);
+    check_ruling(state, r, clock)?;
+    let Some(f) = state.findings.get(&r.finding) else {
+        return Err(format!("no finding `{}`", r.finding));
+    };
     let decision = match r.decision {
         Decision::Upheld => Status::Upheld,
         Decision::Dismissed => Status::Dismissed,

@@ -46,6 +46,7 @@ impl Refusal {
             "genesis-required" => "Log must start with the agreement",
             "missing-blob" => "Referenced blob not uploaded",
             "conflict" => "Conflicts with the log",
+            "not-applicable" => "Would have no effect on the findings",
             "not-built" => "Not built yet",
             "not-found" => "Not found",
             "unavailable" => "Temporarily unavailable",

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use truce_engine::Engine;
 use truce_engine::commitment::{canonical, state_hash};
 use truce_log::{Envelope, LogKey};
-use truce_model::Entry;
+use truce_model::entry::Body;
+use truce_model::{Entry, Refusal};
 use truce_store::Store;
 
 /// Minimum time between two state commitments.
@@ -91,6 +92,34 @@ impl Derived {
     /// Runs `f` on the engine as currently applied.
     pub fn read<T>(&self, f: impl FnOnce(&Engine) -> T) -> Option<T> {
         self.engine.read().ok().map(|e| f(&e))
+    }
+
+    /// Refuses a dispute or ruling the engine would log without effect, judged on the derived
+    /// state when it is caught up with the log (`log_size` entries); otherwise, or for other
+    /// kinds, lets it through (the engine still decides, deterministically, in log order).
+    pub fn precheck(&self, entry: &Entry, party: &str, log_size: u64) -> Result<(), Refusal> {
+        let verdict = self.read(|e| {
+            let st = e.state();
+            if st.size != log_size {
+                return Ok(());
+            }
+            let clock = st.clock.map_or(entry.created, |c| c.max(entry.created));
+            match &entry.body {
+                Body::Dispute(d) => {
+                    truce_engine::lifecycle::check_dispute(st, party, d, clock).map(|_| ())
+                }
+                Body::Ruling(r) => truce_engine::lifecycle::check_ruling(st, r, clock),
+                _ => Ok(()),
+            }
+        });
+        match verdict {
+            Some(Err(why)) => Err(Refusal::new(
+                "not-applicable",
+                409,
+                format!("{why}; the entry would have no effect, so it was not logged"),
+            )),
+            _ => Ok(()),
+        }
     }
 
     pub fn latest_commitment(&self) -> Option<Commitment> {

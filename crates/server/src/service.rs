@@ -280,6 +280,15 @@ impl LogService {
             Err(r) if r.code == "unknown-key" => Some(envelope.clone()),
             Err(r) => return Err(r),
         };
+        if unverified.is_none() && matches!(entry.kind, Kind::Dispute | Kind::Ruling) {
+            let party = registry
+                .members()
+                .find(|m| m.id == entry.author)
+                .map(|m| m.party.clone())
+                .unwrap_or_default();
+            self.derived
+                .precheck(&entry, &party, self.checkpoint().size)?;
+        }
         Ok(Prepared::New(Box::new(Candidate {
             leaf_hash,
             leaf,

@@ -67,6 +67,54 @@ fn findings_disputes_rulings_and_replay() {
     let none = s.get_json("/v1/findings?party=SY");
     assert_eq!(none["total"], 0);
 
+    // Entries the engine would give no effect are refused at admission, with the reason:
+    // SY is not the party held responsible; the mediator may not rule inside the dispute
+    // window without a dispute.
+    let out = run(
+        truce()
+            .args([
+                "dispute",
+                "--server",
+                &s.url,
+                &id,
+                "--reasons",
+                "Not us either",
+            ])
+            .arg("--key")
+            .arg(m.key_path("sy.ops"))
+            .arg("--out")
+            .arg(dir.join("receipts")),
+        false,
+    );
+    assert_eq!(out.status.code(), Some(4), "refused");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("only IL, the party held responsible"), "{err}");
+    let out = run(
+        truce()
+            .args([
+                "rule",
+                "--server",
+                &s.url,
+                &id,
+                "--decision",
+                "upheld",
+                "--reasons",
+                "Early",
+            ])
+            .arg("--key")
+            .arg(m.key_path("us.ops"))
+            .arg("--out")
+            .arg(dir.join("receipts")),
+        false,
+    );
+    assert_eq!(out.status.code(), Some(4), "refused");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("dispute window"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(s.tree_size(), 5, "nothing was logged");
+
     // IL, the party held responsible, disputes it; the mediator rules on the dispute.
     run(
         truce()
