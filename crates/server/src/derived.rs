@@ -4,9 +4,10 @@
 //! Data flows one way: the sequencer commits entries; this thread reads them back from the
 //! store (never from the request path) and applies them; the read API looks at the result.
 //! A commitment is published whenever the applier has caught up with the log (at most every
-//! [`COMMIT_EVERY`]), so not every checkpoint size has one under heavy load; the latest and
-//! any published size can be fetched. A snapshot of the state is saved every
-//! [`SNAPSHOT_EVERY`] and on shutdown, and start-up resumes from it.
+//! [`COMMIT_EVERY`], or ten times the time the last one took to compute, whichever is longer),
+//! so not every checkpoint size has one under heavy load; the latest and any published size
+//! can be fetched. A snapshot of the state is saved every [`SNAPSHOT_EVERY`] (or twenty times
+//! the last save's duration) and on shutdown, and start-up resumes from it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -147,8 +148,12 @@ impl Derived {
 
     /// The applier loop; returns when [`Derived::stop`] is called or an entry cannot be applied.
     pub fn run(self: Arc<Self>, store: Arc<dyn Store>, key: Arc<LogKey>, log: Arc<dyn LogSize>) {
+        // Hashing (and saving) the whole state costs time proportional to its size: the
+        // intervals stretch so that neither takes more than about a tenth of the applier's time.
         let mut last_commit = Instant::now() - COMMIT_EVERY;
+        let mut commit_every = COMMIT_EVERY;
         let mut last_snapshot = Instant::now();
+        let mut snapshot_every = SNAPSHOT_EVERY;
         loop {
             if self.stop.load(Ordering::SeqCst) {
                 self.snapshot(&*store);
@@ -171,12 +176,16 @@ impl Derived {
             }
             let published = self.latest_commitment().map(|c| c.size);
             let applied = self.read(|e| e.state().size).unwrap_or(0);
-            if published != Some(applied) && last_commit.elapsed() >= COMMIT_EVERY {
+            if published != Some(applied) && last_commit.elapsed() >= commit_every {
+                let started = Instant::now();
                 self.publish(&*store, &key);
+                commit_every = COMMIT_EVERY.max(started.elapsed() * 10);
                 last_commit = Instant::now();
             }
-            if last_snapshot.elapsed() >= SNAPSHOT_EVERY {
+            if last_snapshot.elapsed() >= snapshot_every {
+                let started = Instant::now();
                 self.snapshot(&*store);
+                snapshot_every = SNAPSHOT_EVERY.max(started.elapsed() * 20);
                 last_snapshot = Instant::now();
             }
             std::thread::sleep(Duration::from_millis(20));
