@@ -281,6 +281,8 @@ impl LogService {
             Err(r) => return Err(r),
         };
         if unverified.is_none() && matches!(entry.kind, Kind::Dispute | Kind::Ruling) {
+            // Who may submit it comes first (the sequencer checks again, authoritatively).
+            registry.check(&entry, &keyid)?;
             let party = registry
                 .members()
                 .find(|m| m.id == entry.author)
