@@ -143,6 +143,10 @@ pub struct Engine {
     geos: BTreeMap<String, Geography>,
     /// Timed transitions not yet fired: (due, deadline or finding id). Rebuilt on restore.
     timers: BTreeSet<(Timestamp, Timer)>,
+    /// Fusion's spatial index of open events. Rebuilt on restore.
+    fusion: fusion::Fusion,
+    /// Findings by the event they are about. Rebuilt on restore.
+    event_findings: BTreeMap<String, BTreeSet<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -197,10 +201,21 @@ impl Engine {
             }
         }
         let mut engine = Engine {
+            fusion: fusion::Fusion::rebuild(&state),
+            event_findings: BTreeMap::new(),
             state,
             geos,
             timers: BTreeSet::new(),
         };
+        for f in engine.state.findings.values() {
+            if let state::Subject::Event { event } = &f.subject {
+                engine
+                    .event_findings
+                    .entry(event.clone())
+                    .or_default()
+                    .insert(f.id.clone());
+            }
+        }
         engine.rebuild_timers();
         Ok(engine)
     }
@@ -356,7 +371,9 @@ impl Engine {
                     .state
                     .version_at(start)
                     .and_then(|a| self.geos.get(&a.zones_sha256));
-                let changed = fusion::add_report(&mut self.state, geo, index, &party, r, clock);
+                let changed =
+                    self.fusion
+                        .add_report(&mut self.state, geo, index, &party, r, clock);
                 for id in changed {
                     self.evaluate_event(index, &id);
                 }
@@ -393,6 +410,7 @@ impl Engine {
                 }
             }
             Body::Case(c) => self.apply_case(index, entry, c),
+            Body::Sighting(sg) => self.apply_sighting(index, entry, sg, clock),
         }
     }
 
@@ -454,19 +472,40 @@ impl Engine {
         self.state.deadlines.insert(d.id.clone(), d);
     }
 
+    /// (Re-)evaluates the rules for an event that was created or changed. Findings it no
+    /// longer supports (merged away, or fused so that a rule no longer applies) are marked
+    /// superseded.
     fn evaluate_event(&mut self, index: u64, event_id: &str) {
         let Some(ev) = self.state.events.get(event_id) else {
             return;
         };
-        let Some(a) = self.state.version_at(ev.start) else {
-            return;
+        let drafts = match &ev.merged_into {
+            Some(_) => vec![],
+            None => match self.state.version_at(ev.start) {
+                Some(a) => rules::evaluate_event(a, &self.state, self.geo_for(a), ev),
+                None => vec![],
+            },
         };
-        let drafts = rules::evaluate_event(a, &self.state, self.geo_for(a), ev);
+        let why = match &ev.merged_into {
+            Some(into) => format!("event {event_id} was merged into {into}"),
+            None => format!("after fusion, event {event_id} no longer supports it"),
+        };
+        let kept: BTreeSet<String> = drafts.iter().map(|d| d.id.clone()).collect();
+        let before = self.event_findings.get(event_id).cloned().unwrap_or_default();
+        for id in before.difference(&kept) {
+            lifecycle::supersede(&mut self.state, index, id, &why);
+        }
+        for d in &drafts {
+            self.event_findings
+                .entry(event_id.to_owned())
+                .or_default()
+                .insert(d.id.clone());
+        }
         self.record(index, drafts);
     }
 
-    /// Records findings: new ones are made, existing ones gain evidence and, when their event
-    /// became corroborated, move from alleged to corroborated.
+    /// Records findings: new ones are made, existing ones are updated to their event and,
+    /// when it became corroborated, move from alleged to corroborated.
     fn record(&mut self, index: u64, drafts: Vec<rules::Draft>) {
         let expiry = self
             .state
@@ -478,7 +517,60 @@ impl Engine {
                 && let Some(days) = expiry
             {
                 self.timers
-                    .insert((made.1 + days_(days), Timer::Expiry(made.0)));
+                    .insert((later(made.1, days_(days)), Timer::Expiry(made.0)));
+            }
+        }
+    }
+
+    /// A confirmation or denial of a report. A denial by the party a finding on the event
+    /// holds responsible disputes that finding (the sighting is the dispute).
+    fn apply_sighting(
+        &mut self,
+        index: u64,
+        entry: &Entry,
+        sg: &truce_model::bodies::Sighting,
+        clock: Timestamp,
+    ) {
+        let Some(party) = self.party_of(&entry.author) else {
+            return;
+        };
+        let geo = self
+            .state
+            .reports
+            .get(&sg.report)
+            .and_then(|r| self.state.version_at(r.start))
+            .and_then(|a| self.geos.get(&a.zones_sha256));
+        match fusion::add_sighting(&mut self.state, geo, sg.report, &party, sg.stance) {
+            Err(why) => self.ignore(index, why),
+            Ok(event) => {
+                self.state.sightings.insert(
+                    index,
+                    state::SightingRec {
+                        report: sg.report,
+                        party: party.clone(),
+                        stance: sg.stance,
+                    },
+                );
+                self.evaluate_event(index, &event);
+                if sg.stance == truce_model::bodies::Stance::Deny {
+                    let findings = self.event_findings.get(&event).cloned().unwrap_or_default();
+                    for id in findings {
+                        let d = truce_model::bodies::Dispute {
+                            finding: id,
+                            reasons: format!("denied in sighting {index}: {}", sg.reasons),
+                            evidence: sg.evidence.clone(),
+                        };
+                        // Only the responsible party's denial, inside the window, disputes.
+                        let _ = lifecycle::dispute(
+                            &mut self.state,
+                            index,
+                            &entry.author,
+                            &party,
+                            &d,
+                            clock,
+                        );
+                    }
+                }
             }
         }
     }
@@ -659,6 +751,7 @@ fn agreement_rec(index: u64, a: &Agreement, geo: Option<&Geography>) -> Agreemen
         parties: a.parties.iter().map(|p| (p.id.clone(), p.role)).collect(),
         rules: a.rules.clone(),
         procedure: a.procedure.clone(),
+        fusion: a.fusion.clone(),
         zones_sha256: a.zones.sha256.clone(),
         layers: geo.map(Geography::layers).unwrap_or_default(),
         ratified: BTreeSet::new(),

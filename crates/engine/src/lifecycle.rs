@@ -39,13 +39,32 @@ fn later(t: Timestamp, h: u32) -> Timestamp {
 pub fn record(state: &mut State, index: u64, d: Draft) -> Option<(String, Timestamp)> {
     let clock = state.clock.unwrap_or(d.occurred);
     if let Some(f) = state.findings.get_mut(&d.id) {
-        for e in d.evidence {
-            if !f.evidence.contains(&e) {
-                f.evidence.push(e);
+        let open = matches!(f.status, Status::Alleged | Status::Corroborated);
+        if f.party != d.party {
+            if open {
+                f.history.push(Transition {
+                    status: f.status,
+                    index,
+                    at: clock,
+                    reason: format!(
+                        "attribution changed by fusion from {} to {}",
+                        f.party, d.party
+                    ),
+                });
+                f.party = d.party.clone();
+            } else {
+                f.superseded = Some(format!(
+                    "the event is now attributed to {}, not {}",
+                    d.party, f.party
+                ));
+                return None;
             }
         }
-        f.evidence.sort_unstable();
-        f.certainty = f.certainty.max(d.certainty);
+        f.superseded = None;
+        f.evidence = d.evidence;
+        f.certainty = d.certainty;
+        f.summary = d.summary;
+        f.layer = d.layer;
         if d.corroborated && f.status == Status::Alleged {
             f.status = Status::Corroborated;
             f.history.push(Transition {
@@ -86,6 +105,7 @@ pub fn record(state: &mut State, index: u64, d: Draft) -> Option<(String, Timest
         made: clock,
         dispute_until: later(clock, window(state)),
         appeals: 0,
+        superseded: None,
         history: vec![Transition {
             status,
             index,
@@ -406,5 +426,15 @@ pub fn expire(state: &mut State, index: u64, id: &str, due: Timestamp) {
             at: due,
             reason: "neither corroborated nor disputed before the agreement's expiry".into(),
         });
+    }
+}
+
+/// Marks a finding as no longer standing on its event.
+pub fn supersede(state: &mut State, index: u64, id: &str, why: &str) {
+    if let Some(f) = state.findings.get_mut(id)
+        && f.superseded.is_none()
+    {
+        f.superseded = Some(why.to_owned());
+        let _ = index;
     }
 }

@@ -8,7 +8,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use truce_model::agreement::{PartyRole, Procedure};
+use truce_model::agreement::{FusionParams, PartyRole, Procedure};
 use truce_model::bodies::{Activity, Area, CaseAction, ForceCategory, MemberRole, Response};
 use truce_model::report::{Casualties, EventType};
 use truce_model::rules::{Rule, RuleKind, Severity};
@@ -38,8 +38,14 @@ pub struct State {
     pub superseded: Vec<AgreementRec>,
     /// Members, as declared in the agreement and changed by membership entries.
     pub members: BTreeMap<String, MemberRec>,
-    /// Events by id (`e<index of the first report>`).
+    /// Reports by log index, as fusion reads them.
+    pub reports: BTreeMap<u64, ReportRec>,
+    /// Events by id (`e<index of the report that started it>`).
     pub events: BTreeMap<String, Event>,
+    /// Confirmations and denials of reports, by log index.
+    pub sightings: BTreeMap<u64, SightingRec>,
+    /// Merges and splits of events, in the order fusion made them.
+    pub fusion_log: Vec<FusionStep>,
     /// Findings by id.
     pub findings: BTreeMap<String, Finding>,
     /// Obligations with a due time (withdrawals, civilian cases) by id.
@@ -94,7 +100,10 @@ impl Default for State {
             pending_agreement: None,
             superseded: Vec::new(),
             members: BTreeMap::new(),
+            reports: BTreeMap::new(),
             events: BTreeMap::new(),
+            sightings: BTreeMap::new(),
+            fusion_log: Vec::new(),
             findings: BTreeMap::new(),
             deadlines: BTreeMap::new(),
             disputes: BTreeMap::new(),
@@ -118,6 +127,7 @@ pub struct AgreementRec {
     pub parties: BTreeMap<String, PartyRole>,
     pub rules: Vec<Rule>,
     pub procedure: Procedure,
+    pub fusion: FusionParams,
     /// SHA-256 (hex) of the zones document.
     pub zones_sha256: String,
     /// Interpretation layers present in the zones document.
@@ -148,13 +158,15 @@ pub struct MemberRec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Corroboration {
+    /// Denied by a party (in a sighting) and not verified by the mediator or an observer.
+    Contradicted,
     /// One report.
     SingleSource,
     /// Several reports, all from one party.
     OneParty,
     /// Reports from more than one party.
     CrossParty,
-    /// Reported by the mediator or an observer.
+    /// Reported or confirmed by the mediator or an observer.
     Verified,
 }
 
@@ -186,6 +198,12 @@ pub struct Event {
     pub reports: Vec<u64>,
     /// Parties whose members reported it.
     pub reporters: BTreeSet<String>,
+    /// Parties that confirmed one of its reports in a sighting, and that denied one.
+    pub confirmed_by: BTreeSet<String>,
+    pub denied_by: BTreeSet<String>,
+    /// Absorbed into another event by a merge: its reports are there now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
     pub event_type: EventType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_event_type: Option<String>,
@@ -199,6 +217,9 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub place: Option<String>,
     pub perpetrator: String,
+    /// Share (percent) of the graded weight of the attributing reports that names the
+    /// perpetrator.
+    pub attribution_support: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     pub casualties: Casualties,
@@ -307,6 +328,11 @@ pub struct Finding {
     /// Appeals used so far.
     pub appeals: u32,
     pub history: Vec<Transition>,
+    /// Why the finding no longer stands on its event (merged into another, or fused so that
+    /// the rule no longer applies). Findings already disputed, ruled or missed keep their
+    /// status and only gain this note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded: Option<String>,
 }
 
 /// The state of an obligation with a due time.
@@ -442,4 +468,53 @@ pub struct CaseRec {
     pub reported: Timestamp,
     pub status: CaseStatus,
     pub steps: Vec<(u64, CaseAction)>,
+}
+
+/// A report as fusion uses it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRec {
+    pub party: String,
+    pub event_type: EventType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_event_type: Option<String>,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub time_precision: TimePrecision,
+    pub point: [f64; 2],
+    pub precision_m: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
+    pub perpetrator: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    pub casualties: Casualties,
+    /// Admiralty grade as a weight in thousandths (reliability × credibility).
+    pub weight: u32,
+    pub logged: Timestamp,
+    /// The event it is part of now.
+    pub event: String,
+}
+
+/// A confirmation or denial of a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SightingRec {
+    pub report: u64,
+    pub party: String,
+    pub stance: truce_model::bodies::Stance,
+}
+
+/// A merge or split of events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FusionStep {
+    /// The entry whose arrival caused it.
+    pub index: u64,
+    /// `merge` or `split`.
+    pub action: String,
+    /// For a merge: the surviving event, then the absorbed one. For a split: the event split,
+    /// then the new one.
+    pub events: Vec<String>,
+    pub reason: String,
 }

@@ -83,6 +83,57 @@ pub struct Agreement {
     /// How findings are disputed and ruled on (defaults apply when omitted).
     #[serde(default)]
     pub procedure: Procedure,
+    /// How reports are fused into events (defaults apply when omitted). Versioned with the
+    /// agreement, so a replay uses the parameters the log was fused with.
+    #[serde(default)]
+    pub fusion: FusionParams,
+}
+
+/// Parameters of report fusion (see docs/fusion.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FusionParams {
+    /// A report joins the best-scoring open event if its score is at least this (percent).
+    #[serde(default = "default_threshold_percent")]
+    #[schemars(range(min = 1, max = 99))]
+    pub threshold_percent: u32,
+    /// The time scale of the time-gap score: a gap of this many hours between a report's
+    /// window and an event's divides the score by e.
+    #[serde(default = "default_time_slack_hours")]
+    #[schemars(range(min = 1, max = 720))]
+    pub time_slack_hours: u32,
+    /// Reports further apart in time than this never fuse.
+    #[serde(default = "default_max_gap_hours")]
+    #[schemars(range(min = 1, max = 2160))]
+    pub max_gap_hours: u32,
+    /// Location uncertainty below this is raised to it (metres).
+    #[serde(default = "default_min_radius_m")]
+    #[schemars(range(min = 1, max = 10000))]
+    pub min_radius_m: u32,
+}
+
+fn default_threshold_percent() -> u32 {
+    20
+}
+fn default_time_slack_hours() -> u32 {
+    6
+}
+fn default_max_gap_hours() -> u32 {
+    48
+}
+fn default_min_radius_m() -> u32 {
+    250
+}
+
+impl Default for FusionParams {
+    fn default() -> Self {
+        FusionParams {
+            threshold_percent: default_threshold_percent(),
+            time_slack_hours: default_time_slack_hours(),
+            max_gap_hours: default_max_gap_hours(),
+            min_radius_m: default_min_radius_m(),
+        }
+    }
 }
 
 /// How findings are disputed and ruled on.
@@ -169,6 +220,16 @@ impl Agreement {
         {
             return Err(Refusal::invalid(
                 "body.procedure.allegation_expiry_days must be 1..3650",
+            ));
+        }
+        let f = &self.fusion;
+        if !(1..=99).contains(&f.threshold_percent)
+            || !(1..=720).contains(&f.time_slack_hours)
+            || !(1..=2160).contains(&f.max_gap_hours)
+            || !(1..=10000).contains(&f.min_radius_m)
+        {
+            return Err(Refusal::invalid(
+                "body.fusion: threshold_percent must be 1..99, time_slack_hours 1..720, max_gap_hours 1..2160, min_radius_m 1..10000",
             ));
         }
         let mut party_ids = BTreeSet::new();

@@ -2,7 +2,7 @@
 
 use crate::agreement::Agreement;
 use crate::bodies::{
-    Acknowledgement, Case, Dispute, Membership, Notice, Posture, Ratification, Ruling,
+    Acknowledgement, Case, Dispute, Membership, Notice, Posture, Ratification, Ruling, Sighting,
 };
 use crate::ids::check_member_id;
 use crate::refusal::Refusal;
@@ -28,10 +28,11 @@ pub enum Kind {
     Ruling,
     Posture,
     Case,
+    Sighting,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Agreement,
         Kind::Ratification,
         Kind::Membership,
@@ -42,6 +43,7 @@ impl Kind {
         Kind::Ruling,
         Kind::Posture,
         Kind::Case,
+        Kind::Sighting,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +58,7 @@ impl Kind {
             Kind::Ruling => "ruling",
             Kind::Posture => "posture",
             Kind::Case => "case",
+            Kind::Sighting => "sighting",
         }
     }
 
@@ -84,6 +87,7 @@ pub enum Body {
     Ruling(Ruling),
     Posture(Posture),
     Case(Case),
+    Sighting(Sighting),
 }
 
 /// A parsed entry payload.
@@ -175,6 +179,7 @@ impl Entry {
             Kind::Ruling => Body::Ruling(body::<Ruling>(raw)?.checked()?),
             Kind::Posture => Body::Posture(body::<Posture>(raw)?.checked()?),
             Kind::Case => Body::Case(body::<Case>(raw)?.checked()?),
+            Kind::Sighting => Body::Sighting(body::<Sighting>(raw)?.checked()?),
         };
         Ok(Self {
             mechanism: wire.mechanism,

@@ -27,6 +27,7 @@ pub fn body_schema(kind: Kind) -> serde_json::Value {
         Kind::Ruling => schema_for::<bodies::Ruling>(),
         Kind::Posture => schema_for::<bodies::Posture>(),
         Kind::Case => schema_for::<bodies::Case>(),
+        Kind::Sighting => schema_for::<bodies::Sighting>(),
     };
     let mut v = schema.to_value();
     if let Some(o) = v.as_object_mut() {

@@ -63,6 +63,9 @@ pub fn agreement_body(case: &Value, zones_doc: &str) -> Value {
     if let Some(p) = case.get("procedure") {
         a["procedure"] = p.clone();
     }
+    if let Some(f) = case.get("fusion") {
+        a["fusion"] = f.clone();
+    }
     for m in a["members"].as_array_mut().unwrap() {
         let id = m["id"].as_str().unwrap().to_owned();
         m["public_key"] = base64::engine::general_purpose::STANDARD
@@ -205,7 +208,7 @@ impl Replay {
         let kind = Kind::parse(e["kind"].as_str().unwrap()).unwrap();
         let body = if let Some(am) = e.get("amendment") {
             let mut c = self.case.clone();
-            for k in ["effective", "rules", "procedure"] {
+            for k in ["effective", "rules", "procedure", "fusion"] {
                 if let Some(v) = am.get(k) {
                     c[k] = v.clone();
                 }
@@ -274,6 +277,31 @@ pub fn check(case: &Value, run: &Run) -> Vec<String> {
                     state.findings[id].summary
                 ));
             }
+        }
+    }
+    for (id, want) in expect["events"].as_object().cloned().unwrap_or_default() {
+        match state.events.get(&id) {
+            None => problems.push(format!("missing event {id}")),
+            Some(e) => {
+                let got = serde_json::to_value(e).unwrap();
+                for (k, v) in want.as_object().unwrap() {
+                    if &got[k] != v {
+                        problems.push(format!("event {id}: {k} is {}, expected {v}", got[k]));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(want) = expect.get("fusion_log") {
+        let got = serde_json::to_value(&state.fusion_log).unwrap();
+        let actions: Vec<Value> = got
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| json!({"action": s["action"], "events": s["events"], "index": s["index"]}))
+            .collect();
+        if &Value::Array(actions.clone()) != want {
+            problems.push(format!("fusion log is {actions:?}, expected {want}"));
         }
     }
     for (id, want) in expect["deadlines"].as_object().cloned().unwrap_or_default() {
