@@ -568,13 +568,32 @@ pub fn refresh(state: &mut State, geo: Option<&Geography>, id: &str) {
 /// The fused description of event `id` if it had exactly `members`.
 fn fused(state: &State, id: &str, members: &[u64]) -> Option<Event> {
     let base = state.events.get(id)?;
-    let reps: Vec<&ReportRec> = members.iter().filter_map(|m| state.reports.get(m)).collect();
+    let reps: Vec<&ReportRec> = members
+        .iter()
+        .filter_map(|m| state.reports.get(m))
+        .collect();
     let first = reps.first()?;
     let mut e = base.clone();
     e.reports = members.to_vec();
-    // Location: precision-weighted mean.
+    // Location: precision-weighted mean, summed in an order of the reports' content (not
+    // their log order), so that floating-point rounding does not depend on arrival order.
+    let mut by_content = reps.clone();
+    by_content.sort_by(|a, b| {
+        (
+            a.point[0].to_bits(),
+            a.point[1].to_bits(),
+            a.precision_m,
+            a.weight,
+        )
+            .cmp(&(
+                b.point[0].to_bits(),
+                b.point[1].to_bits(),
+                b.precision_m,
+                b.weight,
+            ))
+    });
     let (mut wsum, mut lon, mut lat, mut inv) = (0.0, 0.0, 0.0, 0.0);
-    for r in &reps {
+    for r in &by_content {
         let rad = f64::from(r.precision_m.max(1));
         let w = f64::from(r.weight.max(1)) / (rad * rad);
         wsum += w;
@@ -686,7 +705,12 @@ fn merge_casualties(reps: &[&ReportRec]) -> Casualties {
         bests.sort_unstable();
         let best = bests[(bests.len() - 1) / 2];
         let low = counts.iter().map(|c| c.low).min().unwrap_or(best).min(best);
-        let high = counts.iter().map(|c| c.high).max().unwrap_or(best).max(best);
+        let high = counts
+            .iter()
+            .map(|c| c.high)
+            .max()
+            .unwrap_or(best)
+            .max(best);
         Some(Count { low, best, high })
     };
     Casualties {

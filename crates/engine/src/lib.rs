@@ -371,9 +371,9 @@ impl Engine {
                     .state
                     .version_at(start)
                     .and_then(|a| self.geos.get(&a.zones_sha256));
-                let changed =
-                    self.fusion
-                        .add_report(&mut self.state, geo, index, &party, r, clock);
+                let changed = self
+                    .fusion
+                    .add_report(&mut self.state, geo, index, &party, r, clock);
                 for id in changed {
                     self.evaluate_event(index, &id);
                 }
@@ -491,7 +491,11 @@ impl Engine {
             None => format!("after fusion, event {event_id} no longer supports it"),
         };
         let kept: BTreeSet<String> = drafts.iter().map(|d| d.id.clone()).collect();
-        let before = self.event_findings.get(event_id).cloned().unwrap_or_default();
+        let before = self
+            .event_findings
+            .get(event_id)
+            .cloned()
+            .unwrap_or_default();
         for id in before.difference(&kept) {
             lifecycle::supersede(&mut self.state, index, id, &why);
         }
