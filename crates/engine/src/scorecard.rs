@@ -55,7 +55,7 @@ fn get<'a>(
 pub fn scorecards(state: &State) -> Vec<Scorecard> {
     let mut cards: BTreeMap<Key, Scorecard> = BTreeMap::new();
     let mut waits: BTreeMap<Key, Vec<f64>> = BTreeMap::new();
-    for f in state.findings.values() {
+    for f in state.findings.values().filter(|f| f.superseded.is_none()) {
         *get(&mut cards, &f.party, &f.rule, month(f.occurred))
             .findings
             .entry(f.status)

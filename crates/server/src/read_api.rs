@@ -68,11 +68,15 @@ struct Filters {
     to: Option<String>,
     bbox: Option<String>,
     period: Option<String>,
+    superseded: Option<String>,
+    merged: Option<String>,
     limit: Option<String>,
     offset: Option<String>,
 }
 
 struct Parsed {
+    superseded: bool,
+    merged: bool,
     from: Option<Timestamp>,
     to: Option<Timestamp>,
     bbox: Option<[f64; 4]>,
@@ -126,7 +130,16 @@ fn parse_filters(f: &Filters) -> Result<Parsed, Problem> {
     if limit == 0 || limit > MAX_PAGE {
         return Err(Problem::bad_request(format!("limit must be 1..{MAX_PAGE}")));
     }
+    let flag = |name: &str, v: &Option<String>| match v.as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(Problem::bad_request(format!(
+            "{name} must be true or false"
+        ))),
+    };
     Ok(Parsed {
+        superseded: flag("superseded", &f.superseded)?,
+        merged: flag("merged", &f.merged)?,
         from: time("from", &f.from)?,
         to: time("to", &f.to)?,
         bbox,
@@ -148,9 +161,10 @@ fn in_bbox(p: [f64; 2], b: &Option<[f64; 4]>) -> bool {
 }
 
 fn event_matches(ev: &Event, f: &Filters, p: &Parsed) -> bool {
-    f.party
-        .as_ref()
-        .is_none_or(|x| &ev.perpetrator == x || ev.reporters.contains(x))
+    (p.merged || ev.merged_into.is_none())
+        && f.party
+            .as_ref()
+            .is_none_or(|x| &ev.perpetrator == x || ev.reporters.contains(x))
         && f.event_type
             .as_ref()
             .is_none_or(|t| truce_model::ids::wire_name(&ev.event_type) == *t)
@@ -170,7 +184,8 @@ fn finding_matches(e: &Engine, fd: &Finding, f: &Filters, p: &Parsed) -> bool {
         Subject::Event { event } => e.state().events.get(event),
         _ => None,
     };
-    f.party.as_ref().is_none_or(|x| &fd.party == x)
+    (p.superseded || fd.superseded.is_none())
+        && f.party.as_ref().is_none_or(|x| &fd.party == x)
         && f.rule.as_ref().is_none_or(|x| &fd.rule == x)
         && p.status.is_none_or(|s| fd.status == s)
         && f.layer
