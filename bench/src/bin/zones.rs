@@ -62,7 +62,9 @@ fn main() -> Result<()> {
         );
     }
     let points = make_points(&zones, args.points, args.seed)?;
+    let start = Instant::now();
     let index = ZoneIndex::new(zones);
+    let new_s = start.elapsed().as_secs_f64();
 
     let dir = tempfile::tempdir()?;
     let points_path = dir.path().join("points.f64");
@@ -118,6 +120,7 @@ fn main() -> Result<()> {
         n - args.points
     );
     println!("runs: {runs} (medians)");
+    println!("ZoneIndex::new: {:.1} ms", new_s * 1e3);
     println!(
         "rust ZoneIndex::containing, 1 thread: {rust_s:.4} s, {:.0} points/s",
         n as f64 / rust_s

@@ -30,11 +30,22 @@ const WGS84_E2: f64 = WGS84_F * (2.0 - WGS84_F);
 const RAD_PER_DEG: f64 = PI / 180.0;
 /// The most latitude bands a zone's edges are bucketed into.
 const MAX_BANDS: usize = 4096;
-/// Up to this many areal zones, a point query checks every zone's box in turn, which is
-/// faster than walking the R-tree (measured by the `zones` benchmark with the Golan's 10).
-const LINEAR_SCAN_ZONES: usize = 16;
-/// The most cells on a side of a zone's grid.
-const MAX_GRID_SIDE: usize = 512;
+/// The zones of a cell of the shared grid, bit `k` for the `k`-th areal zone.
+type ZoneBits = u16;
+/// Up to this many areal zones, a point query reads one grid shared by all of them; with more,
+/// it walks the R-tree of zone boxes and asks each candidate zone's own grid.
+const SHARED_GRID_ZONES: usize = ZoneBits::BITS as usize;
+/// The shared grid aims at this many cells per edge of all its zones, so that most cells are
+/// far from every edge. With the Golan's 10 zones (6,044 edges) the `zones` benchmark ran as
+/// fast with 16 to 128; 32 gives 190,000 cells (0.8 MB, within a core's L2 cache), 3% of them
+/// near an edge.
+const SHARED_CELLS_PER_EDGE: usize = 32;
+/// The most cells of the shared grid (4 bytes each).
+const MAX_SHARED_CELLS: usize = 1 << 20;
+/// The most cells on a side of any grid.
+const MAX_GRID_SIDE: usize = 4096;
+/// The most cells on a side of a zone's own grid.
+const MAX_ZONE_GRID_SIDE: usize = 512;
 
 /// How an uncertainty circle relates to a zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -47,19 +58,22 @@ pub enum Containment {
 
 /// Zones prepared for repeated point queries.
 ///
-/// Areal zones (`Polygon`, `MultiPolygon`) are indexed by bounding box in an R-tree; each keeps
-/// its edges bucketed by latitude band, so a point query only looks at the edges that cross the
-/// point's latitude band. Line zones are kept (for [`ZoneIndex::zones`] and distances) but never
-/// contain anything.
+/// Each areal zone (`Polygon`, `MultiPolygon`) keeps its edges bucketed by latitude band, so an
+/// exact test only looks at the edges that cross the point's band, and a grid over its box that
+/// answers most points without an edge. Up to 16 areal zones also share one grid over all their
+/// boxes, whose cell answers a point for every zone at once (only a zone whose edges may cross
+/// the cell is asked its edges); more are found through an R-tree of their boxes. Line zones
+/// are kept (for [`ZoneIndex::zones`] and distances) but never contain anything.
 #[derive(Debug, Clone)]
 pub struct ZoneIndex {
     zones: Vec<Zone>,
     /// One per zone, same order.
     prepared: Vec<Prepared>,
-    /// Indices of the areal zones, ascending.
-    areal: Vec<usize>,
     /// Bounding boxes of the areal zones, with the zone's index.
     tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+    /// The grid shared by all areal zones, when there are some and at most
+    /// [`SHARED_GRID_ZONES`].
+    shared: Option<SharedGrid>,
 }
 
 /// A straight edge in lon/lat degrees.
@@ -124,7 +138,7 @@ enum Location {
     Outside,
 }
 
-/// What a grid cell knows about the points that fall in it.
+/// What a grid cell knows about the points of one zone that fall in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cell {
     /// No edge comes near: every point of the cell is inside.
@@ -133,6 +147,223 @@ enum Cell {
     Outside,
     /// An edge may cross the cell: ask the edges.
     Mixed,
+}
+
+/// A box cut into equal cells, numbered row by row from the south-west.
+///
+/// The column of a longitude and the row of a latitude are monotone in it (subtraction and
+/// multiplication by a positive number round monotonically, and `floor` and the clamp keep
+/// order), which the grids rely on: the cells between those of a box's corners hold every
+/// point of the box.
+#[derive(Debug, Clone, Copy)]
+struct Lattice {
+    min: Coord<f64>,
+    columns: usize,
+    rows: usize,
+    /// Cells per degree, > 0 (a multiplication is faster than a division).
+    columns_per_deg: f64,
+    rows_per_deg: f64,
+}
+
+impl Lattice {
+    /// No cells: every coordinate maps to cell 0, which does not exist.
+    const EMPTY: Lattice = Lattice {
+        min: Coord { x: 0.0, y: 0.0 },
+        columns: 0,
+        rows: 0,
+        columns_per_deg: 1.0,
+        rows_per_deg: 1.0,
+    };
+
+    fn new(bbox: Bbox, columns: usize, rows: usize) -> Lattice {
+        let (columns, rows) = (
+            columns.clamp(1, MAX_GRID_SIDE),
+            rows.clamp(1, MAX_GRID_SIDE),
+        );
+        // A valid polygon has a positive width and height; anything else gets one cell's worth.
+        let per_deg = |cells: usize, d: f64| if d > 0.0 { cells as f64 / d } else { 1.0 };
+        Lattice {
+            min: bbox.min,
+            columns,
+            rows,
+            columns_per_deg: per_deg(columns, bbox.max.x - bbox.min.x),
+            rows_per_deg: per_deg(rows, bbox.max.y - bbox.min.y),
+        }
+    }
+
+    /// About `cells` cells over `bbox`, as near square in degrees as the box allows.
+    fn square_cells(bbox: Bbox, cells: usize) -> Lattice {
+        let (w, h) = (bbox.max.x - bbox.min.x, bbox.max.y - bbox.min.y);
+        let side = if w > 0.0 && h > 0.0 {
+            (w * h / cells.max(1) as f64).sqrt()
+        } else {
+            // Degenerate: one row or one column.
+            w.max(h) / cells.max(1) as f64
+        };
+        // `as` saturates: NaN gives 0, and `new` clamps.
+        let count = |d: f64| {
+            if side > 0.0 {
+                (d / side).ceil() as usize
+            } else {
+                1
+            }
+        };
+        Lattice::new(bbox, count(w), count(h))
+    }
+
+    fn len(&self) -> usize {
+        self.columns * self.rows
+    }
+
+    fn column(&self, lon: f64) -> usize {
+        // `as` saturates: negative and NaN give 0.
+        let k = ((lon - self.min.x) * self.columns_per_deg).floor();
+        (k as usize).min(self.columns.saturating_sub(1))
+    }
+
+    fn row(&self, lat: f64) -> usize {
+        let k = ((lat - self.min.y) * self.rows_per_deg).floor();
+        (k as usize).min(self.rows.saturating_sub(1))
+    }
+
+    fn cell(&self, p: Coord<f64>) -> usize {
+        self.row(p.y) * self.columns + self.column(p.x)
+    }
+
+    /// The centre of a cell, which rounding may put in a neighbour.
+    fn centre(&self, column: usize, row: usize) -> Coord<f64> {
+        Coord {
+            x: self.min.x + (column as f64 + 0.5) / self.columns_per_deg,
+            y: self.min.y + (row as f64 + 0.5) / self.rows_per_deg,
+        }
+    }
+
+    /// Sets to [`Cell::Mixed`] every cell of `cells` (row by row over the lattice) that a point
+    /// of the edge falls in, and perhaps a few neighbours.
+    ///
+    /// Row by row, the edge is cut to the latitudes of the row widened by a margin (1/64 of a
+    /// cell, at least 1e-9°), far more than the few ulps of error of the computed cut, so the
+    /// columns between those of the cut's ends hold every point of the edge in that row; they
+    /// are also kept within the columns of the edge's box, which hold all of it.
+    fn mark_edge(&self, e: &Edge, cells: &mut [Cell]) {
+        let (min_x, max_x) = (e.a.x.min(e.b.x), e.a.x.max(e.b.x));
+        let (first_col, last_col) = (self.column(min_x), self.column(max_x));
+        let (first_row, last_row) = (self.row(e.min_y()), self.row(e.max_y()));
+        let margin = |per_deg: f64| (1.0 / (64.0 * per_deg)).max(1e-9);
+        let (margin_x, margin_y) = (margin(self.columns_per_deg), margin(self.rows_per_deg));
+        let dy = e.b.y - e.a.y;
+        for row in first_row..=last_row {
+            let (mut from, mut to) = (first_col, last_col);
+            if first_row != last_row && first_col != last_col && dy != 0.0 {
+                let bottom = self.min.y + row as f64 / self.rows_per_deg - margin_y;
+                let top = self.min.y + (row + 1) as f64 / self.rows_per_deg + margin_y;
+                let x_at = |y: f64| {
+                    let t = ((y - e.a.y) / dy).clamp(0.0, 1.0);
+                    e.a.x + t * (e.b.x - e.a.x)
+                };
+                let (x0, x1) = (x_at(bottom), x_at(top));
+                from = from.max(self.column(x0.min(x1) - margin_x));
+                to = to.min(self.column(x0.max(x1) + margin_x));
+            }
+            let span = row * self.columns + from..=row * self.columns + to;
+            for cell in cells.get_mut(span).unwrap_or_default() {
+                *cell = Cell::Mixed;
+            }
+        }
+    }
+}
+
+/// The grid shared by up to [`SHARED_GRID_ZONES`] areal zones, over the box of all of them.
+#[derive(Debug, Clone)]
+struct SharedGrid {
+    /// The box of all the zones: no point outside it is in any of them.
+    bbox: Bbox,
+    lattice: Lattice,
+    /// The zone (index into [`ZoneIndex::zones`]) of each bit, ascending.
+    zones: Vec<usize>,
+    cells: Vec<SharedCell>,
+}
+
+/// What a cell of the [`SharedGrid`] knows, one bit per zone.
+#[derive(Debug, Clone, Copy, Default)]
+struct SharedCell {
+    /// The zones containing every point of the cell.
+    inside: ZoneBits,
+    /// The zones whose edges may cross the cell: ask their edges. A zone in neither set
+    /// contains no point of the cell.
+    mixed: ZoneBits,
+}
+
+impl SharedGrid {
+    /// The grid over the areal zones among `prepared`, if there are some and at most
+    /// [`SHARED_GRID_ZONES`].
+    fn new(prepared: &[Prepared]) -> Option<SharedGrid> {
+        let zones: Vec<usize> = (0..prepared.len())
+            .filter(|&i| prepared[i].areal && prepared[i].bbox.is_some())
+            .collect();
+        if zones.len() > SHARED_GRID_ZONES {
+            return None;
+        }
+        let boxes = zones.iter().filter_map(|&i| prepared[i].bbox);
+        let bbox = boxes.reduce(|a, b| Bbox {
+            min: Coord {
+                x: a.min.x.min(b.min.x),
+                y: a.min.y.min(b.min.y),
+            },
+            max: Coord {
+                x: a.max.x.max(b.max.x),
+                y: a.max.y.max(b.max.y),
+            },
+        })?;
+        let edges: usize = zones.iter().map(|&i| prepared[i].edges.len()).sum();
+        let wanted = edges
+            .saturating_mul(SHARED_CELLS_PER_EDGE)
+            .min(MAX_SHARED_CELLS);
+        let lattice = Lattice::square_cells(bbox, wanted);
+        let mut cells = vec![SharedCell::default(); lattice.len()];
+        for (k, &i) in zones.iter().enumerate() {
+            let bit: ZoneBits = 1 << k;
+            for (shared, cell) in cells.iter_mut().zip(prepared[i].survey(&lattice)) {
+                match cell {
+                    Cell::Inside => shared.inside |= bit,
+                    Cell::Mixed => shared.mixed |= bit,
+                    Cell::Outside => {}
+                }
+            }
+        }
+        Some(SharedGrid {
+            bbox,
+            lattice,
+            zones,
+            cells,
+        })
+    }
+
+    /// [`ZoneIndex::containing`] for a valid position.
+    fn containing(&self, prepared: &[Prepared], p: Coord<f64>, out: &mut Vec<usize>) {
+        if !self.bbox.contains(p) {
+            return;
+        }
+        let Some(&cell) = self.cells.get(self.lattice.cell(p)) else {
+            return;
+        };
+        let mut candidates = cell.inside | cell.mixed;
+        // Lowest bit first: ascending zones.
+        while candidates != 0 {
+            let k = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            let Some(&i) = self.zones.get(k) else {
+                continue;
+            };
+            let contained = cell.inside >> k & 1 == 1
+                || prepared
+                    .get(i)
+                    .is_some_and(|z| z.locate_without_grid(p) != Location::Outside);
+            if contained {
+                out.push(i);
+            }
+        }
+    }
 }
 
 /// One zone's edges, bucketed by latitude band when the zone is areal, and a grid over its box
@@ -153,11 +384,8 @@ struct Prepared {
     /// meets band `k`. Empty for line zones.
     band_starts: Vec<usize>,
     band_edges: Vec<Edge>,
-    /// Cells per side of the grid over the box (0 for line zones), their size in degrees, and
-    /// the cells row by row from the south-west.
-    grid_side: usize,
-    columns_per_deg: f64,
-    rows_per_deg: f64,
+    /// The grid over the box ([`Lattice::EMPTY`] for line zones) and its cells.
+    lattice: Lattice,
     cells: Vec<Cell>,
 }
 
@@ -198,82 +426,75 @@ impl Prepared {
             bands: 0,
             band_starts: Vec::new(),
             band_edges: Vec::new(),
-            grid_side: 0,
-            columns_per_deg: 1.0,
-            rows_per_deg: 1.0,
+            lattice: Lattice::EMPTY,
             cells: Vec::new(),
         };
         if let (true, Some(bbox)) = (areal, bbox) {
             prepared.bucket(bbox);
-            prepared.grid(bbox);
+            // About 64 cells per edge, so that most cells are far from every edge.
+            let side = ((64 * prepared.edges.len()) as f64).sqrt().ceil() as usize;
+            let side = side.min(MAX_ZONE_GRID_SIDE);
+            prepared.lattice = Lattice::new(bbox, side, side);
+            prepared.cells = prepared.survey(&prepared.lattice);
         }
         prepared
     }
 
-    /// Lays a grid over the zone's box: cells that no edge's box meets are wholly inside or
-    /// wholly outside, decided once by one point of the cell.
+    /// What every cell of `lattice` (row by row) knows about this areal zone: cells that no
+    /// edge crosses are wholly inside or wholly outside.
     ///
-    /// The cell of a coordinate is monotone in it (as is a latitude's band), so the cells
-    /// between those of an edge's box corners cover every point whose cell the edge could
-    /// cross; a straight path between two points of an unmarked cell stays in the cell, so it
-    /// meets no edge and the two points have the same answer.
-    fn grid(&mut self, bbox: Bbox) {
-        // About 64 cells per edge, so that most cells are far from every edge.
-        let side = ((64 * self.edges.len()) as f64).sqrt().ceil() as usize;
-        let side = side.clamp(1, MAX_GRID_SIDE);
-        self.grid_side = side;
-        let per_deg = |d: f64| if d > 0.0 { side as f64 / d } else { 1.0 };
-        self.columns_per_deg = per_deg(bbox.max.x - bbox.min.x);
-        self.rows_per_deg = per_deg(bbox.max.y - bbox.min.y);
-        let mut cells = vec![Cell::Outside; side * side];
+    /// After [`Lattice::mark_edge`], the unmarked cells of a row between two marked ones form
+    /// a rectangle (by the monotony of rows and columns) that no edge meets, so all its points
+    /// have the same answer: that of one cell centre, the one test per run. Cells off the
+    /// columns and rows of the zone's box hold none of its points.
+    fn survey(&self, lattice: &Lattice) -> Vec<Cell> {
+        let mut cells = vec![Cell::Outside; lattice.len()];
+        let Some(bbox) = self.bbox else {
+            return cells;
+        };
         for e in &self.edges {
-            let (cols, rows) = (
-                self.column(e.a.x.min(e.b.x))..=self.column(e.a.x.max(e.b.x)),
-                self.row(e.min_y())..=self.row(e.max_y()),
-            );
-            for row in rows {
-                let span = row * side + cols.start()..=row * side + cols.end();
-                for cell in cells.get_mut(span).unwrap_or_default() {
-                    *cell = Cell::Mixed;
-                }
-            }
+            lattice.mark_edge(e, &mut cells);
         }
-        for row in 0..side {
-            for col in 0..side {
-                let k = row * side + col;
-                if cells[k] == Cell::Mixed {
+        let (first_col, last_col) = (lattice.column(bbox.min.x), lattice.column(bbox.max.x));
+        for row in lattice.row(bbox.min.y)..=lattice.row(bbox.max.y) {
+            let Some(cells) = cells.get_mut(row * lattice.columns..(row + 1) * lattice.columns)
+            else {
+                continue;
+            };
+            let mut col = first_col;
+            while col <= last_col {
+                if cells.get(col) != Some(&Cell::Outside) {
+                    col += 1;
                     continue;
                 }
-                let Some(bbox) = self.bbox else { continue };
-                let p = Coord {
-                    x: bbox.min.x + (col as f64 + 0.5) / self.columns_per_deg,
-                    y: bbox.min.y + (row as f64 + 0.5) / self.rows_per_deg,
-                };
-                // A centre that rounds into a neighbour leaves the cell to the edges.
-                cells[k] = if self.column(p.x) != col || self.row(p.y) != row {
-                    Cell::Mixed
-                } else {
-                    match self.locate_by_edges(p) {
-                        Location::Inside => Cell::Inside,
-                        Location::Outside => Cell::Outside,
-                        Location::Boundary => Cell::Mixed,
-                    }
+                let start = col;
+                while col <= last_col && cells.get(col) == Some(&Cell::Outside) {
+                    col += 1;
+                }
+                let run = start..col;
+                let state = self.run_state(lattice, row, run.clone());
+                for cell in cells.get_mut(run).unwrap_or_default() {
+                    *cell = state;
+                }
+            }
+        }
+        cells
+    }
+
+    /// The answer for a run of columns of a row that no edge crosses, by the first cell
+    /// centre that falls in the run; [`Cell::Mixed`] if none does.
+    fn run_state(&self, lattice: &Lattice, row: usize, run: std::ops::Range<usize>) -> Cell {
+        for col in run.clone() {
+            let p = lattice.centre(col, row);
+            if run.contains(&lattice.column(p.x)) && lattice.row(p.y) == row {
+                return match self.locate_without_grid(p) {
+                    Location::Inside => Cell::Inside,
+                    Location::Outside => Cell::Outside,
+                    Location::Boundary => Cell::Mixed,
                 };
             }
         }
-        self.cells = cells;
-    }
-
-    fn column(&self, lon: f64) -> usize {
-        let base = self.bbox.map_or(0.0, |b| b.min.x);
-        let k = ((lon - base) * self.columns_per_deg).floor();
-        (k as usize).min(self.grid_side.saturating_sub(1))
-    }
-
-    fn row(&self, lat: f64) -> usize {
-        let base = self.bbox.map_or(0.0, |b| b.min.y);
-        let k = ((lat - base) * self.rows_per_deg).floor();
-        (k as usize).min(self.grid_side.saturating_sub(1))
+        Cell::Mixed
     }
 
     /// Buckets the edges into latitude bands of equal height over the zone's latitude range.
@@ -332,12 +553,20 @@ impl Prepared {
         if !self.areal || !self.bbox.is_some_and(|b| b.contains(p)) {
             return Location::Outside;
         }
-        let cell = self.row(p.y) * self.grid_side + self.column(p.x);
-        match self.cells.get(cell) {
+        match self.cells.get(self.lattice.cell(p)) {
             Some(Cell::Inside) => Location::Inside,
             Some(Cell::Outside) => Location::Outside,
             Some(Cell::Mixed) | None => self.locate_by_edges(p),
         }
+    }
+
+    /// [`Prepared::locate`] by the edges alone, for a grid being built or one that left the
+    /// point to the edges.
+    fn locate_without_grid(&self, p: Coord<f64>) -> Location {
+        if !self.areal || !self.bbox.is_some_and(|b| b.contains(p)) {
+            return Location::Outside;
+        }
+        self.locate_by_edges(p)
     }
 
     /// [`Prepared::locate`] by the edges of the point's latitude band, for a point in the box.
@@ -532,12 +761,12 @@ impl ZoneIndex {
                 Some(GeomWithData::new(rect, i))
             })
             .collect();
-        let areal = (0..prepared.len()).filter(|&i| prepared[i].areal).collect();
+        let shared = SharedGrid::new(&prepared);
         ZoneIndex {
             zones,
             prepared,
-            areal,
             tree: RTree::bulk_load(boxes),
+            shared,
         }
     }
 
@@ -560,17 +789,8 @@ impl ZoneIndex {
             return;
         }
         let p = Coord { x: lon, y: lat };
-        if self.areal.len() <= LINEAR_SCAN_ZONES {
-            // Ascending already; each zone's box is checked first thing in `locate`.
-            for &i in &self.areal {
-                if self
-                    .prepared
-                    .get(i)
-                    .is_some_and(|z| z.locate(p) != Location::Outside)
-                {
-                    out.push(i);
-                }
-            }
+        if let Some(shared) = &self.shared {
+            shared.containing(&self.prepared, p, out);
             return;
         }
         for candidate in self.tree.locate_all_at_point(&[lon, lat]) {
@@ -933,7 +1153,7 @@ mod tests {
             features.join(",")
         );
         let index = ZoneIndex::new(parse_zones(&text).expect("squares parse"));
-        assert!(index.areal.len() > LINEAR_SCAN_ZONES);
+        assert!(index.shared.is_none());
         let mut rng = StdRng::seed_from_u64(49);
         let mut out = Vec::new();
         for _ in 0..20_000 {
@@ -969,6 +1189,57 @@ mod tests {
                     assert_eq!(zone.locate(p), zone.locate_by_edges(p), "{p:?}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_shared_grid_answers_as_the_edges_do() {
+        let mut rng = StdRng::seed_from_u64(16);
+        for index in [synthetic(), golan()] {
+            let Some(shared) = &index.shared else {
+                panic!("no shared grid");
+            };
+            let mixed = shared.cells.iter().filter(|c| c.mixed != 0).count();
+            assert!(mixed * 4 < shared.cells.len(), "{mixed} mixed cells");
+            let b = shared.bbox;
+            let mut out = Vec::new();
+            for _ in 0..50_000 {
+                let p = Coord {
+                    x: rng.gen_range(b.min.x - 0.01..=b.max.x + 0.01),
+                    y: rng.gen_range(b.min.y - 0.01..=b.max.y + 0.01),
+                };
+                index.containing(p.x, p.y, &mut out);
+                let by_edges: Vec<usize> = (0..index.zones().len())
+                    .filter(|&i| index.prepared[i].locate_without_grid(p) != Location::Outside)
+                    .collect();
+                assert_eq!(out, by_edges, "{p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn grid_cells_on_a_long_slanted_edge_are_left_to_the_edges() {
+        // One long diagonal edge crosses many rows and columns of the shared grid; points on it
+        // and a hair off it on either side must get the exact answers.
+        let text = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","id":"wedge","properties":{"name":"Wedge","approximate":true,"source":"synthetic test fixture"},
+ "geometry":{"type":"Polygon","coordinates":[[[35.0,33.0],[36.0,33.0],[36.0,34.0],[35.0,33.0]]]}}
+]}"#;
+        let index = ZoneIndex::new(parse_zones(text).expect("wedge parses"));
+        let mut out = Vec::new();
+        for k in 0..=4096 {
+            let t = f64::from(k) / 4096.0;
+            let (x, y) = (35.0 + t, 33.0 + t);
+            index.containing(x, y, &mut out);
+            assert_eq!(out, [0], "on the edge at {t}");
+            index.containing(x + 1e-12, y, &mut out);
+            assert_eq!(
+                out,
+                if t < 1.0 { vec![0] } else { vec![] },
+                "east of it at {t}"
+            );
+            index.containing(x - 1e-12, y, &mut out);
+            assert!(out.is_empty(), "west of it at {t}");
         }
     }
 
