@@ -18,6 +18,7 @@
 //! dispute window is open) are recorded in [`State::ignored`] with the reason.
 
 pub mod commitment;
+pub mod coverage;
 pub mod fusion;
 pub mod lifecycle;
 pub mod rules;
@@ -287,7 +288,14 @@ impl Engine {
                 return;
             };
             match timer {
-                Timer::Deadline(id) => lifecycle::fire_deadline(&mut self.state, index, &id, due),
+                Timer::Deadline(id) => {
+                    let geo = self
+                        .state
+                        .agreement
+                        .as_ref()
+                        .and_then(|a| self.geos.get(&a.zones_sha256));
+                    lifecycle::fire_deadline(&mut self.state, geo, index, &id, due)
+                }
                 Timer::Expiry(id) => lifecycle::expire(&mut self.state, index, &id, due),
             }
         }
@@ -411,6 +419,23 @@ impl Engine {
             }
             Body::Case(c) => self.apply_case(index, entry, c),
             Body::Sighting(sg) => self.apply_sighting(index, entry, sg, clock),
+            Body::Coverage(c) => {
+                let Some(party) = self.party_of(&entry.author) else {
+                    return;
+                };
+                let (start, end) = widen(&c.window);
+                self.state.coverage.insert(
+                    index,
+                    coverage::CoverageRec {
+                        party,
+                        method: c.method,
+                        start,
+                        end,
+                        observed: c.observed.clone(),
+                        width_m: c.width_m,
+                    },
+                );
+            }
         }
     }
 
@@ -794,6 +819,7 @@ fn withdrawal_deadlines(
                     },
                     status: state::DeadlineStatus::Pending,
                     evidence: vec![],
+                    basis: None,
                     finding: None,
                 });
             };

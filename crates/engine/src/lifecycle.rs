@@ -336,7 +336,13 @@ pub fn rule(
 }
 
 /// A deadline's due time was reached on the log clock (while applying entry `index`).
-pub fn fire_deadline(state: &mut State, index: u64, id: &str, due: Timestamp) {
+pub fn fire_deadline(
+    state: &mut State,
+    geo: Option<&crate::Geography>,
+    index: u64,
+    id: &str,
+    due: Timestamp,
+) {
     let Some(d) = state.deadlines.get(id) else {
         return;
     };
@@ -349,12 +355,12 @@ pub fn fire_deadline(state: &mut State, index: u64, id: &str, due: Timestamp) {
     let Some(rule) = state.rule_any(&d.rule).cloned() else {
         return;
     };
-    let (met, mut evidence, why) = match &d.obligation {
+    let (met, mut evidence, why, basis) = match &d.obligation {
         Obligation::Withdrawal {
             zones,
             inspection_required,
             ..
-        } => withdrawal_outcome(state, &d.party, zones, *inspection_required),
+        } => withdrawal_outcome(state, geo, &d.party, zones, *inspection_required, due),
         Obligation::CaseAnswer { case } => (
             false,
             vec![*case],
@@ -362,6 +368,7 @@ pub fn fire_deadline(state: &mut State, index: u64, id: &str, due: Timestamp) {
                 "case {case}: no acknowledgement or denial by {} in time",
                 d.party
             ),
+            String::new(),
         ),
         Obligation::CaseResolution { case } => (
             false,
@@ -370,6 +377,7 @@ pub fn fire_deadline(state: &mut State, index: u64, id: &str, due: Timestamp) {
                 "case {case}: not released or transferred by {} in time",
                 d.party
             ),
+            String::new(),
         ),
     };
     let lapsed = !rules::effective(a, &rule, due, due);
@@ -388,6 +396,11 @@ pub fn fire_deadline(state: &mut State, index: u64, id: &str, due: Timestamp) {
     if let Some(d) = state.deadlines.get_mut(id) {
         d.status = status;
         d.evidence = evidence.clone();
+        d.basis = Some(match status {
+            DeadlineStatus::Met => basis,
+            DeadlineStatus::Lapsed => "the rule was no longer in effect at the due time".into(),
+            _ => why.clone(),
+        });
         if status == DeadlineStatus::Missed {
             d.finding = Some(deadline_id.clone());
         }

@@ -616,6 +616,7 @@ pub fn case_deadlines(
             obligation,
             status: DeadlineStatus::Pending,
             evidence: vec![case],
+            basis: None,
             finding: None,
         };
         if let Some(h) = rule.acknowledge_within_hours
@@ -632,15 +633,19 @@ pub fn case_deadlines(
     out
 }
 
-/// Decides a withdrawal obligation at its due time: met, or missed with the evidence and why.
+/// Decides a withdrawal obligation at its due time: met, or missed with the evidence and why;
+/// the last element says on what a met outcome rests.
 pub fn withdrawal_outcome(
     state: &State,
+    geo: Option<&Geography>,
     party: &str,
     zones: &[String],
     inspection_required: bool,
-) -> (bool, Vec<u64>, String) {
+    due: Timestamp,
+) -> (bool, Vec<u64>, String, String) {
     let mut evidence = Vec::new();
     let mut problems = Vec::new();
+    let mut any_posture = false;
     for z in zones {
         let insp = state.posture.get(&format!("{party}/{z}/inspection"));
         let decl = state.posture.get(&format!("{party}/{z}/declaration"));
@@ -658,6 +663,7 @@ pub fn withdrawal_outcome(
             }
             None => {}
             Some(r) if r.total() > 0 => {
+                any_posture = true;
                 evidence.push(r.index);
                 problems.push(format!(
                     "{} {party} forces in {z} as of {}",
@@ -665,10 +671,39 @@ pub fn withdrawal_outcome(
                     r.as_of
                 ));
             }
-            Some(r) => evidence.push(r.index),
+            Some(r) => {
+                any_posture = true;
+                evidence.push(r.index);
+            }
         }
     }
     evidence.sort_unstable();
     evidence.dedup();
-    (problems.is_empty(), evidence, problems.join("; "))
+    let basis = if any_posture {
+        "the latest posture in the zones shows no forces".to_owned()
+    } else {
+        // No posture at all: was anyone watching?
+        let week = jiff::SignedDuration::from_hours(24 * 7);
+        let from = due.saturating_sub(week).unwrap_or(due);
+        let mut seen: Vec<u64> = Vec::new();
+        if let Some(g) = geo {
+            for z in g.index().zones().iter().filter(|z| zones.contains(&z.id)) {
+                for (i, c) in &state.coverage {
+                    if c.end >= from && c.start <= due && c.covers_area(&z.geometry) {
+                        seen.push(*i);
+                    }
+                }
+            }
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        if seen.is_empty() {
+            "no posture reported, and the zones were not observable: no coverage recorded in the week before".to_owned()
+        } else {
+            format!(
+                "no posture reported; no forces observed by coverage entries {seen:?} in the week before"
+            )
+        }
+    };
+    (problems.is_empty(), evidence, problems.join("; "), basis)
 }

@@ -46,6 +46,8 @@ pub struct State {
     pub sightings: BTreeMap<u64, SightingRec>,
     /// Merges and splits of events, in the order fusion made them.
     pub fusion_log: Vec<FusionStep>,
+    /// Monitoring coverage entries by log index.
+    pub coverage: BTreeMap<u64, crate::coverage::CoverageRec>,
     /// Findings by id.
     pub findings: BTreeMap<String, Finding>,
     /// Obligations with a due time (withdrawals, civilian cases) by id.
@@ -104,6 +106,7 @@ impl Default for State {
             events: BTreeMap::new(),
             sightings: BTreeMap::new(),
             fusion_log: Vec::new(),
+            coverage: BTreeMap::new(),
             findings: BTreeMap::new(),
             deadlines: BTreeMap::new(),
             disputes: BTreeMap::new(),
@@ -374,6 +377,10 @@ pub struct Deadline {
     pub status: DeadlineStatus,
     /// The entry that met it, or the evidence that it was missed.
     pub evidence: Vec<u64>,
+    /// On what the outcome rests, once decided (for a withdrawal met without any posture:
+    /// whether the zones were observed or not observable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finding: Option<String>,
 }

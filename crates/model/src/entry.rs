@@ -2,7 +2,8 @@
 
 use crate::agreement::Agreement;
 use crate::bodies::{
-    Acknowledgement, Case, Dispute, Membership, Notice, Posture, Ratification, Ruling, Sighting,
+    Acknowledgement, Case, Coverage, Dispute, Membership, Notice, Posture, Ratification, Ruling,
+    Sighting,
 };
 use crate::ids::check_member_id;
 use crate::refusal::Refusal;
@@ -29,10 +30,11 @@ pub enum Kind {
     Posture,
     Case,
     Sighting,
+    Coverage,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Agreement,
         Kind::Ratification,
         Kind::Membership,
@@ -44,6 +46,7 @@ impl Kind {
         Kind::Posture,
         Kind::Case,
         Kind::Sighting,
+        Kind::Coverage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +62,7 @@ impl Kind {
             Kind::Posture => "posture",
             Kind::Case => "case",
             Kind::Sighting => "sighting",
+            Kind::Coverage => "coverage",
         }
     }
 
@@ -88,6 +92,7 @@ pub enum Body {
     Posture(Posture),
     Case(Case),
     Sighting(Sighting),
+    Coverage(Box<Coverage>),
 }
 
 /// A parsed entry payload.
@@ -180,6 +185,7 @@ impl Entry {
             Kind::Posture => Body::Posture(body::<Posture>(raw)?.checked()?),
             Kind::Case => Body::Case(body::<Case>(raw)?.checked()?),
             Kind::Sighting => Body::Sighting(body::<Sighting>(raw)?.checked()?),
+            Kind::Coverage => Body::Coverage(Box::new(body::<Coverage>(raw)?.checked()?)),
         };
         Ok(Self {
             mechanism: wire.mechanism,

@@ -295,7 +295,8 @@ impl Registry {
                     )));
                 }
             }
-            Body::Acknowledgement(_) | Body::Dispute(_) | Body::Sighting(_) => {}
+            Body::Acknowledgement(_) | Body::Dispute(_) | Body::Sighting(_) | Body::Coverage(_) => {
+            }
         }
         Ok(())
     }
@@ -570,7 +571,9 @@ pub fn check_role(kind: Kind, party: PartyRole, member: MemberRole) -> Result<()
         Kind::Agreement => party == Mediator && member == Administrator,
         Kind::Ratification => party != Observer && member == Administrator,
         Kind::Membership => member == Administrator,
-        Kind::Report | Kind::Posture | Kind::Case | Kind::Sighting => member == Officer,
+        Kind::Report | Kind::Posture | Kind::Case | Kind::Sighting | Kind::Coverage => {
+            member == Officer
+        }
         Kind::Notice | Kind::Acknowledgement | Kind::Dispute => party == Party && member == Officer,
         Kind::Ruling => party == Mediator && member == Officer,
     };

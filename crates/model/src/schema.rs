@@ -28,6 +28,7 @@ pub fn body_schema(kind: Kind) -> serde_json::Value {
         Kind::Posture => schema_for::<bodies::Posture>(),
         Kind::Case => schema_for::<bodies::Case>(),
         Kind::Sighting => schema_for::<bodies::Sighting>(),
+        Kind::Coverage => schema_for::<bodies::Coverage>(),
     };
     let mut v = schema.to_value();
     if let Some(o) = v.as_object_mut() {

@@ -30,6 +30,7 @@ pub fn routes() -> Router<LogService> {
         .route("/v1/findings/{*id}", get(finding))
         .route("/v1/deadlines", get(deadlines))
         .route("/v1/scorecards", get(scorecards))
+        .route("/v1/coverage", get(coverage))
 }
 
 /// Query parameters, or a problem naming what is wrong with them.
@@ -437,4 +438,54 @@ async fn scorecards(
     Ok(ok(
         &json!({"applied_size": applied, "total": total, "scorecards": items}),
     ))
+}
+
+async fn coverage(
+    State(s): State<LogService>,
+    q: Result<Query<Filters>, QueryRejection>,
+) -> ApiResult {
+    let f = query(q)?;
+    let p = parse_filters(&f)?;
+    let layer = f.layer.clone().unwrap_or_else(|| "agreement".to_owned());
+    let answer = read(&s, |e| {
+        let st = e.state();
+        let to = p.to.or(st.clock).unwrap_or(Timestamp::UNIX_EPOCH);
+        let from = p.from.unwrap_or_else(|| {
+            to.saturating_sub(jiff::SignedDuration::from_hours(24 * 7))
+                .unwrap_or(to)
+        });
+        let Some(geo) = e.geography() else {
+            return Err(Problem::not_found("no agreement is in the log yet"));
+        };
+        let zones: Vec<String> = match &f.zone {
+            Some(z) => vec![z.clone()],
+            None => geo
+                .index()
+                .zones()
+                .iter()
+                .filter(|z| {
+                    z.layer == layer
+                        && matches!(
+                            z.geometry,
+                            geo::Geometry::Polygon(_) | geo::Geometry::MultiPolygon(_)
+                        )
+                })
+                .map(|z| z.id.clone())
+                .collect(),
+        };
+        let mut out = Vec::new();
+        for z in zones {
+            match truce_engine::coverage::zone_verdict(st, geo, &z, &layer, from, to) {
+                Some(v) => out.push(v),
+                None => {
+                    return Err(Problem::not_found(format!(
+                        "no zone `{}` in layer `{layer}`",
+                        z.chars().take(63).collect::<String>()
+                    )));
+                }
+            }
+        }
+        Ok((out, st.size))
+    })??;
+    Ok(ok(&json!({"applied_size": answer.1, "zones": answer.0})))
 }

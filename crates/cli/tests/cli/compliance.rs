@@ -60,6 +60,21 @@ fn findings_disputes_rulings_and_replay() {
     receipt
         .verify(ev["envelope"].as_str().unwrap().as_bytes(), &m.vkey)
         .expect("evidence receipt verifies");
+    // Monitoring verdicts: the shelled governorate has an event; a zone nobody reported on
+    // or observed is not observable.
+    let cov = s.get_json("/v1/coverage");
+    let verdict = |z: &str| {
+        cov["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["zone"] == z)
+            .map(|v| v["verdict"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(verdict("gov-quneitra"), "events_reported");
+    assert_eq!(verdict("gov-as-suwayda"), "not_observable");
+    assert_eq!(s.get("/v1/coverage?zone=atlantis").0, 404);
     // Filters are checked.
     assert_eq!(s.get("/v1/findings?status=guilty").0, 400);
     assert_eq!(s.get("/v1/findings?bbox=1,2,3").0, 400);
