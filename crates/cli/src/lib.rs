@@ -3,8 +3,10 @@
 //! parses arguments and calls these.
 
 pub mod client;
+pub mod eval;
 pub mod keys;
 pub mod replay;
 pub mod scenario;
+pub mod simulate;
 pub mod submit;
 pub mod verify;

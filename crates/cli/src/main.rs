@@ -78,6 +78,67 @@ enum Command {
         after_help = "Exit status 3 when the commitment does not match the replayed log (the findings that\ndiffer are listed), or when the log itself fails verification.\n\nExample:\n  truce replay --server http://127.0.0.1:8080 --vkey \"$VKEY\""
     )]
     Replay(ReplayArgs),
+    /// Generate realistic reports for the Golan scenario with their ground truth (a complete
+    /// signed log in a directory, or submitted to a server).
+    #[command(
+        after_help = "Writes DIR/entries.jsonl (one envelope per line, in log order), DIR/truth.jsonl,\nDIR/zones.geojson and DIR/keys/. Byte-reproducible for the same seed and arguments\n(give --end). Noise profiles: low (0.5), default (1), high (2) or a factor; see docs/fusion.md.\n\nExamples:\n  truce simulate --seed 1 --incidents 20000 --end 2026-11-01T00:00:00Z --out /tmp/sim\n  truce eval fusion --dir /tmp/sim\n  truce simulate --seed 1 --incidents 500 --out /tmp/live \\\n    --server http://127.0.0.1:8080 --keys ./golan/keys"
+    )]
+    Simulate(SimulateArgs),
+    /// Evaluate the engine against a simulation's ground truth.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Args)]
+struct SimulateArgs {
+    /// Seed of the random generator: the same seed and arguments give the same files.
+    #[arg(long)]
+    seed: u64,
+    /// Number of true incidents.
+    #[arg(long, default_value_t = 2000)]
+    incidents: u64,
+    /// Days the simulated timeline spans, ending at --end.
+    #[arg(long, default_value_t = 30)]
+    days: u32,
+    /// Noise profile: low, default, high, or a factor (0 to 4; default = 1).
+    #[arg(long, default_value = "default")]
+    noise: String,
+    /// End of the timeline, RFC 3339 UTC (default: now, rounded down to the hour).
+    #[arg(long)]
+    end: Option<String>,
+    /// Output directory (new or empty).
+    #[arg(long)]
+    out: PathBuf,
+    /// Submit to this server instead of writing a genesis of its own (needs --keys).
+    #[arg(long, requires = "keys")]
+    server: Option<String>,
+    /// The server's member keys (a data directory's keys/ from `truce init`).
+    #[arg(long, requires = "server")]
+    keys: Option<PathBuf>,
+    /// Agreement fusion parameter `threshold_percent` (offline runs).
+    #[arg(long)]
+    fusion_threshold: Option<u32>,
+    /// Agreement fusion parameter `time_slack_hours` (offline runs).
+    #[arg(long)]
+    fusion_time_slack: Option<u32>,
+    /// Agreement fusion parameter `max_gap_hours` (offline runs).
+    #[arg(long)]
+    fusion_max_gap: Option<u32>,
+    /// Agreement fusion parameter `min_radius_m` (offline runs).
+    #[arg(long)]
+    fusion_min_radius: Option<u32>,
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Replay a simulation's log through admission and the engine and score fusion against
+    /// the truth: B-cubed precision, recall and F1, attribution accuracy, corroboration
+    /// calibration, error breakdown, speed.
+    Fusion {
+        /// A directory written by `truce simulate` (without --server).
+        #[arg(long)]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -522,6 +583,55 @@ fn run(cli: Cli) -> Result<()> {
             });
         }
         Command::Demo(a) => demo(a)?,
+        Command::Simulate(a) => {
+            use truce::simulate;
+            let cfg = simulate::Config {
+                seed: a.seed,
+                incidents: a.incidents,
+                days: a.days,
+                noise: simulate::Noise::parse(&a.noise)?,
+                end: simulate::end_time(a.end.as_deref())?,
+                fusion: simulate::FusionOverrides {
+                    threshold_percent: a.fusion_threshold,
+                    time_slack_hours: a.fusion_time_slack,
+                    max_gap_hours: a.fusion_max_gap,
+                    min_radius_m: a.fusion_min_radius,
+                },
+            };
+            let target = match (a.server, a.keys) {
+                (Some(url), Some(keys_dir)) => Some(simulate::Target {
+                    client: client::Client::new(&url)?,
+                    keys_dir,
+                }),
+                _ => None,
+            };
+            let s = simulate::simulate(&cfg, &a.out, target, !j)?;
+            print(j, serde_json::to_value(&s)?, || {
+                format!(
+                    "simulated {} incidents ({} reported) from {} to {}: {} reports ({} false, {} duplicates), {} denials; {} entries in {} ({:.1} s){}",
+                    s.incidents,
+                    s.incidents_reported,
+                    s.start,
+                    s.end,
+                    s.reports,
+                    s.false_reports,
+                    s.duplicate_reports,
+                    s.sightings,
+                    s.entries,
+                    s.dir.display(),
+                    s.seconds,
+                    s.server
+                        .as_deref()
+                        .map(|u| format!(", submitted to {u}"))
+                        .unwrap_or_default()
+                )
+            });
+        }
+        Command::Eval(EvalCommand::Fusion { dir }) => {
+            truce::eval::check_dir(&dir)?;
+            let e = truce::eval::fusion(&dir, !j)?;
+            print(j, serde_json::to_value(&e)?, || truce::eval::render(&e));
+        }
     }
     Ok(())
 }
