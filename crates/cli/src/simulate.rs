@@ -764,7 +764,7 @@ impl Generator {
                 1
             };
             for copy in 0..copies {
-                self.report(inc, party, None, copy > 0)?;
+                self.report(inc, party, None, copy > 0, inc.time)?;
                 if uniform(&mut self.rng) < false_per_true {
                     self.false_report(inc.time)?;
                 }
@@ -792,7 +792,9 @@ impl Generator {
         let &(kind, variant) = pick(rng, &options, |&(k, _)| KINDS[k].weight);
         let zone = pick(rng, KINDS[kind].variants[variant].zones, |z| z.1).0;
         let point = self.zones.sample(zone, rng)?;
-        let time = (near + rng.gen_range(-12 * HOUR..12 * HOUR)).clamp(self.start, self.end - 1);
+        // It claims something in the last hours, and is logged no earlier than `near` (the
+        // log is written in time order).
+        let time = (near - rng.gen_range(0..12 * HOUR)).max(self.start);
         let fake = Incident {
             n: 0,
             kind,
@@ -802,17 +804,18 @@ impl Generator {
             time,
             injured: None,
         };
-        self.report(&fake, party, Some(accused), false)
+        self.report(&fake, party, Some(accused), false, near)
     }
 
-    /// Queues one report of `inc` by `party` with noise; `accuse` makes it a false report
-    /// naming that party.
+    /// Queues one report of `inc` by `party` with noise, logged no earlier than `not_before`;
+    /// `accuse` makes it a false report naming that party.
     fn report(
         &mut self,
         inc: &Incident,
         party: &'static str,
         accuse: Option<&'static str>,
         duplicate: bool,
+        not_before: i64,
     ) -> Result<()> {
         let f = self.noise.factor;
         let rate = |b: f64| self.noise.rate(b);
@@ -931,7 +934,7 @@ impl Generator {
         } else {
             1200 + (-2.0 * HOUR as f64 * libm::log(1.0 - uniform(rng))) as i64
         };
-        let mut created = inc.time.max(start) + delay;
+        let mut created = inc.time.max(start).max(not_before) + delay;
         if duplicate {
             created += rng.gen_range(HOUR..12 * HOUR);
         }

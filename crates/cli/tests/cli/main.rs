@@ -6,4 +6,5 @@ mod compliance;
 mod crash;
 mod lifecycle;
 mod offline;
+mod simulate;
 mod util;
