@@ -354,6 +354,10 @@ struct DemoArgs {
     /// Keep the demo's data in this directory instead of a temporary one.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Simulated incidents to feed the new mechanism with (reports from both parties and
+    /// UNDOF over the last 30 days, with noise; see `truce simulate`); 0 for none.
+    #[arg(long, default_value_t = 300)]
+    simulate: u64,
 }
 
 /// An outcome already reported on stdout that still sets the exit code.
@@ -982,8 +986,15 @@ fn demo(a: DemoArgs) -> Result<()> {
         .read_log_key()?
         .verifier_key()
         .to_owned();
+    let simulate = (done.is_some() && a.simulate > 0).then_some(a.simulate);
+    let sim_out = dir.with_file_name("simulation");
+    let sim_keys = keys.clone();
     let banner = Box::new(move |addr: SocketAddr| {
         let url = format!("http://{addr}");
+        if let Some(incidents) = simulate {
+            let (url, out) = (url.clone(), sim_out.clone());
+            std::thread::spawn(move || demo_traffic(&url, &sim_keys, &out, incidents));
+        }
         let example = "scenarios/golan-1974/examples/report-shelling.json";
         eprintln!(
             "\ntruce demo: the Golan 1974 scenario is running at {url}\n\
@@ -1008,4 +1019,35 @@ fn demo(a: DemoArgs) -> Result<()> {
         );
     });
     serve(&dir, a.listen, "text", Some(banner))
+}
+
+/// Feeds the demo's fresh mechanism with simulated traffic, so a newcomer sees events,
+/// findings and scorecards at once.
+fn demo_traffic(url: &str, keys: &std::path::Path, out: &std::path::Path, incidents: u64) {
+    use truce::simulate;
+    let run = || -> Result<simulate::Summary> {
+        let cfg = simulate::Config {
+            seed: 1974,
+            incidents,
+            days: 30,
+            noise: simulate::Noise::parse("default")?,
+            end: simulate::end_time(None)?,
+            fusion: simulate::FusionOverrides::default(),
+        };
+        let target = simulate::Target {
+            client: client::Client::new(url)?,
+            keys_dir: keys.to_owned(),
+        };
+        simulate::simulate(&cfg, out, Some(target), false)
+    };
+    match run() {
+        Ok(s) => eprintln!(
+            "truce demo: simulated {} incidents of the last 30 days: {} reports and {} denials logged; see {url}/v1/events, {url}/v1/findings, {url}/v1/scorecards (ground truth in {})",
+            s.incidents,
+            s.reports,
+            s.sightings,
+            out.display()
+        ),
+        Err(e) => eprintln!("truce demo: the simulated traffic stopped: {e:#}"),
+    }
 }
