@@ -91,6 +91,7 @@ struct TrueIncident {
     event_type: String,
     point: [f64; 2],
     time: jiff::Timestamp,
+    flare_up: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -135,6 +136,7 @@ fn read_truth(path: &Path) -> Result<Truth> {
                         event_type: v["type"].as_str().unwrap_or("").to_owned(),
                         point,
                         time,
+                        flare_up: v["flare_up"].as_u64(),
                     },
                 );
             }
@@ -168,6 +170,8 @@ pub struct OverMerge {
     pub true_gap_hours: [u64; 4],
     /// Foreign reports of an incident of the same true type as the majority's.
     pub same_true_type: u64,
+    /// Foreign reports of an incident of the same simulated flare-up as the majority's.
+    pub same_flare_up: u64,
 }
 
 /// Reports left out of their incident's main event: which score factor kept them out.
@@ -468,6 +472,9 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
             if a.event_type == b.event_type {
                 over.same_true_type += k;
             }
+            if a.flare_up.is_some() && a.flare_up == b.flare_up {
+                over.same_flare_up += k;
+            }
         }
     }
 
@@ -487,7 +494,11 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
             continue;
         };
         for (event_id, _) in events.iter().filter(|e| e.0 != main) {
-            for i in &by_event[event_id][&Cluster::Incident(*n)] {
+            let strays = by_event
+                .get(event_id)
+                .and_then(|c| c.get(&Cluster::Incident(*n)))
+                .map_or(&[][..], Vec::as_slice);
+            for i in strays {
                 let Some(rec) = state.reports.get(i) else {
                     continue;
                 };
@@ -659,12 +670,13 @@ pub fn render(e: &Evaluation) -> String {
     line(
         "over-merging: foreign reports",
         format!(
-            "{} ({} false); true incidents <2/2-5/5-10/10-20/>=20 km apart: {:?}; <1/1-6/6-24/>=24 h apart: {:?}; same true type: {}",
+            "{} ({} false); true incidents <2/2-5/5-10/10-20/>=20 km apart: {:?}; <1/1-6/6-24/>=24 h apart: {:?}; same true type: {}; same flare-up: {}",
             e.over_merge.foreign_reports,
             e.over_merge.foreign_false_reports,
             e.over_merge.true_distance_km,
             e.over_merge.true_gap_hours,
-            e.over_merge.same_true_type
+            e.over_merge.same_true_type,
+            e.over_merge.same_flare_up
         ),
     );
     line(

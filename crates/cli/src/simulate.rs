@@ -167,7 +167,13 @@ pub struct Summary {
 /// Parses `--end`, or takes now rounded down to the hour.
 pub fn end_time(arg: Option<&str>) -> Result<Timestamp> {
     match arg {
-        Some(s) => truce_model::time::parse_utc("--end", s).map_err(|r| anyhow!(r.detail)),
+        Some(s) => {
+            let end = truce_model::time::parse_utc("--end", s).map_err(|r| anyhow!(r.detail))?;
+            if end > Timestamp::now() {
+                bail!("--end {s} is in the future: entries may not be created after now");
+            }
+            Ok(end)
+        }
         None => {
             let now = Timestamp::now().as_second();
             Timestamp::from_second(now - now.rem_euclid(HOUR)).context("the clock is out of range")
@@ -598,6 +604,8 @@ struct Incident {
     zone: &'static str,
     time: i64,
     injured: Option<u32>,
+    /// The flare-up it is part of, if any.
+    flare_up: Option<u64>,
 }
 
 impl Incident {
@@ -668,6 +676,7 @@ struct Generator {
     serial: u64,
     queue: BTreeMap<(i64, u64), Pending>,
     seq: u64,
+    flare_ups: u64,
 }
 
 impl Generator {
@@ -694,15 +703,16 @@ impl Generator {
             let zone = pick(rng, v.zones, |z| z.1).0;
             let point = self.zones.sample(zone, rng)?;
             let time = t0 + rng.gen_range(0..DAY);
-            hotspots.push((kind, variant, zone, point, time));
+            self.flare_ups += 1;
+            hotspots.push((kind, variant, zone, point, time, self.flare_ups));
         }
         let mut out = Vec::with_capacity(count as usize);
         for _ in 0..count {
-            let (kind, variant, zone, point, time) = if uniform(rng) < 0.25 {
-                let &(kind, variant, zone, c, ct) = &hotspots[rng.gen_range(0..hotspots.len())];
+            let (kind, variant, zone, point, time, flare_up) = if uniform(rng) < 0.25 {
+                let &(kind, variant, zone, c, ct, id) = &hotspots[rng.gen_range(0..hotspots.len())];
                 let p = offset(c, 4000.0 * normal(rng), 4000.0 * normal(rng));
                 let t = ct + (2.0 * HOUR as f64 * normal(rng)) as i64;
-                (kind, variant, zone, p, t.clamp(t0, t0 + DAY - 1))
+                (kind, variant, zone, p, t.clamp(t0, t0 + DAY - 1), Some(id))
             } else {
                 let kind = pick(rng, KINDS, |k| k.weight);
                 let ki = KINDS
@@ -717,7 +727,7 @@ impl Generator {
                     .unwrap_or(0);
                 let zone = pick(rng, v.zones, |z| z.1).0;
                 let p = self.zones.sample(zone, rng)?;
-                (ki, vi, zone, p, t0 + rng.gen_range(0..DAY))
+                (ki, vi, zone, p, t0 + rng.gen_range(0..DAY), None)
             };
             let injured =
                 (KINDS[kind].violent && uniform(rng) < 0.5).then(|| rng.gen_range(0..6u32));
@@ -729,6 +739,7 @@ impl Generator {
                 zone,
                 time,
                 injured,
+                flare_up,
             });
         }
         out.sort_by_key(|i| i.time);
@@ -803,6 +814,7 @@ impl Generator {
             zone,
             time,
             injured: None,
+            flare_up: None,
         };
         self.report(&fake, party, Some(accused), false, near)
     }
@@ -1290,6 +1302,7 @@ pub fn simulate(
         serial: 0,
         queue: BTreeMap::new(),
         seq: 0,
+        flare_ups: 0,
     };
 
     let reporters = ["sy.ops", "il.ops", "undof.ops"];
@@ -1432,6 +1445,7 @@ pub fn simulate(
                 "record": "incident", "incident": inc.n, "type": wire(&kind.event_type),
                 "sub_event_type": kind.sub, "perpetrator": variant.perp, "target": variant.target,
                 "zone": inc.zone, "point": inc.point, "time": ts_text(inc.time)?,
+                "flare_up": inc.flare_up,
             });
             serde_json::to_writer(&mut sink.truth, &line)?;
             sink.truth.write_all(b"\n")?;
