@@ -133,7 +133,31 @@ struct Shape<'a> {
     end: Timestamp,
     event_type: EventType,
     perpetrator: &'a str,
+    /// The parties that reported it.
+    sources: Sources<'a>,
 }
+
+#[derive(Debug, Clone, Copy)]
+enum Sources<'a> {
+    One(&'a str),
+    Many(&'a BTreeSet<String>),
+}
+
+impl Sources<'_> {
+    fn overlaps(self, other: Sources<'_>) -> bool {
+        match (self, other) {
+            (Sources::One(a), Sources::One(b)) => a == b,
+            (Sources::One(a), Sources::Many(m)) | (Sources::Many(m), Sources::One(a)) => {
+                m.contains(a)
+            }
+            (Sources::Many(a), Sources::Many(b)) => a.intersection(b).next().is_some(),
+        }
+    }
+}
+
+/// A party seldom reports one incident twice: a report from a party that already reported the
+/// event (or two events reported by one party) scores this much less.
+pub const SAME_SOURCE_FACTOR: f64 = 0.35;
 
 fn shape_of_report<'a>(r: &'a ReportRec, p: &FusionParams) -> Shape<'a> {
     Shape {
@@ -143,6 +167,7 @@ fn shape_of_report<'a>(r: &'a ReportRec, p: &FusionParams) -> Shape<'a> {
         end: r.end,
         event_type: r.event_type,
         perpetrator: &r.perpetrator,
+        sources: Sources::One(&r.party),
     }
 }
 
@@ -154,6 +179,7 @@ fn shape_of_event<'a>(e: &'a Event, p: &FusionParams) -> Shape<'a> {
         end: e.end,
         event_type: e.event_type,
         perpetrator: &e.perpetrator,
+        sources: Sources::Many(&e.reporters),
     }
 }
 
@@ -173,10 +199,16 @@ fn score(a: &Shape<'_>, b: &Shape<'_>, p: &FusionParams) -> Option<f64> {
     let var = a.radius * a.radius + b.radius * b.radius;
     let ds = libm::exp(-0.5 * d * d / var);
     let ts = libm::exp(-gap / f64::from(p.time_slack_hours));
+    let source = if a.sources.overlaps(b.sources) {
+        SAME_SOURCE_FACTOR
+    } else {
+        1.0
+    };
     Some(
         ds * ts
             * type_score(a.event_type, b.event_type)
-            * actor_score(a.perpetrator, b.perpetrator),
+            * actor_score(a.perpetrator, b.perpetrator)
+            * source,
     )
 }
 
@@ -185,12 +217,22 @@ fn cell(point: [f64; 2]) -> (i32, i32) {
     (f(point[0]), f(point[1]))
 }
 
-/// The fusion index: which events are in which grid cell. Not part of the state: rebuilt from
-/// it (see [`Fusion::rebuild`]).
+/// The fusion index: which open events are in which grid cell on which day. Not part of the
+/// state: rebuilt from it (see [`Fusion::rebuild`]).
 #[derive(Debug, Clone, Default)]
 pub struct Fusion {
-    grid: BTreeMap<(i32, i32), BTreeSet<String>>,
-    located: BTreeMap<String, (i32, i32)>,
+    /// (cell x, cell y, day number) -> event ids.
+    grid: BTreeMap<(i32, i32, i64), BTreeSet<String>>,
+    located: BTreeMap<String, Vec<(i32, i32, i64)>>,
+}
+
+const DAY_SECONDS: i64 = 86_400;
+/// An event spanning more days than this (month-precision reports) is indexed on its first
+/// and last days and every day in between up to this many.
+const MAX_INDEXED_DAYS: i64 = 62;
+
+fn day(t: Timestamp) -> i64 {
+    t.as_second().div_euclid(DAY_SECONDS)
 }
 
 /// The corroboration level of an event from the roles of the parties that reported and
@@ -223,50 +265,66 @@ impl Fusion {
         let mut f = Fusion::default();
         for e in state.events.values() {
             if e.merged_into.is_none() {
-                f.place(&e.id, e.point);
+                f.place(e);
             }
         }
         f
     }
 
-    fn place(&mut self, id: &str, point: [f64; 2]) {
-        self.remove(id);
-        let c = cell(point);
-        self.grid.entry(c).or_default().insert(id.to_owned());
-        self.located.insert(id.to_owned(), c);
+    fn place(&mut self, e: &Event) {
+        self.remove(&e.id);
+        let (x, y) = cell(e.point);
+        let (d0, d1) = (day(e.start), day(e.end));
+        let days: Vec<i64> = if d1 - d0 <= MAX_INDEXED_DAYS {
+            (d0..=d1).collect()
+        } else {
+            vec![d0, d1]
+        };
+        let keys: Vec<(i32, i32, i64)> = days.into_iter().map(|d| (x, y, d)).collect();
+        for k in &keys {
+            self.grid.entry(*k).or_default().insert(e.id.clone());
+        }
+        self.located.insert(e.id.clone(), keys);
     }
 
     fn remove(&mut self, id: &str) {
-        if let Some(c) = self.located.remove(id)
-            && let Some(set) = self.grid.get_mut(&c)
-        {
-            set.remove(id);
-            if set.is_empty() {
-                self.grid.remove(&c);
+        for k in self.located.remove(id).unwrap_or_default() {
+            if let Some(set) = self.grid.get_mut(&k) {
+                set.remove(id);
+                if set.is_empty() {
+                    self.grid.remove(&k);
+                }
             }
         }
     }
 
-    /// Open events whose cell is within `radius_m` of `point`, sorted by id.
-    fn near(&self, point: [f64; 2], radius_m: f64) -> Vec<String> {
+    /// Open events whose cell is within `radius_m` of `point` and whose days meet
+    /// `from..=to`, sorted by id.
+    fn near(&self, point: [f64; 2], radius_m: f64, from: Timestamp, to: Timestamp) -> Vec<String> {
         let lat_deg = radius_m / 111_000.0;
         let coslat = libm::cos(point[1] * std::f64::consts::PI / 180.0).max(0.01);
         let lon_deg = lat_deg / coslat;
         let (x0, y0) = cell([point[0] - lon_deg, point[1] - lat_deg]);
         let (x1, y1) = cell([point[0] + lon_deg, point[1] + lat_deg]);
+        let (d0, d1) = (day(from), day(to));
         let mut out = BTreeSet::new();
-        // A search wider than 64 x 64 cells (a vague report) scans the index instead.
-        if (x1 - x0) > 64 || (y1 - y0) > 64 {
-            for ((x, y), ids) in &self.grid {
-                if (x0..=x1).contains(x) && (y0..=y1).contains(y) {
+        let wide = (i64::from(x1) - i64::from(x0) + 1)
+            * (i64::from(y1) - i64::from(y0) + 1)
+            * (d1 - d0 + 1);
+        if wide > 4096 {
+            // A vague report: scan the index instead of the (many) empty keys.
+            for ((x, y, d), ids) in &self.grid {
+                if (x0..=x1).contains(x) && (y0..=y1).contains(y) && (d0..=d1).contains(d) {
                     out.extend(ids.iter().cloned());
                 }
             }
         } else {
             for x in x0..=x1 {
                 for y in y0..=y1 {
-                    if let Some(ids) = self.grid.get(&(x, y)) {
-                        out.extend(ids.iter().cloned());
+                    for d in d0..=d1 {
+                        if let Some(ids) = self.grid.get(&(x, y, d)) {
+                            out.extend(ids.iter().cloned());
+                        }
                     }
                 }
             }
@@ -427,7 +485,10 @@ impl Fusion {
         }
         for id in &changed {
             match state.events.get(id) {
-                Some(e) if e.merged_into.is_none() => self.place(id, e.point),
+                Some(e) if e.merged_into.is_none() => {
+                    let e = e.clone();
+                    self.place(&e);
+                }
                 _ => self.remove(id),
             }
         }
@@ -445,8 +506,11 @@ impl Fusion {
         let reach = 3.0
             * libm::sqrt(shape.radius * shape.radius + MAX_SEARCH_RADIUS_M * MAX_SEARCH_RADIUS_M)
                 .min(MAX_SEARCH_RADIUS_M + shape.radius);
+        let gap = jiff::SignedDuration::from_hours(i64::from(params.max_gap_hours));
+        let from = shape.start.saturating_sub(gap).unwrap_or(shape.start);
+        let to = shape.end.saturating_add(gap).unwrap_or(shape.end);
         let mut out: Vec<(f64, String)> = self
-            .near(shape.point, reach)
+            .near(shape.point, reach, from, to)
             .into_iter()
             .filter_map(|id| {
                 let e = state.events.get(&id)?;

@@ -113,10 +113,10 @@ pub struct FusionParams {
 }
 
 fn default_threshold_percent() -> u32 {
-    20
+    30
 }
 fn default_time_slack_hours() -> u32 {
-    6
+    2
 }
 fn default_max_gap_hours() -> u32 {
     48
