@@ -43,8 +43,9 @@ struct Args {
     /// Seed of the simulation.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Incidents a day: the simulation spans incidents / per-day days.
-    #[arg(long, default_value_t = 667)]
+    /// Incidents a day: the simulation spans incidents / per-day days. The default, 67, is
+    /// the density of `truce simulate --incidents 2000` over its default 30 days.
+    #[arg(long, default_value_t = 67)]
     per_day: u64,
     /// Noise profile: low, default, high or a factor from 0 to 4.
     #[arg(long, default_value = "default")]

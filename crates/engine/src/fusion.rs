@@ -35,9 +35,12 @@ use truce_model::report::{Casualties, Count, EventType, Report};
 
 /// Grid cell size in degrees.
 const CELL_DEG: f64 = 0.1;
-/// Largest event radius the search accounts for (metres): events vaguer than this are found
-/// only through their cell neighbourhood at this radius.
-const MAX_SEARCH_RADIUS_M: f64 = 50_000.0;
+/// Events with a radius up to this (metres) are filed by cell; vaguer ones by day only, and
+/// every search looks at them too. The spatial search reaches three combined radii, counting
+/// an event's radius as at most this.
+const PRECISE_RADIUS_M: f64 = 10_000.0;
+/// The cell of the vague events.
+const VAGUE_CELL: (i32, i32) = (i32::MIN, i32::MIN);
 const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
 /// The grade weight of a report, in thousandths.
@@ -273,7 +276,11 @@ impl Fusion {
 
     fn place(&mut self, e: &Event) {
         self.remove(&e.id);
-        let (x, y) = cell(e.point);
+        let (x, y) = if f64::from(e.precision_m) > PRECISE_RADIUS_M {
+            VAGUE_CELL
+        } else {
+            cell(e.point)
+        };
         let (d0, d1) = (day(e.start), day(e.end));
         let days: Vec<i64> = if d1 - d0 <= MAX_INDEXED_DAYS {
             (d0..=d1).collect()
@@ -308,11 +315,17 @@ impl Fusion {
         let (x1, y1) = cell([point[0] + lon_deg, point[1] + lat_deg]);
         let (d0, d1) = (day(from), day(to));
         let mut out = BTreeSet::new();
+        for d in d0..=d1.min(d0 + MAX_INDEXED_DAYS) {
+            if let Some(ids) = self.grid.get(&(VAGUE_CELL.0, VAGUE_CELL.1, d)) {
+                out.extend(ids.iter().cloned());
+            }
+        }
         let wide = (i64::from(x1) - i64::from(x0) + 1)
             * (i64::from(y1) - i64::from(y0) + 1)
             * (d1 - d0 + 1);
         if wide > 4096 {
-            // A vague report: scan the index instead of the (many) empty keys.
+            // A vague report: scan the index's keys in the day range instead of the (many)
+            // empty cells.
             for ((x, y, d), ids) in &self.grid {
                 if (x0..=x1).contains(x) && (y0..=y1).contains(y) && (d0..=d1).contains(d) {
                     out.extend(ids.iter().cloned());
@@ -503,9 +516,8 @@ impl Fusion {
         params: &FusionParams,
         threshold: f64,
     ) -> Vec<(f64, String)> {
-        let reach = 3.0
-            * libm::sqrt(shape.radius * shape.radius + MAX_SEARCH_RADIUS_M * MAX_SEARCH_RADIUS_M)
-                .min(MAX_SEARCH_RADIUS_M + shape.radius);
+        let reach =
+            3.0 * libm::sqrt(shape.radius * shape.radius + PRECISE_RADIUS_M * PRECISE_RADIUS_M);
         let gap = jiff::SignedDuration::from_hours(i64::from(params.max_gap_hours));
         let from = shape.start.saturating_sub(gap).unwrap_or(shape.start);
         let to = shape.end.saturating_add(gap).unwrap_or(shape.end);
