@@ -628,16 +628,25 @@ fn curve(args: &Args) -> Result<()> {
         rows.push(row);
     }
     let o = overrides(args);
+    let d = truce_model::agreement::FusionParams::default();
     let params = format!(
         "threshold {}, time slack {}, max gap {}, min radius {}",
         o.threshold_percent
-            .map_or("20% (default)".into(), |v| format!("{v}%")),
+            .map_or(format!("{}% (default)", d.threshold_percent), |v| format!(
+                "{v}%"
+            )),
         o.time_slack_hours
-            .map_or("6 h (default)".into(), |v| format!("{v} h")),
+            .map_or(format!("{} h (default)", d.time_slack_hours), |v| format!(
+                "{v} h"
+            )),
         o.max_gap_hours
-            .map_or("48 h (default)".into(), |v| format!("{v} h")),
+            .map_or(format!("{} h (default)", d.max_gap_hours), |v| format!(
+                "{v} h"
+            )),
         o.min_radius_m
-            .map_or("250 m (default)".into(), |v| format!("{v} m")),
+            .map_or(format!("{} m (default)", d.min_radius_m), |v| format!(
+                "{v} m"
+            )),
     );
     println!(
         "seed {}, about {reports} reports, {} incidents a day; fusion {params}",
