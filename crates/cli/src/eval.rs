@@ -28,7 +28,6 @@ use truce_engine::fusion::{distance_m, type_score};
 use truce_engine::state::{Event, ReportRec};
 use truce_log::Envelope;
 use truce_model::agreement::FusionParams;
-use truce_model::entry::Body;
 use truce_model::{Entry, Registry};
 
 /// B-cubed precision, recall and F1.
@@ -240,49 +239,25 @@ fn admit(
     index: u64,
     leaf: &[u8],
 ) -> Result<Entry> {
-    let bad = |what: String| anyhow!("entry {index}: {what}");
-    let env = Envelope::parse(leaf).map_err(|e| bad(e.to_string()))?;
-    if env.to_leaf() != leaf {
-        return Err(bad(
-            "the line is not an envelope in compact leaf form".into()
-        ));
+    // The log's origin is the one its first entry names.
+    if origin.is_none() {
+        let env = Envelope::parse(leaf).map_err(|e| anyhow!("entry {index}: {e}"))?;
+        let entry =
+            Entry::parse(&env.payload).map_err(|r| anyhow!("entry {index}: {}", r.detail))?;
+        *origin = Some(entry.mechanism);
     }
-    env.check_entry_shape().map_err(|e| bad(e.to_string()))?;
-    let entry = Entry::parse(&env.payload).map_err(|r| bad(r.detail))?;
-    let origin = origin.get_or_insert_with(|| entry.mechanism.clone());
-    if &entry.mechanism != origin {
-        return Err(bad(format!(
-            "names mechanism `{}`, not this log's `{origin}`",
-            entry.mechanism
-        )));
-    }
-    let keyid = env.signature().keyid.clone();
-    let key = registry
-        .signer_key(&entry, &keyid)
-        .map_err(|r| bad(r.detail))?;
-    env.verify_strict(&key).map_err(|e| bad(e.to_string()))?;
-    registry
-        .check(&entry, &keyid)
-        .map_err(|r| bad(format!("refused at admission: {}", r.detail)))?;
-    let zone_ids = match &entry.body {
-        Body::Agreement(a) => {
-            if a.zones.sha256 != zones.sha256 {
-                return Err(bad(format!(
-                    "the agreement's zones document is {}, but zones.geojson is {}",
-                    a.zones.sha256, zones.sha256
-                )));
-            }
-            a.check_zones(&zones.bytes)
-                .map_err(|r| bad(r.detail))?
-                .into_iter()
-                .map(|z| z.id)
-                .collect()
+    let origin = origin.as_deref().unwrap_or_default();
+    let mut doc = |sha: &str| -> Result<Vec<u8>> {
+        if sha == zones.sha256 {
+            Ok(zones.bytes.clone())
+        } else {
+            Err(anyhow!(
+                "the agreement's zones document is {sha}, but zones.geojson is {}",
+                zones.sha256
+            ))
         }
-        _ => BTreeSet::new(),
     };
-    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&env.payload));
-    registry.apply(index, &entry, &sha, zone_ids);
-    Ok(entry)
+    crate::verify::readmit(registry, origin, index, leaf, &mut doc)?.map_err(|why| anyhow!(why))
 }
 
 /// Replays `dir/entries.jsonl` and scores fusion against `dir/truth.jsonl`.

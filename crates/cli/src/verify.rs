@@ -254,41 +254,68 @@ fn verify_entry(
     index: u64,
     leaf: &[u8],
 ) -> Result<Entry> {
-    let bad = |what: String| fail(format!("entry {index}: {what}"));
-    let env = Envelope::parse(leaf).map_err(|e| bad(e.to_string()))?;
+    let mut zones =
+        |sha: &str| -> Result<Vec<u8>> { Ok(client.get_ok(&format!("/v1/blobs/{sha}"))?.body) };
+    readmit(registry, origin, index, leaf, &mut zones)?.map_err(fail)
+}
+
+/// Re-admits one logged entry exactly as admission should have, and applies it to the
+/// registry: the leaf in compact form, the payload, the mechanism, the strict signature under
+/// the member's key at that point of the log, and the registry's rules. `zones` fetches an
+/// agreement's zones document by SHA-256. The outer error is an I/O failure; the inner one
+/// says why the entry should not have been admitted.
+pub fn readmit(
+    registry: &mut Registry,
+    origin: &str,
+    index: u64,
+    leaf: &[u8],
+    zones: &mut dyn FnMut(&str) -> Result<Vec<u8>>,
+) -> Result<std::result::Result<Entry, String>> {
+    let bad = |what: String| format!("entry {index}: {what}");
+    let env = match Envelope::parse(leaf) {
+        Ok(e) => e,
+        Err(e) => return Ok(Err(bad(e.to_string()))),
+    };
     if env.to_leaf() != leaf {
-        return Err(bad("the leaf is not in compact form".into()));
+        return Ok(Err(bad("the leaf is not in compact form".into())));
     }
-    env.check_entry_shape().map_err(|e| bad(e.to_string()))?;
-    let entry = Entry::parse(&env.payload).map_err(|r| bad(r.detail))?;
+    if let Err(e) = env.check_entry_shape() {
+        return Ok(Err(bad(e.to_string())));
+    }
+    let entry = match Entry::parse(&env.payload) {
+        Ok(e) => e,
+        Err(r) => return Ok(Err(bad(r.detail))),
+    };
     if entry.mechanism != origin {
-        return Err(bad(format!(
+        return Ok(Err(bad(format!(
             "names mechanism `{}`, not this log `{origin}`",
             entry.mechanism
-        )));
+        ))));
     }
     let keyid = env.signature().keyid.clone();
-    let key = registry
+    let checked = registry
         .signer_key(&entry, &keyid)
-        .map_err(|r| bad(r.detail))?;
-    env.verify_strict(&key).map_err(|e| bad(e.to_string()))?;
-    registry
-        .check(&entry, &keyid)
-        .map_err(|r| bad(format!("should not have been admitted: {}", r.detail)))?;
+        .map_err(|r| r.detail)
+        .and_then(|key| env.verify_strict(&key).map_err(|e| e.to_string()))
+        .and_then(|()| {
+            registry
+                .check(&entry, &keyid)
+                .map_err(|r| format!("should not have been admitted: {}", r.detail))
+        });
+    if let Err(why) = checked {
+        return Ok(Err(bad(why)));
+    }
     let zone_ids = match &entry.body {
         Body::Agreement(a) => {
-            let doc = client
-                .get_ok(&format!("/v1/blobs/{}", a.zones.sha256))?
-                .body;
-            a.check_zones(&doc)
-                .map_err(|r| bad(r.detail))?
-                .into_iter()
-                .map(|z| z.id)
-                .collect()
+            let doc = zones(&a.zones.sha256)?;
+            match a.check_zones(&doc) {
+                Ok(z) => z.into_iter().map(|z| z.id).collect(),
+                Err(r) => return Ok(Err(bad(r.detail))),
+            }
         }
         _ => BTreeSet::new(),
     };
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&env.payload));
     registry.apply(index, &entry, &sha, zone_ids);
-    Ok(entry)
+    Ok(Ok(entry))
 }
