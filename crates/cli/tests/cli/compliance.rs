@@ -11,6 +11,24 @@ fn write_json(dir: &std::path::Path, name: &str, v: &Value) -> std::path::PathBu
     p
 }
 
+/// Runs `truce <args> --key <member's key> --out <dir>/receipts`.
+fn as_member(
+    m: &Mechanism,
+    member: &str,
+    args: &[&str],
+    want_success: bool,
+) -> std::process::Output {
+    run(
+        truce()
+            .args(args)
+            .arg("--key")
+            .arg(m.key_path(member))
+            .arg("--out")
+            .arg(m.tmp.path().join("receipts")),
+        want_success,
+    )
+}
+
 fn shelling_by(perpetrator: &str) -> Value {
     let mut r = report("Artillery fire on the outskirts of Al Qunaytirah (test)");
     r["perpetrator"] = perpetrator.into();
@@ -23,14 +41,18 @@ fn findings_disputes_rulings_and_replay() {
     let s = m.serve();
     let dir = m.tmp.path();
     let body = write_json(dir, "r.json", &shelling_by("IL"));
-    run(
-        truce()
-            .args(["submit", "--server", &s.url, "--kind", "report", "--body"])
-            .arg(&body)
-            .arg("--key")
-            .arg(m.key_path("sy.ops"))
-            .arg("--out")
-            .arg(dir.join("receipts")),
+    as_member(
+        &m,
+        "sy.ops",
+        &[
+            "submit",
+            "--server",
+            &s.url,
+            "--kind",
+            "report",
+            "--body",
+            body.to_str().unwrap(),
+        ],
         true,
     );
     s.settled_commitment();
@@ -85,41 +107,35 @@ fn findings_disputes_rulings_and_replay() {
     // Entries the engine would give no effect are refused at admission, with the reason:
     // SY is not the party held responsible; the mediator may not rule inside the dispute
     // window without a dispute.
-    let out = run(
-        truce()
-            .args([
-                "dispute",
-                "--server",
-                &s.url,
-                &id,
-                "--reasons",
-                "Not us either",
-            ])
-            .arg("--key")
-            .arg(m.key_path("sy.ops"))
-            .arg("--out")
-            .arg(dir.join("receipts")),
+    let out = as_member(
+        &m,
+        "sy.ops",
+        &[
+            "dispute",
+            "--server",
+            &s.url,
+            &id,
+            "--reasons",
+            "Not us either",
+        ],
         false,
     );
     assert_eq!(out.status.code(), Some(4), "refused");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("only IL, the party held responsible"), "{err}");
-    let out = run(
-        truce()
-            .args([
-                "rule",
-                "--server",
-                &s.url,
-                &id,
-                "--decision",
-                "upheld",
-                "--reasons",
-                "Early",
-            ])
-            .arg("--key")
-            .arg(m.key_path("us.ops"))
-            .arg("--out")
-            .arg(dir.join("receipts")),
+    let out = as_member(
+        &m,
+        "us.ops",
+        &[
+            "rule",
+            "--server",
+            &s.url,
+            &id,
+            "--decision",
+            "upheld",
+            "--reasons",
+            "Early",
+        ],
         false,
     );
     assert_eq!(out.status.code(), Some(4), "refused");
@@ -131,20 +147,17 @@ fn findings_disputes_rulings_and_replay() {
     assert_eq!(s.tree_size(), 5, "nothing was logged");
 
     // IL, the party held responsible, disputes it; the mediator rules on the dispute.
-    run(
-        truce()
-            .args([
-                "dispute",
-                "--server",
-                &s.url,
-                &id,
-                "--reasons",
-                "Our guns were silent",
-            ])
-            .arg("--key")
-            .arg(m.key_path("il.ops"))
-            .arg("--out")
-            .arg(dir.join("receipts")),
+    as_member(
+        &m,
+        "il.ops",
+        &[
+            "dispute",
+            "--server",
+            &s.url,
+            &id,
+            "--reasons",
+            "Our guns were silent",
+        ],
         true,
     );
     s.settled_commitment();
@@ -152,22 +165,19 @@ fn findings_disputes_rulings_and_replay() {
         s.get_json(&format!("/v1/findings/{id}"))["finding"]["status"],
         "disputed"
     );
-    run(
-        truce()
-            .args([
-                "rule",
-                "--server",
-                &s.url,
-                &id,
-                "--decision",
-                "dismissed",
-                "--reasons",
-                "No observation supports the origin of fire",
-            ])
-            .arg("--key")
-            .arg(m.key_path("us.ops"))
-            .arg("--out")
-            .arg(dir.join("receipts")),
+    as_member(
+        &m,
+        "us.ops",
+        &[
+            "rule",
+            "--server",
+            &s.url,
+            &id,
+            "--decision",
+            "dismissed",
+            "--reasons",
+            "No observation supports the origin of fire",
+        ],
         true,
     );
     let c1 = s.settled_commitment();
@@ -215,14 +225,18 @@ fn findings_disputes_rulings_and_replay() {
     );
     // New entries make the server publish a commitment over its (tampered) state.
     let body = write_json(dir, "r2.json", &shelling_by("UNKNOWN"));
-    run(
-        truce()
-            .args(["submit", "--server", &s.url, "--kind", "report", "--body"])
-            .arg(&body)
-            .arg("--key")
-            .arg(m.key_path("undof.ops"))
-            .arg("--out")
-            .arg(dir.join("receipts")),
+    as_member(
+        &m,
+        "undof.ops",
+        &[
+            "submit",
+            "--server",
+            &s.url,
+            "--kind",
+            "report",
+            "--body",
+            body.to_str().unwrap(),
+        ],
         true,
     );
     s.settled_commitment();
