@@ -212,21 +212,13 @@ pub fn evaluate_event(
             d
         };
         match rule.kind {
-            RuleKind::ProhibitedEvent => {
-                if rule.event_types.contains(&ev.event_type) {
-                    for (layer, c) in placements(rule, &rule.zones, ev) {
-                        let s = format!(
-                            "{}: {}",
-                            rule.title,
-                            describe_event(ev, &layer, c, &rule.zones)
-                        );
-                        let id = event_id(rule, ev, &layer);
-                        out.push(mk(layer, c, s, id));
-                    }
-                }
-            }
-            RuleKind::NoPresence => {
-                if PRESENCE_TYPES.contains(&ev.event_type) {
+            RuleKind::ProhibitedEvent | RuleKind::NoPresence => {
+                let applies = if rule.kind == RuleKind::ProhibitedEvent {
+                    rule.event_types.contains(&ev.event_type)
+                } else {
+                    PRESENCE_TYPES.contains(&ev.event_type)
+                };
+                if applies {
                     for (layer, c) in placements(rule, &rule.zones, ev) {
                         let s = format!(
                             "{}: {}",

@@ -6,21 +6,10 @@
 mod common;
 
 use serde_json::Value;
-use std::path::PathBuf;
 use truce_engine::commitment::{canonical, state_hash};
 
 fn cases() -> Vec<(String, Value)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let path = e.unwrap().path();
-        if path.extension().is_some_and(|x| x == "json") {
-            let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap())
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            out.push((path.file_name().unwrap().to_string_lossy().into_owned(), v));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    let out = common::conformance_cases();
     assert!(out.len() >= 10, "the suite has {} cases", out.len());
     out
 }
