@@ -12,7 +12,7 @@ use axum::routing::get;
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use truce_engine::state::{Event, Finding, Subject};
+use truce_engine::state::{Deadline, Event, Finding, Subject};
 use truce_engine::{Engine, Status};
 use truce_log::Envelope;
 
@@ -272,48 +272,6 @@ async fn commitment(
     })))
 }
 
-async fn events(
-    State(s): State<LogService>,
-    q: Result<Query<Filters>, QueryRejection>,
-) -> ApiResult {
-    let f = query(q)?;
-    let p = parse_filters(&f)?;
-    let (items, total, applied) = read(&s, |e| {
-        let v: Vec<&Event> = e
-            .state()
-            .events
-            .values()
-            .filter(|ev| event_matches(ev, &f, &p))
-            .collect();
-        let (items, total) = page(v, &p);
-        (items, total, e.state().size)
-    })?;
-    Ok(ok(
-        &json!({"applied_size": applied, "total": total, "events": items}),
-    ))
-}
-
-async fn findings(
-    State(s): State<LogService>,
-    q: Result<Query<Filters>, QueryRejection>,
-) -> ApiResult {
-    let f = query(q)?;
-    let p = parse_filters(&f)?;
-    let (items, total, applied) = read(&s, |e| {
-        let v: Vec<&Finding> = e
-            .state()
-            .findings
-            .values()
-            .filter(|fd| finding_matches(e, fd, &f, &p))
-            .collect();
-        let (items, total) = page(v, &p);
-        (items, total, e.state().size)
-    })?;
-    Ok(ok(
-        &json!({"applied_size": applied, "total": total, "findings": items}),
-    ))
-}
-
 async fn finding(State(s): State<LogService>, Path(id): Path<String>) -> ApiResult {
     let found = read(&s, |e| {
         let st = e.state();
@@ -395,27 +353,6 @@ async fn finding(State(s): State<LogService>, Path(id): Path<String>) -> ApiResu
     })))
 }
 
-async fn deadlines(
-    State(s): State<LogService>,
-    q: Result<Query<Filters>, QueryRejection>,
-) -> ApiResult {
-    let f = query(q)?;
-    let p = parse_filters(&f)?;
-    let (items, total) = read(&s, |e| {
-        let v: Vec<_> = e
-            .state()
-            .deadlines
-            .values()
-            .filter(|d| {
-                f.party.as_ref().is_none_or(|x| &d.party == x)
-                    && f.rule.as_ref().is_none_or(|x| &d.rule == x)
-            })
-            .collect();
-        page(v, &p)
-    })?;
-    Ok(ok(&json!({"total": total, "deadlines": items})))
-}
-
 async fn scorecards(
     State(s): State<LogService>,
     q: Result<Query<Filters>, QueryRejection>,
@@ -488,4 +425,75 @@ async fn coverage(
         Ok((out, st.size))
     })??;
     Ok(ok(&json!({"applied_size": answer.1, "zones": answer.0})))
+}
+
+/// A filtered, paged listing of the derived state: `{"applied_size", "total", <key>: [...]}`.
+fn listing<T: Clone + serde::Serialize>(
+    s: &LogService,
+    q: Result<Query<Filters>, QueryRejection>,
+    key: &str,
+    pick: for<'a> fn(&'a Engine, &Filters, &Parsed) -> Vec<&'a T>,
+) -> ApiResult {
+    let f = query(q)?;
+    let p = parse_filters(&f)?;
+    let (items, total, applied) = read(s, |e| {
+        let (items, total) = page(pick(e, &f, &p), &p);
+        (items, total, e.state().size)
+    })?;
+    let mut body = serde_json::Map::new();
+    body.insert("applied_size".into(), applied.into());
+    body.insert("total".into(), total.into());
+    body.insert(
+        key.into(),
+        serde_json::to_value(items).map_err(|e| Problem::unavailable(e.to_string()))?,
+    );
+    Ok(ok(&body))
+}
+
+fn pick_events<'a>(e: &'a Engine, f: &Filters, p: &Parsed) -> Vec<&'a Event> {
+    e.state()
+        .events
+        .values()
+        .filter(|ev| event_matches(ev, f, p))
+        .collect()
+}
+
+fn pick_findings<'a>(e: &'a Engine, f: &Filters, p: &Parsed) -> Vec<&'a Finding> {
+    e.state()
+        .findings
+        .values()
+        .filter(|fd| finding_matches(e, fd, f, p))
+        .collect()
+}
+
+fn pick_deadlines<'a>(e: &'a Engine, f: &Filters, _: &Parsed) -> Vec<&'a Deadline> {
+    e.state()
+        .deadlines
+        .values()
+        .filter(|d| {
+            f.party.as_ref().is_none_or(|x| &d.party == x)
+                && f.rule.as_ref().is_none_or(|x| &d.rule == x)
+        })
+        .collect()
+}
+
+async fn events(
+    State(s): State<LogService>,
+    q: Result<Query<Filters>, QueryRejection>,
+) -> ApiResult {
+    listing(&s, q, "events", pick_events)
+}
+
+async fn findings(
+    State(s): State<LogService>,
+    q: Result<Query<Filters>, QueryRejection>,
+) -> ApiResult {
+    listing(&s, q, "findings", pick_findings)
+}
+
+async fn deadlines(
+    State(s): State<LogService>,
+    q: Result<Query<Filters>, QueryRejection>,
+) -> ApiResult {
+    listing(&s, q, "deadlines", pick_deadlines)
 }
