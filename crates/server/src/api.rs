@@ -54,6 +54,7 @@ pub fn router(service: LogService) -> Router {
         .route("/log/checkpoint", get(checkpoint))
         .route("/log/tile/{*path}", get(tile))
         .merge(crate::read_api::routes())
+        .merge(crate::web::routes())
         .fallback(|| async { Problem::not_found("no such endpoint; see /v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
             Problem::new(

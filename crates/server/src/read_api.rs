@@ -43,7 +43,7 @@ fn ok(value: &impl serde::Serialize) -> Response {
     (StatusCode::OK, axum::Json(value)).into_response()
 }
 
-fn read<T>(s: &LogService, f: impl FnOnce(&Engine) -> T) -> Result<T, Problem> {
+pub(crate) fn read<T>(s: &LogService, f: impl FnOnce(&Engine) -> T) -> Result<T, Problem> {
     if let Some(why) = s.derived().failure() {
         return Err(Problem::unavailable(format!(
             "the derived state stopped at an entry it could not apply ({why}); the log is intact, restart the server"

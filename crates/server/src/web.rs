@@ -1,0 +1,227 @@
+//! The dashboard: a single-page web app built from `web/` (see `docs/dashboard.md`), embedded
+//! in the binary so that `truce serve` needs no CDN, no tile server and no npm on the machine,
+//! and two read endpoints shaped for it: every event as columns (`/v1/map`), and the notices,
+//! disputes and cases that await someone (`/v1/board`).
+
+use crate::problem::Problem;
+use crate::service::LogService;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use truce_engine::state::{Corroboration, Subject};
+
+/// The built bundle (`npm run build` in `web/`), committed so a clean clone builds without npm.
+const INDEX_HTML: &[u8] = include_bytes!("../../../web/dist/index.html");
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../web/dist/app.js"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../web/dist/app.css"),
+    ),
+    (
+        "basemap.json",
+        "application/geo+json",
+        include_bytes!("../../../web/dist/basemap.json"),
+    ),
+];
+
+/// Content-Security-Policy of the dashboard: only this origin, no inline script, no framing.
+/// `style-src 'unsafe-inline'` is needed by Leaflet, which positions map panes with inline
+/// style attributes; scripts stay strictly same-origin.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn routes() -> Router<LogService> {
+    Router::new()
+        .route("/", get(index))
+        .route("/assets/{name}", get(asset))
+        .route("/v1/map", get(map))
+        .route("/v1/board", get(board))
+}
+
+fn with_security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    res
+}
+
+fn static_response(body: &'static [u8], content_type: &'static str) -> Response {
+    let mut res = (StatusCode::OK, body).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    with_security_headers(res)
+}
+
+async fn index() -> Response {
+    static_response(INDEX_HTML, "text/html; charset=utf-8")
+}
+
+async fn asset(Path(name): Path<String>) -> Result<Response, Problem> {
+    ASSETS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, ct, body)| static_response(body, ct))
+        .ok_or_else(|| Problem::not_found("no such dashboard asset"))
+}
+
+fn corroboration_name(c: Corroboration) -> &'static str {
+    match c {
+        Corroboration::Contradicted => "contradicted",
+        Corroboration::SingleSource => "single_source",
+        Corroboration::OneParty => "one_party",
+        Corroboration::CrossParty => "cross_party",
+        Corroboration::Verified => "verified",
+    }
+}
+
+/// Interns strings into a table, so that columns hold small integers.
+#[derive(Default)]
+struct Table(Vec<String>, BTreeMap<String, usize>);
+
+impl Table {
+    fn id(&mut self, s: &str) -> usize {
+        if let Some(&i) = self.1.get(s) {
+            return i;
+        }
+        self.0.push(s.to_owned());
+        self.1.insert(s.to_owned(), self.0.len() - 1);
+        self.0.len() - 1
+    }
+}
+
+/// Every current (not merged) event as columns, and every standing finding on an event as a
+/// row pointing into them: compact enough that a browser can hold 100,000 events.
+async fn map(State(s): State<LogService>) -> Result<Response, Problem> {
+    let body = crate::read_api::read(&s, |e| {
+        let st = e.state();
+        let (mut parties, mut types, mut zones) =
+            (Table::default(), Table::default(), Table::default());
+        let mut cols: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+        let mut row_of: BTreeMap<&str, usize> = BTreeMap::new();
+        for ev in st.events.values().filter(|ev| ev.merged_into.is_none()) {
+            row_of.insert(ev.id.as_str(), row_of.len());
+            let push = |cols: &mut BTreeMap<&str, Vec<Value>>, k: &'static str, v: Value| {
+                cols.entry(k).or_default().push(v);
+            };
+            push(&mut cols, "id", ev.id.clone().into());
+            push(&mut cols, "lon", ev.point[0].into());
+            push(&mut cols, "lat", ev.point[1].into());
+            push(&mut cols, "start", ev.start.as_second().into());
+            push(&mut cols, "end", ev.end.as_second().into());
+            push(&mut cols, "precision_m", ev.precision_m.into());
+            let t = types.id(truce_model::ids::wire_name(&ev.event_type).as_str());
+            push(&mut cols, "type", t.into());
+            push(&mut cols, "perpetrator", parties.id(&ev.perpetrator).into());
+            let reporters: Vec<usize> = ev.reporters.iter().map(|p| parties.id(p)).collect();
+            push(&mut cols, "reporters", json!(reporters));
+            push(
+                &mut cols,
+                "corroboration",
+                corroboration_name(ev.corroboration).into(),
+            );
+            let hits: Vec<usize> = ev
+                .zones
+                .iter()
+                .map(|h| zones.id(&format!("{}@{}", h.zone, h.layer)))
+                .collect();
+            push(&mut cols, "zones", json!(hits));
+            push(&mut cols, "reports", ev.reports.len().into());
+        }
+        let findings: Vec<Value> = st
+            .findings
+            .values()
+            .filter(|f| f.superseded.is_none())
+            .map(|f| {
+                let row = match &f.subject {
+                    Subject::Event { event } => row_of.get(event.as_str()).copied(),
+                    _ => None,
+                };
+                json!({
+                    "id": f.id, "rule": f.rule, "status": f.status, "severity": f.severity,
+                    "party": f.party, "layer": f.layer, "occurred": f.occurred.as_second(),
+                    "event": row, "summary": f.summary,
+                })
+            })
+            .collect();
+        json!({
+            "applied_size": st.size,
+            "count": row_of.len(),
+            "parties": parties.0,
+            "types": types.0,
+            "zones": zones.0,
+            "columns": cols,
+            "findings": findings,
+        })
+    })?;
+    Ok((StatusCode::OK, axum::Json(body)).into_response())
+}
+
+/// What awaits someone: notices and their answers, disputes awaiting a ruling, civilian cases
+/// (their status and parties only; the case files stay in the log entries).
+async fn board(State(s): State<LogService>) -> Result<Response, Problem> {
+    let body = crate::read_api::read(&s, |e| {
+        let st = e.state();
+        let notices: Vec<Value> = st
+            .notices
+            .iter()
+            .map(|(i, n)| {
+                json!({
+                    "index": i, "party": n.party, "activity": n.activity, "area": n.area,
+                    "start": n.start, "end": n.end, "notified": n.notified,
+                    "addressees": n.addressees, "current": n.current(),
+                    "answers": n.answers.iter().map(|(who, (idx, r))| json!({"party": who, "index": idx, "response": r})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let disputes: Vec<Value> = st
+            .disputes
+            .iter()
+            .map(|(i, d)| {
+                json!({
+                    "index": i, "finding": d.finding, "party": d.party, "author": d.author,
+                    "filed": d.filed, "appeal": d.appeal, "ruling": d.ruling,
+                })
+            })
+            .collect();
+        let cases: Vec<Value> = st
+            .cases
+            .iter()
+            .map(|(i, c)| {
+                json!({
+                    "index": i, "reported_by": c.reported_by, "detaining_party": c.detaining_party,
+                    "commitment": c.commitment, "reported": c.reported, "status": c.status,
+                })
+            })
+            .collect();
+        json!({
+            "applied_size": st.size,
+            "clock": st.clock,
+            "notices": notices,
+            "disputes": disputes,
+            "cases": cases,
+        })
+    })?;
+    Ok((StatusCode::OK, axum::Json(body)).into_response())
+}
