@@ -998,7 +998,7 @@ fn demo(a: DemoArgs) -> Result<()> {
         let example = "scenarios/golan-1974/examples/report-shelling.json";
         eprintln!(
             "\ntruce demo: the Golan 1974 scenario is running at {url}\n\
-             \n  mechanism:     {url}/v1/mechanism\n  API document:  {url}/v1/openapi.json\n  checkpoint:    {url}/log/checkpoint\n\
+             \n  dashboard:     {url}/\n  mechanism:     {url}/v1/mechanism\n  API document:  {url}/v1/openapi.json\n  checkpoint:    {url}/log/checkpoint\n\
              \nverifier key of this log:\n  {vkey}\n\
              \nmember keys (demo): {}\n{}\
              \nTry, in another terminal:\n  cargo run -p truce -- submit --server {url} --key {}/sy.ops.key --kind report --body {example}\n  cargo run -p truce -- verify server {url} --vkey '{vkey}'\n\
