@@ -72,6 +72,7 @@ class App {
     await nextPaint();
     document.body.dataset.firstPaintMs = performance.now().toFixed(0);
     document.body.dataset.ready = 'true';
+    $('live').textContent = `live · ${this.treeSize.toLocaleString('en')} entries`;
     this.loadPanels();
     this.follow();
   }

@@ -35,7 +35,8 @@ export interface MapHandlers {
 
 export class TruceMap {
   readonly map: L.Map;
-  private readonly renderer = L.canvas({ padding: 0.3 });
+  /** Events and places: one canvas in a pane above the zones. */
+  private readonly renderer: L.Canvas;
   private readonly eventLayer = L.layerGroup();
   private readonly highlight = L.layerGroup();
   private readonly noticeLayer = L.layerGroup();
@@ -50,6 +51,10 @@ export class TruceMap {
   constructor(el: HTMLElement, private readonly handlers: MapHandlers) {
     this.map = L.map(el, { zoomSnap: 0.5, attributionControl: true, keyboard: true })
       .setView([33.0, 35.9], 9);
+    // Panes: the basemap under everything, the zones (overlayPane, 400), then the events.
+    this.map.createPane('basemap').style.zIndex = '250';
+    this.map.createPane('events').style.zIndex = '450';
+    this.renderer = L.canvas({ padding: 0.3, pane: 'events' });
     this.map.attributionControl.setPrefix(false);
     this.control = L.control.layers(undefined, undefined, { collapsed: false, position: 'topright' }).addTo(this.map);
     this.eventLayer.addTo(this.map);
@@ -64,7 +69,9 @@ export class TruceMap {
     L.geoJSON(doc, {
       style: { color: '#9a9a9a', weight: 1, fillColor: '#f2efe6', fillOpacity: 1 },
       interactive: false,
-    }).addTo(this.map).bringToBack();
+      pane: 'basemap',
+      renderer: L.svg({ pane: 'basemap' }),
+    } as L.GeoJSONOptions).addTo(this.map);
     this.map.attributionControl.addAttribution('Basemap: Natural Earth (public domain)');
   }
 
@@ -96,8 +103,8 @@ export class TruceMap {
       });
       this.control.addOverlay(layer, `Claimed: layer ${name}${approximate(fs)}`);
     }
-    this.eventLayer.remove();
-    this.eventLayer.addTo(this.map);
+    const bounds = L.geoJSON({ type: 'FeatureCollection', features: agreement } as GeoJSON.FeatureCollection).getBounds();
+    if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [10, 10] });
   }
 
   setPlaces(places: ZoneFeature[]): void {

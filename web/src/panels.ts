@@ -22,7 +22,7 @@ function table(head: string[], rows: Child[][], caption: string): HTMLElement {
 }
 
 const time = (t: string | number | null | undefined) =>
-  t === null || t === undefined ? '—' : (typeof t === 'number' ? new Date(t * 1000).toISOString() : t).replace(':00Z', 'Z').replace('T', ' ');
+  t === null || t === undefined ? '—' : (typeof t === 'number' ? new Date(t * 1000).toISOString() : t).replace('.000Z', 'Z').replace(':00Z', 'Z').replace('T', ' ');
 
 interface EntryDoc {
   index: number;
