@@ -96,7 +96,7 @@ export async function findingDetail(el: HTMLElement, id: string, vkey: string): 
       for (const e of doc.evidence) cp = await verifyReceipt(e.envelope, e.receipt, vkey);
       result.className = 'ok';
       result.textContent = cp
-        ? `Verified: all ${doc.evidence.length} evidence entries (${doc.evidence.map((e) => e.index).join(', ')}) are the entries the log holds ` +
+        ? `Verified: ${doc.evidence.length === 1 ? 'the evidence entry' : `all ${doc.evidence.length} evidence entries`} (${doc.evidence.map((e) => e.index).join(', ')}) ${doc.evidence.length === 1 ? 'is the entry' : 'are the entries'} the log holds ` +
           `(leaf hashes), included in the tree of ${cp.size} entries with root ${hex(cp.root).slice(0, 16)}… (inclusion proofs), ` +
           `whose checkpoint is signed by ${cp.origin} with the verifier key of this mechanism (Ed25519, WebCrypto). ` +
           `Not checked here: that the rule was applied correctly (run truce replay for that).`
