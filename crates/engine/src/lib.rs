@@ -17,6 +17,7 @@
 //! well-formed but cannot take effect (a dispute of an unknown finding, a ruling while the
 //! dispute window is open) are recorded in [`State::ignored`] with the reason.
 
+pub mod alerts;
 pub mod commitment;
 pub mod coverage;
 pub mod fusion;
@@ -760,6 +761,7 @@ impl Engine {
                 evidence: Vec::new(),
                 basis: None,
                 finding: None,
+                settled_at: None,
             });
         }
     }
@@ -962,6 +964,7 @@ fn withdrawal_deadlines(
                     evidence: vec![],
                     basis: None,
                     finding: None,
+                    settled_at: None,
                 });
             };
             if let Some(due) = rule.deadline.as_deref().and_then(parse) {

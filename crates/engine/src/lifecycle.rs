@@ -356,6 +356,7 @@ pub fn fire_deadline(
             d.status = DeadlineStatus::Missed;
             d.evidence = vec![notice];
             d.basis = Some(format!("no answer from {party} by {due}"));
+            d.settled_at = Some(index);
         }
         if let Some(n) = state.notices.get_mut(&notice) {
             n.addressee_status

@@ -726,6 +726,7 @@ pub fn case_deadlines(
             evidence: vec![case],
             basis: None,
             finding: None,
+            settled_at: None,
         };
         if let Some(h) = rule.acknowledge_within_hours
             && let Ok(due) = reported.saturating_add(hours(h))
