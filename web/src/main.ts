@@ -32,8 +32,7 @@ class App {
   private readonly timeline: Timeline;
   private treeSize = 0;
   private loading = false;
-  private seenNotices = new Set<number>();
-  private seenFindings = new Set<string>();
+  private stream: EventSource | null = null;
   private firstLoad = true;
 
   constructor(private readonly mech: Mechanism) {
@@ -208,24 +207,17 @@ class App {
       noticesPanel($('panel-notices'), board, viewer);
       disputesPanel($('panel-disputes'), board, (id) => this.openFinding(id));
       casesPanel($('panel-cases'), board);
-      this.map.setNotices(board.notices.filter((n) => n.current).map((n) => ({
-        label: `Notice ${n.index} by ${n.party}: ${time(n.start)} – ${time(n.end)}`,
+      this.map.setNotices(board.notices.filter((n) => n.status !== 'withdrawn' && n.status !== 'amended').map((n) => ({
+        label: `Notice ${n.index} by ${n.party} (${n.status}): ${time(n.start)} – ${time(n.end)}`,
         geometry: n.area.geometry ?? null,
         zones: n.area.zones ?? [],
       })));
-      this.alerts(board.notices.filter((n) => viewer && n.current && n.addressees.includes(viewer) && !n.answers.some((a) => a.party === viewer))
-        .filter((n) => !this.seenNotices.has(n.index)).map((n) => {
-          this.seenNotices.add(n.index);
-          return `Notice ${n.index} from ${n.party} awaits your answer`;
-        }));
+      if (viewer && !this.stream) {
+        this.alerts(board.notices.filter((n) => ['filed', 'delivered'].includes(n.addressee_status[viewer] ?? ''))
+          .map((n) => `Notice ${n.index} from ${n.party} awaits your answer (due ${time(n.answer_due)})`));
+      }
     } catch (e) {
       $('panel-notices').textContent = String(e);
-    }
-    if (viewer && this.store) {
-      const fresh = this.store.findings.filter((f) => (f.party === viewer) && !this.seenFindings.has(f.id));
-      const initial = this.seenFindings.size === 0 && !document.body.dataset.live;
-      for (const f of fresh) this.seenFindings.add(f.id);
-      if (!initial) this.alerts(fresh.map((f) => `New finding against ${viewer}: ${f.rule} (${f.status})`));
     }
     scorecardsPanel($('panel-scorecards')).catch((e) => ($('panel-scorecards').textContent = String(e)));
     logPanel($('panel-log'), this.mech.verifier_key).catch((e) => ($('panel-log').textContent = String(e)));
@@ -233,6 +225,7 @@ class App {
 
   private alerts(messages: string[]): void {
     if (!messages.length) return;
+    document.body.dataset.alerts = String(Number(document.body.dataset.alerts ?? 0) + messages.length);
     const banner = $('banner');
     const close = h('button', { type: 'button', 'aria-label': 'Dismiss the alerts' }, '×');
     close.addEventListener('click', () => (banner.hidden = true));
@@ -240,8 +233,25 @@ class App {
     banner.hidden = false;
   }
 
+  /**
+   * Alerts addressed to the viewer's party, from the server's hotline (Server-Sent Events),
+   * from the current log size on. EventSource resumes with Last-Event-ID by itself.
+   */
+  private subscribe(): void {
+    const party = session().party;
+    if (!party || typeof EventSource === 'undefined') return;
+    const es = new EventSource(`/v1/stream?party=${encodeURIComponent(party)}&after=${Math.max(0, this.treeSize - 1)}`);
+    this.stream = es;
+    es.addEventListener('alerts', (m) => {
+      const msg = JSON.parse((m as MessageEvent).data) as AlertMessage;
+      this.alerts(msg.alerts.map((a) => `${a.type.replaceAll('_', ' ')}: ${a.summary}`));
+    });
+    es.addEventListener('open', () => (document.body.dataset.stream = 'open'));
+  }
+
   /** Follows the log: every new checkpoint reloads the derived views without a page reload. */
   private follow(): void {
+    this.subscribe();
     const live = $('live');
     const tick = async () => {
       try {
@@ -265,6 +275,12 @@ class App {
     };
     setTimeout(tick, POLL_MS);
   }
+}
+
+/** One SSE message of GET /v1/stream: the alerts one log entry raised for the party. */
+interface AlertMessage {
+  index: number;
+  alerts: { type: string; subject: string; against?: string; status?: string; summary: string }[];
 }
 
 /** The derived state trails the log by the apply stage; wait (briefly) until it caught up. */

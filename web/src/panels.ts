@@ -133,15 +133,34 @@ export async function findingDetail(el: HTMLElement, id: string, vkey: string): 
   return doc;
 }
 
-interface Board {
-  clock: string | null;
-  notices: { index: number; party: string; activity: any; area: { zones?: string[]; geometry?: GeoJSON.Geometry }; start: string; end: string; addressees: string[]; current: boolean; answers: { party: string; index: number; response: any }[] }[];
-  disputes: { index: number; finding: string; party: string; author: string; filed: string; appeal: boolean; ruling: number | null }[];
-  cases: { index: number; reported_by: string; detaining_party: string; commitment: string; reported: string; status: string }[];
+export interface Notice {
+  index: number;
+  party: string;
+  activity: string;
+  area: { zones?: string[]; geometry?: GeoJSON.Geometry };
+  start: string;
+  end: string;
+  addressees: string[];
+  answer_due: string;
+  addressee_status: Record<string, string>;
+  conditions?: Record<string, unknown>;
+  status: string;
 }
 
+export interface Board {
+  notices: Notice[];
+  cases: { index: number; reported_by: string; detaining_party: string; commitment: string; reported: string; status: string; recipients?: string[] }[];
+  disputed: { id: string; rule: string; party: string; occurred: string; summary: string; history: { at: string; status: string; index: number }[] }[];
+}
+
+/** Notices, cases and disputed findings (the first 1,000 of each, the API's page limit). */
 export async function loadBoard(): Promise<Board> {
-  return getJson<Board>('/v1/board');
+  const [n, c, d] = await Promise.all([
+    getJson<{ notices: Notice[] }>('/v1/notices?limit=1000'),
+    getJson<{ cases: Board['cases'] }>('/v1/cases?limit=1000'),
+    getJson<{ findings: Board['disputed'] }>('/v1/findings?status=disputed&limit=1000'),
+  ]);
+  return { notices: n.notices, cases: c.cases, disputed: d.findings };
 }
 
 function countdown(to: string): HTMLElement {
@@ -162,44 +181,49 @@ function tickTimer(el: HTMLElement): void {
 
 setInterval(() => document.querySelectorAll<HTMLElement>('.timer').forEach(tickTimer), 30_000);
 
+const AWAITING = ['filed', 'delivered'];
+
 export function noticesPanel(el: HTMLElement, board: Board, viewer: string | null): void {
-  const current = board.notices.filter((n) => n.current);
-  const awaiting = current.filter((n) => n.addressees.some((a) => !n.answers.find((x) => x.party === a)));
-  const answered = current.filter((n) => !awaiting.includes(n));
-  const row = (n: Board['notices'][number]) => [
-    String(n.index), n.party, typeof n.activity === 'string' ? n.activity : JSON.stringify(n.activity),
+  const open = board.notices.filter((n) => n.status !== 'withdrawn' && n.status !== 'amended');
+  const awaiting = open.filter((n) => AWAITING.includes(n.status));
+  const answered = open.filter((n) => !AWAITING.includes(n.status));
+  const row = (n: Notice) => [
+    String(n.index), n.party, n.activity.replaceAll('_', ' '),
     (n.area.zones ?? []).join(', ') || 'drawn area',
     h('span', {}, time(n.start), ' (', countdown(n.start), ')'),
     h('span', {}, time(n.end), ' (', countdown(n.end), ')'),
-    n.addressees.map((a) => `${a}: ${n.answers.find((x) => x.party === a)?.response?.decision ?? n.answers.find((x) => x.party === a)?.response ?? 'awaiting answer'}`).join('; '),
+    h('span', {}, time(n.answer_due), ' (', countdown(n.answer_due), ')'),
+    `${n.status}: ` + Object.entries(n.addressee_status).map(([a, st]) => `${a} ${st.replaceAll('_', ' ')}`).join('; ') +
+      (n.conditions && Object.keys(n.conditions).length ? `; conditions: ${JSON.stringify(n.conditions)}` : ''),
   ];
-  const head = ['entry', 'from', 'activity', 'area', 'starts', 'ends', 'answers'];
+  const head = ['entry', 'from', 'activity', 'area', 'starts', 'ends', 'answers due', 'status'];
+  const mine = viewer ? awaiting.filter((n) => AWAITING.includes(n.addressee_status[viewer] ?? '')).length : 0;
   el.replaceChildren(
     h('h2', {}, 'Notices'),
-    viewer ? h('p', {}, `Awaiting an answer from ${viewer}: ${awaiting.filter((n) => n.addressees.includes(viewer) && !n.answers.find((x) => x.party === viewer)).length}`) : '',
+    viewer ? h('p', {}, `Awaiting an answer from ${viewer}: ${mine}`) : '',
     table(head, awaiting.map(row), `Awaiting an answer (${awaiting.length})`),
-    table(head, answered.map(row), `Answered by every addressee (${answered.length})`),
+    table(head, answered.map(row), `Answered or expired (${answered.length})`),
   );
 }
 
 export function disputesPanel(el: HTMLElement, board: Board, open: (id: string) => void): void {
-  const pending = board.disputes.filter((d) => d.ruling === null);
   el.replaceChildren(
     h('h2', {}, 'Disputes inbox'),
-    table(['entry', 'finding', 'by', 'filed', 'kind'], pending.map((d) => {
-      const b = h('button', { type: 'button', class: 'link' }, d.finding);
-      b.addEventListener('click', () => open(d.finding));
-      return [String(d.index), b, `${d.author} (${d.party})`, time(d.filed), d.appeal ? 'appeal' : 'dispute'];
-    }), `Awaiting a ruling (${pending.length} of ${board.disputes.length})`),
+    table(['finding', 'against', 'occurred', 'disputed at'], board.disputed.map((f) => {
+      const b = h('button', { type: 'button', class: 'link' }, f.id);
+      b.addEventListener('click', () => open(f.id));
+      const at = [...f.history].reverse().find((t) => t.status === 'disputed')?.at;
+      return [b, f.party, time(f.occurred), time(at)];
+    }), `Findings disputed, awaiting a ruling (${board.disputed.length})`),
   );
 }
 
 export function casesPanel(el: HTMLElement, board: Board): void {
   el.replaceChildren(
     h('h2', {}, 'Civilian cases'),
-    h('p', { class: 'muted' }, 'Status only: the case files are in the log entries, for those entitled to them.'),
-    table(['entry', 'reported by', 'detaining party', 'commitment', 'reported', 'status'],
-      board.cases.map((c) => [String(c.index), c.reported_by, c.detaining_party, c.commitment, time(c.reported), c.status]),
+    h('p', { class: 'muted' }, 'Status only. The personal record is sealed (encrypted) to the members named; the server and this page never hold it in clear.'),
+    table(['entry', 'reported by', 'detaining party', 'commitment', 'reported', 'status', 'record sealed to'],
+      board.cases.map((c) => [String(c.index), c.reported_by, c.detaining_party, c.commitment, time(c.reported), c.status.replaceAll('_', ' '), (c.recipients ?? []).join(', ') || '—']),
       `Cases (${board.cases.length})`),
   );
 }

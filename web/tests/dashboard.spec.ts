@@ -173,7 +173,8 @@ test('an entry submitted during the test appears live, with an alert for the par
   await expect.poll(() => shown(page), { timeout: 30_000 }).toBe(before + 1);
   expect(await shown(page)).toBe(await apiTotal(url, ''));
   await expect(page.locator('#banner')).toBeVisible();
-  await expect(page.locator('#banner')).toContainText('New finding against IL');
+  await expect(page.locator('#banner')).toContainText('finding: ');
+  await expect(page.locator('#banner')).toContainText('attributed to IL');
   await shot(page, 'live-alert');
   expect(errors).toEqual([]);
 });
@@ -192,5 +193,5 @@ test('the panels: notices, disputes, scorecards and the log with its verified ch
   await page.focus('#tab-notices');
   await page.keyboard.press('ArrowRight');
   await expect(page.locator('#tab-disputes')).toHaveAttribute('aria-selected', 'true');
-  await expect(page.locator('#panel-disputes caption')).toContainText('Awaiting a ruling');
+  await expect(page.locator('#panel-disputes caption')).toContainText('awaiting a ruling');
 });

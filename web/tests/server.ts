@@ -68,3 +68,15 @@ export function loadState(): Running {
   if (!s) throw new Error('no server: the global setup did not run');
   return JSON.parse(s);
 }
+
+/** Waits (at most `timeoutMs`) until the derived state has applied the whole log. */
+export async function waitApplied(s: Running, timeoutMs: number): Promise<{ size: number; events: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const size = (await (await fetch(`${s.url}/healthz`)).json()).tree_size as number;
+    const ev = await (await fetch(`${s.url}/v1/events?limit=1`)).json();
+    if (ev.applied_size >= size) return { size, events: ev.total };
+    if (Date.now() > deadline) throw new Error(`the derived state applied ${ev.applied_size} of ${size} entries in time`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -11,6 +11,7 @@ pub mod derived;
 pub mod problem;
 pub mod read_api;
 pub mod service;
+pub mod stream;
 pub mod web;
 
 pub use datadir::DataDir;

@@ -1,7 +1,6 @@
 //! The dashboard: a single-page web app built from `web/` (see `docs/dashboard.md`), embedded
 //! in the binary so that `truce serve` needs no CDN, no tile server and no npm on the machine,
-//! and two read endpoints shaped for it: every event as columns (`/v1/map`), and the notices,
-//! disputes and cases that await someone (`/v1/board`).
+//! and a read endpoint shaped for it: every event as columns (`/v1/map`).
 
 use crate::problem::Problem;
 use crate::service::LogService;
@@ -44,7 +43,6 @@ pub fn routes() -> Router<LogService> {
         .route("/", get(index))
         .route("/assets/{name}", get(asset))
         .route("/v1/map", get(map))
-        .route("/v1/board", get(board))
 }
 
 fn with_security_headers(mut res: Response) -> Response {
@@ -173,54 +171,6 @@ async fn map(State(s): State<LogService>) -> Result<Response, Problem> {
             "zones": zones.0,
             "columns": cols,
             "findings": findings,
-        })
-    })?;
-    Ok((StatusCode::OK, axum::Json(body)).into_response())
-}
-
-/// What awaits someone: notices and their answers, disputes awaiting a ruling, civilian cases
-/// (their status and parties only; the case files stay in the log entries).
-async fn board(State(s): State<LogService>) -> Result<Response, Problem> {
-    let body = crate::read_api::read(&s, |e| {
-        let st = e.state();
-        let notices: Vec<Value> = st
-            .notices
-            .iter()
-            .map(|(i, n)| {
-                json!({
-                    "index": i, "party": n.party, "activity": n.activity, "area": n.area,
-                    "start": n.start, "end": n.end, "notified": n.notified,
-                    "addressees": n.addressees, "current": n.current(),
-                    "answers": n.answers.iter().map(|(who, (idx, r))| json!({"party": who, "index": idx, "response": r})).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let disputes: Vec<Value> = st
-            .disputes
-            .iter()
-            .map(|(i, d)| {
-                json!({
-                    "index": i, "finding": d.finding, "party": d.party, "author": d.author,
-                    "filed": d.filed, "appeal": d.appeal, "ruling": d.ruling,
-                })
-            })
-            .collect();
-        let cases: Vec<Value> = st
-            .cases
-            .iter()
-            .map(|(i, c)| {
-                json!({
-                    "index": i, "reported_by": c.reported_by, "detaining_party": c.detaining_party,
-                    "commitment": c.commitment, "reported": c.reported, "status": c.status,
-                })
-            })
-            .collect();
-        json!({
-            "applied_size": st.size,
-            "clock": st.clock,
-            "notices": notices,
-            "disputes": disputes,
-            "cases": cases,
         })
     })?;
     Ok((StatusCode::OK, axum::Json(body)).into_response())

@@ -8,11 +8,11 @@ fn routed() -> BTreeSet<String> {
     [
         include_str!("../src/api.rs"),
         include_str!("../src/read_api.rs"),
+        include_str!("../src/stream.rs"),
         include_str!("../src/web.rs"),
     ]
     .iter()
-    .flat_map(|src| src.lines())
-    .filter_map(|l| l.trim().strip_prefix(".route(\""))
+    .flat_map(|src| src.split(".route(\"").skip(1))
     .filter_map(|l| l.split('"').next())
     .map(|p| p.replace("{*path}", "{path}").replace("{*id}", "{id}"))
     .collect()
