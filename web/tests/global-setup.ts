@@ -1,7 +1,7 @@
 import { saveState, simulate, startServer, waitApplied } from './server';
 
 export default async function globalSetup(): Promise<void> {
-  const incidents = Number(process.env.TRUCE_PERF_EVENTS ?? process.env.TRUCE_WEB_INCIDENTS ?? 300);
+  const incidents = Number(process.env.TRUCE_PERF_INCIDENTS ?? process.env.TRUCE_WEB_INCIDENTS ?? 300);
   const s = await startServer();
   saveState(s);
   const t0 = Date.now();
