@@ -17,10 +17,14 @@ test('first paint and filter changes with a large log', async ({ page }) => {
   const total = (await (await fetch(`${url}/v1/events?limit=1`)).json()).total as number;
   const mapBytes = (await (await fetch(`${url}/v1/map`)).arrayBuffer()).byteLength;
   const paints: number[] = [];
+  const fetches: number[] = [];
+  const stores: number[] = [];
   for (let run = 0; run < 3; run++) {
     await page.goto(`${url}/`);
     await expect(page.locator('body[data-ready=true]')).toBeAttached({ timeout: 120_000 });
     paints.push(Number(await page.locator('body').getAttribute('data-first-paint-ms')));
+    fetches.push(Number(await page.locator('body').getAttribute('data-map-fetch-ms')));
+    stores.push(Number(await page.locator('body').getAttribute('data-store-ms')));
   }
   expect(Number(await page.locator('body').getAttribute('data-shown'))).toBe(total);
   const changes: { filter: string; ms: number; computeMs: number; shown: number }[] = [];
@@ -45,6 +49,8 @@ test('first paint and filter changes with a large log', async ({ page }) => {
     events: total,
     map_bytes: mapBytes,
     first_paint_ms: { runs: paints, median: median(paints) },
+    of_which_map_fetch_and_parse_ms: { runs: fetches, median: median(fetches) },
+    of_which_columns_to_typed_arrays_ms: { runs: stores, median: median(stores) },
     filter_change_ms: { median: median(changes.map((c) => c.ms)), runs: changes },
   };
   if (process.env.TRUCE_SCREENSHOTS) {
