@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use truce_engine::state::{Corroboration, Subject};
+use truce_engine::state::Subject;
 
 /// The built bundle (`npm run build` in `web/`), committed so a clean clone builds without npm.
 const INDEX_HTML: &[u8] = include_bytes!("../../../web/dist/index.html");
@@ -84,16 +84,6 @@ async fn asset(Path(name): Path<String>) -> Result<Response, Problem> {
         .ok_or_else(|| Problem::not_found("no such dashboard asset"))
 }
 
-fn corroboration_name(c: Corroboration) -> &'static str {
-    match c {
-        Corroboration::Contradicted => "contradicted",
-        Corroboration::SingleSource => "single_source",
-        Corroboration::OneParty => "one_party",
-        Corroboration::CrossParty => "cross_party",
-        Corroboration::Verified => "verified",
-    }
-}
-
 /// Interns strings into a table, so that columns hold small integers.
 #[derive(Default)]
 struct Table(Vec<String>, BTreeMap<String, usize>);
@@ -134,11 +124,8 @@ async fn map(State(s): State<LogService>) -> Result<Response, Problem> {
             push(&mut cols, "perpetrator", parties.id(&ev.perpetrator).into());
             let reporters: Vec<usize> = ev.reporters.iter().map(|p| parties.id(p)).collect();
             push(&mut cols, "reporters", json!(reporters));
-            push(
-                &mut cols,
-                "corroboration",
-                corroboration_name(ev.corroboration).into(),
-            );
+            let corroboration = truce_model::ids::wire_name(&ev.corroboration);
+            push(&mut cols, "corroboration", corroboration.into());
             let hits: Vec<usize> = ev
                 .zones
                 .iter()
