@@ -739,6 +739,7 @@ impl Engine {
             withdrawn_at: None,
             replaced_by: None,
             answers: BTreeMap::new(),
+            answer_log: Vec::new(),
             conditions: BTreeMap::new(),
             answer_due,
             escalations: Vec::new(),
@@ -812,6 +813,7 @@ impl Engine {
             return;
         }
         n.answers.insert(party.clone(), (index, ack.response));
+        n.answer_log.push((index, party.clone(), ack.response));
         match &ack.conditions {
             Some(c) => n.conditions.insert(party.clone(), c.clone()),
             None => n.conditions.remove(&party),

@@ -462,6 +462,9 @@ pub struct NoticeRec {
     /// The latest answer of each addressee: (log index, response). A receipt (`received`)
     /// never replaces an answer.
     pub answers: BTreeMap<String, (u64, Response)>,
+    /// Every answer in log order: (log index, party, response).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answer_log: Vec<(u64, String, Response)>,
     /// Conditions of the addressees that acknowledged with conditions.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub conditions: BTreeMap<String, Conditions>,

@@ -5,30 +5,6 @@
 use crate::util::*;
 use serde_json::{Value, json};
 
-fn write_json(dir: &std::path::Path, name: &str, v: &Value) -> std::path::PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
-    p
-}
-
-/// Runs `truce <args> --key <member's key> --out <dir>/receipts`.
-fn as_member(
-    m: &Mechanism,
-    member: &str,
-    args: &[&str],
-    want_success: bool,
-) -> std::process::Output {
-    run(
-        truce()
-            .args(args)
-            .arg("--key")
-            .arg(m.key_path(member))
-            .arg("--out")
-            .arg(m.tmp.path().join("receipts")),
-        want_success,
-    )
-}
-
 fn shelling_by(perpetrator: &str) -> Value {
     let mut r = report("Artillery fire on the outskirts of Al Qunaytirah (test)");
     r["perpetrator"] = perpetrator.into();

@@ -4,6 +4,7 @@
 mod bad_input;
 mod compliance;
 mod crash;
+mod deconfliction;
 mod demo;
 mod lifecycle;
 mod offline;

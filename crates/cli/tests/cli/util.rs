@@ -288,3 +288,22 @@ pub fn sign_report(m: &Mechanism, member: &str, narrative: &str) -> Envelope {
         &report(narrative),
     )
 }
+
+pub fn write_json(dir: &Path, name: &str, v: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
+    p
+}
+
+/// Runs `truce <args> --key <member's key> --out <dir>/receipts`.
+pub fn as_member(m: &Mechanism, member: &str, args: &[&str], want_success: bool) -> Output {
+    run(
+        truce()
+            .args(args)
+            .arg("--key")
+            .arg(m.key_path(member))
+            .arg("--out")
+            .arg(m.tmp.path().join("receipts")),
+        want_success,
+    )
+}

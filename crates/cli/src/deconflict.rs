@@ -1,0 +1,325 @@
+//! Deconfliction on the command line: the bodies of notices, answers and attestations, sealed
+//! civilian case records, and the hotline client (`truce watch`).
+
+use anyhow::{Context, Result, anyhow, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+/// Parses force counts written `category=count` (e.g. `tanks=10`).
+pub fn parse_forces(specs: &[String]) -> Result<Vec<Value>> {
+    specs
+        .iter()
+        .map(|s| {
+            let (cat, n) = s
+                .split_once('=')
+                .with_context(|| format!("force `{s}`: write category=count, e.g. tanks=10"))?;
+            let count: u32 = n
+                .trim()
+                .parse()
+                .with_context(|| format!("force `{s}`: the count must be a whole number"))?;
+            Ok(json!({"category": cat.trim(), "count": count}))
+        })
+        .collect()
+}
+
+/// An area: zone ids and/or a GeoJSON geometry read from a file (a Feature's geometry is
+/// taken; a FeatureCollection must hold exactly one feature).
+pub fn area(zones: &[String], geojson: Option<&Path>) -> Result<Value> {
+    let mut a = json!({});
+    if !zones.is_empty() {
+        a["zones"] = json!(zones);
+    }
+    if let Some(p) = geojson {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let v: Value = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not JSON (expected GeoJSON)", p.display()))?;
+        let geometry = match v["type"].as_str() {
+            Some("Feature") => v["geometry"].clone(),
+            Some("FeatureCollection") => match v["features"].as_array().map(Vec::as_slice) {
+                Some([f]) => f["geometry"].clone(),
+                _ => bail!(
+                    "{}: a FeatureCollection must hold exactly one feature for an area",
+                    p.display()
+                ),
+            },
+            Some(_) => v,
+            None => bail!("{}: not GeoJSON (no `type`)", p.display()),
+        };
+        a["geometry"] = geometry;
+    }
+    if a.as_object().is_some_and(serde_json::Map::is_empty) {
+        bail!("an area needs --zones or --area FILE.geojson");
+    }
+    Ok(a)
+}
+
+/// A time window; `end` is required.
+pub fn window(start: &str, end: &str) -> Value {
+    json!({"start": start, "end": end, "precision": "exact"})
+}
+
+/// The members of `parties` (active, with an encryption key) as (member id, `age1…`), from the
+/// server's `/v1/mechanism` answer.
+pub fn recipients(mechanism: &Value, parties: &[&str]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = mechanism["members"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|m| {
+            m["status"] == "active" && m["party"].as_str().is_some_and(|p| parties.contains(&p))
+        })
+        .filter_map(|m| {
+            Some((
+                m["id"].as_str()?.to_owned(),
+                m["encryption_key"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The commitment to a personal record: SHA-256 of the salt followed by the record's JSON
+/// (serde_json's encoding, keys in order), lowercase hex.
+pub fn commitment(salt: &[u8], record: &Value) -> String {
+    let mut h = Sha256::new();
+    h.update(salt);
+    h.update(record.to_string().as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Seals a personal record to the recipients: returns the commitment and the `sealed` object
+/// of a case body. The plaintext is `{"salt": hex, "record": ...}`.
+pub fn seal(record: &Value, recipients: &[(String, String)]) -> Result<(String, Value)> {
+    if recipients.is_empty() {
+        bail!("no member with an encryption key to seal the record to");
+    }
+    let salt: [u8; 32] = rand::random();
+    let commit = commitment(&salt, record);
+    let plaintext = json!({"salt": hex::encode(salt), "record": record}).to_string();
+    let keys: Vec<age::x25519::Recipient> = recipients
+        .iter()
+        .map(|(id, k)| {
+            k.parse::<age::x25519::Recipient>()
+                .map_err(|e| anyhow!("member {id}'s encryption key: {e}"))
+        })
+        .collect::<Result<_>>()?;
+    let encryptor = age::Encryptor::with_recipients(keys.iter().map(|k| k as &dyn age::Recipient))
+        .map_err(|e| anyhow!("sealing the record: {e}"))?;
+    let mut out = Vec::new();
+    let mut w = encryptor
+        .wrap_output(&mut out)
+        .context("sealing the record")?;
+    w.write_all(plaintext.as_bytes())?;
+    w.finish().context("sealing the record")?;
+    let sealed = json!({
+        "recipients": recipients.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+        "age": B64.encode(out),
+    });
+    Ok((commit, sealed))
+}
+
+/// Opens a sealed record with a member's identity and checks it against the commitment.
+pub fn open(sealed_age_b64: &str, identity: &age::x25519::Identity, commit: &str) -> Result<Value> {
+    let bytes = B64
+        .decode(sealed_age_b64)
+        .context("the sealed record is not base64")?;
+    let decryptor = age::Decryptor::new(&bytes[..]).context("not an age file")?;
+    let mut reader = decryptor
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(|e| anyhow!("cannot open the sealed record with this key: {e}"))?;
+    let mut plain = Vec::new();
+    reader.read_to_end(&mut plain)?;
+    let v: Value = serde_json::from_slice(&plain).context("the sealed record is not JSON")?;
+    let salt = v["salt"]
+        .as_str()
+        .and_then(|s| hex::decode(s).ok())
+        .context("the sealed record has no salt")?;
+    let record = v["record"].clone();
+    let got = commitment(&salt, &record);
+    if got != commit {
+        bail!("the sealed record does not match the case's commitment ({got} != {commit})");
+    }
+    Ok(record)
+}
+
+/// One message of an SSE stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SseMessage {
+    pub id: Option<String>,
+    pub event: String,
+    pub data: String,
+}
+
+/// Reads SSE messages from `r` until it ends or `on` returns false (the text/event-stream
+/// format: `field: value` lines, a blank line ends a message, `:` lines are comments).
+pub fn read_sse(r: impl Read, mut on: impl FnMut(SseMessage) -> Result<bool>) -> Result<bool> {
+    let reader = BufReader::new(r);
+    let (mut id, mut event, mut data): (Option<String>, String, Vec<String>) =
+        (None, String::new(), Vec::new());
+    for line in reader.lines() {
+        let line = line?;
+        if line.is_empty() {
+            if !data.is_empty() || !event.is_empty() {
+                let m = SseMessage {
+                    id: id.take(),
+                    event: if event.is_empty() {
+                        "message".to_owned()
+                    } else {
+                        std::mem::take(&mut event)
+                    },
+                    data: data.join("\n"),
+                };
+                data.clear();
+                if !on(m)? {
+                    return Ok(false);
+                }
+            }
+            continue;
+        }
+        if line.starts_with(':') {
+            continue;
+        }
+        let (field, value) = line.split_once(':').unwrap_or((&line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        match field {
+            "id" => id = Some(value.to_owned()),
+            "event" => event = value.to_owned(),
+            "data" => data.push(value.to_owned()),
+            _ => {}
+        }
+    }
+    Ok(true)
+}
+
+/// Follows `/v1/stream` for `party`, reconnecting (with `Last-Event-ID`) when the connection
+/// drops, and calls `on` for each message until it returns false. `after` resumes after a log
+/// index. Gives up after `retries` failed connections in a row.
+pub fn watch(
+    base: &str,
+    party: &str,
+    mut after: Option<u64>,
+    retries: u32,
+    mut on: impl FnMut(&SseMessage) -> Result<bool>,
+) -> Result<()> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let mut failures = 0;
+    loop {
+        let url = format!("{}/v1/stream?party={party}", base.trim_end_matches('/'));
+        let mut req = agent.get(&url).header("accept", "text/event-stream");
+        if let Some(a) = after {
+            req = req.header("last-event-id", a.to_string());
+        }
+        match req.call() {
+            Ok(mut resp) if resp.status().is_success() => {
+                failures = 0;
+                let body = resp.body_mut().as_reader();
+                let more = read_sse(body, |m| {
+                    if let Some(i) = m.id.as_deref().and_then(|i| i.parse::<u64>().ok()) {
+                        after = Some(i);
+                    }
+                    on(&m)
+                });
+                match more {
+                    Ok(false) => return Ok(()),
+                    Ok(true) | Err(_) => {}
+                }
+            }
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                let text = resp.body_mut().read_to_string().unwrap_or_default();
+                bail!("the server refused the stream: {status} {text}");
+            }
+            Err(e) => {
+                failures += 1;
+                if failures > retries {
+                    bail!("cannot reach {base}: {e}");
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(
+            500 * u64::from(failures.min(10)) + 200,
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_records_open_for_recipients_only() {
+        let a = age::x25519::Identity::generate();
+        let b = age::x25519::Identity::generate();
+        let outsider = age::x25519::Identity::generate();
+        let record = json!({"name": "Person X", "born": 1990});
+        let rcpt = vec![
+            ("sy.ops".to_owned(), a.to_public().to_string()),
+            ("il.ops".to_owned(), b.to_public().to_string()),
+        ];
+        let (commit, sealed) = seal(&record, &rcpt).unwrap();
+        let age_b64 = sealed["age"].as_str().unwrap();
+        assert_eq!(open(age_b64, &a, &commit).unwrap(), record);
+        assert_eq!(open(age_b64, &b, &commit).unwrap(), record);
+        assert!(open(age_b64, &outsider, &commit).is_err());
+        let wrong = "0".repeat(64);
+        assert!(open(age_b64, &a, &wrong).is_err());
+        // The ciphertext does not carry the record in clear.
+        let raw = B64.decode(age_b64).unwrap();
+        assert!(!raw.windows(8).any(|w| w == b"Person X"));
+    }
+
+    #[test]
+    fn sse_messages_are_split_on_blank_lines() {
+        let text =
+            ": comment\nid: 7\nevent: alerts\ndata: {\"a\":1}\n\nevent: due\ndata: x\ndata: y\n\n";
+        let mut got = Vec::new();
+        read_sse(text.as_bytes(), |m| {
+            got.push(m);
+            Ok(true)
+        })
+        .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                SseMessage {
+                    id: Some("7".into()),
+                    event: "alerts".into(),
+                    data: "{\"a\":1}".into()
+                },
+                SseMessage {
+                    id: None,
+                    event: "due".into(),
+                    data: "x\ny".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn forces_and_areas_are_checked() {
+        assert_eq!(
+            parse_forces(&["tanks=10".into()]).unwrap(),
+            vec![json!({"category": "tanks", "count": 10})]
+        );
+        assert!(parse_forces(&["tanks".into()]).is_err());
+        assert!(parse_forces(&["tanks=many".into()]).is_err());
+        assert!(area(&[], None).is_err());
+        assert_eq!(
+            area(&["zone-a".into()], None).unwrap(),
+            json!({"zones": ["zone-a"]})
+        );
+    }
+}
