@@ -232,9 +232,9 @@ pub fn watch(
                     }
                     on(&m)
                 });
-                match more {
-                    Ok(false) => return Ok(()),
-                    Ok(true) | Err(_) => {}
+                // The stream ended or broke: reconnect and resume after the last id.
+                if let Ok(false) = more {
+                    return Ok(());
                 }
             }
             Ok(mut resp) => {
