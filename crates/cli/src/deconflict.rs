@@ -255,6 +255,139 @@ pub fn watch(
     }
 }
 
+/// Files the demo's deconfliction traffic on a live server, as of now: notices awaiting,
+/// acknowledged, acknowledged with conditions and objected to; a co-signed week of calm; a
+/// civilian case with a sealed (fictional) record. Returns the number of entries logged.
+pub fn seed_demo(
+    client: &crate::client::Client,
+    keys_dir: &Path,
+    receipts: &Path,
+) -> Result<usize> {
+    let mechanism = client.get_ok("/v1/mechanism")?.json()?;
+    let origin = mechanism["origin"]
+        .as_str()
+        .context("the server did not say its origin")?
+        .to_owned();
+    let t = |hours: i64| -> Result<String> {
+        let now = jiff::Timestamp::now().as_second();
+        let at = jiff::Timestamp::from_second(now - now.rem_euclid(3600) + hours * 3600)?;
+        Ok(at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+    };
+    let mut logged = 0;
+    let mut send = |member: &str, kind: &str, body: Value| -> Result<u64> {
+        let key = crate::keys::MemberKey::load(&keys_dir.join(format!("{member}.key")))?;
+        let env = crate::submit::build(&origin, kind, &key, &body)?;
+        let saved = crate::submit::post(client, &env, receipts)?;
+        logged += 1;
+        Ok(saved.receipt.index)
+    };
+    let notice = |activity: &str,
+                  zones: &[&str],
+                  from: String,
+                  to: String,
+                  purpose: &str,
+                  to_parties: &[&str]| {
+        json!({
+            "action": "file", "activity": activity, "area": {"zones": zones},
+            "window": window(&from, &to), "purpose": purpose, "addressees": to_parties,
+        })
+    };
+    let n1 = send(
+        "sy.ops",
+        "notice",
+        notice(
+            "security_operation",
+            &["gov-as-suwayda"],
+            t(6)?,
+            t(30)?,
+            "Security operation on the Sweida-Damascus road (demo)",
+            &["IL", "US"],
+        ),
+    )?;
+    send(
+        "il.ops",
+        "acknowledgement",
+        json!({"notice": n1, "response": "acknowledge"}),
+    )?;
+    send(
+        "us.ops",
+        "acknowledgement",
+        json!({"notice": n1, "response": "received"}),
+    )?;
+    let n2 = send(
+        "sy.ops",
+        "notice",
+        notice(
+            "troop_movement",
+            &["gov-daraa"],
+            t(2)?,
+            t(10)?,
+            "Rotation of two battalions north of Daraa (demo)",
+            &["IL"],
+        ),
+    )?;
+    send(
+        "il.ops",
+        "acknowledgement",
+        json!({"notice": n2, "response": "acknowledge_with_conditions",
+               "conditions": {"window": window(&t(2)?, &t(6)?), "force_caps": [{"category": "tanks", "count": 0}]},
+               "reasons": "Daylight only, no tanks (demo)"}),
+    )?;
+    let n3 = send(
+        "il.ops",
+        "notice",
+        notice(
+            "exercise",
+            &["gov-quneitra"],
+            t(12)?,
+            t(36)?,
+            "Reserve brigade exercise (demo)",
+            &["SY", "US"],
+        ),
+    )?;
+    send(
+        "sy.ops",
+        "acknowledgement",
+        json!({"notice": n3, "response": "object", "reasons": "Too close to the Area of Separation (demo)"}),
+    )?;
+    send(
+        "il.ops",
+        "notice",
+        notice(
+            "flight",
+            &["gov-quneitra"],
+            t(20)?,
+            t(22)?,
+            "Medical evacuation flight (demo)",
+            &["SY", "US"],
+        ),
+    )?;
+    let (from, to) = (t(-8 * 24)?, t(-24)?);
+    for member in ["sy.ops", "il.ops"] {
+        send(
+            member,
+            "attestation",
+            json!({"period": window(&from, &to), "statement": "No significant incidents in the week (demo)."}),
+        )?;
+    }
+    let rcpt = recipients(&mechanism, &["SY", "IL", "US"]);
+    let record =
+        json!({"name": "Fictional Person (demo)", "age": 41, "last_seen": "fictional checkpoint"});
+    let (commit, sealed) = seal(&record, &rcpt)?;
+    let case = send(
+        "sy.ops",
+        "case",
+        json!({"action": "report", "commitment": commit, "detaining_party": "IL", "sealed": sealed,
+               "note": "Demo case: a fictional shepherd reported detained near the line"}),
+    )?;
+    send(
+        "il.ops",
+        "case",
+        json!({"action": "acknowledge", "case": case, "commitment": commit, "detaining_party": "IL"}),
+    )?;
+    Ok(logged)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

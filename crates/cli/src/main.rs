@@ -1447,6 +1447,15 @@ fn demo_traffic(url: &str, keys: &std::path::Path, out: &std::path::Path, incide
         };
         simulate::simulate(&cfg, out, Some(target), false)
     };
+    let seeded = client::Client::new(url).and_then(|c| {
+        truce::deconflict::seed_demo(&c, keys, &out.with_file_name("deconfliction-receipts"))
+    });
+    match seeded {
+        Ok(n) => eprintln!(
+            "truce demo: {n} deconfliction entries logged (notices and answers, a week of calm, a sealed civilian case); see {url}/v1/notices"
+        ),
+        Err(e) => eprintln!("truce demo: the deconfliction traffic stopped: {e:#}"),
+    }
     match run() {
         Ok(s) => eprintln!(
             "truce demo: simulated {} incidents of the last 30 days: {} reports and {} denials logged; see {url}/v1/events, {url}/v1/findings, {url}/v1/scorecards (ground truth in {})",

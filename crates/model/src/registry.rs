@@ -314,12 +314,13 @@ impl Registry {
                 }
             }
             Body::Acknowledgement(a) => {
-                let escalation = a.response == crate::bodies::Response::Escalate;
-                if escalation != (party.role == PartyRole::Mediator) {
+                if a.response == crate::bodies::Response::Escalate
+                    && party.role != PartyRole::Mediator
+                {
                     return Err(refuse(
                         "role-not-allowed",
                         403,
-                        "addressees answer notices; only the mediator escalates (response `escalate`)",
+                        "only the mediator escalates (response `escalate`); addressees answer",
                     ));
                 }
             }
