@@ -99,12 +99,37 @@ pub fn commitment(salt: &[u8], record: &Value) -> String {
 /// Seals a personal record to the recipients: returns the commitment and the `sealed` object
 /// of a case body. The plaintext is `{"salt": hex, "record": ...}`.
 pub fn seal(record: &Value, recipients: &[(String, String)]) -> Result<(String, Value)> {
-    if recipients.is_empty() {
-        bail!("no member with an encryption key to seal the record to");
-    }
     let salt: [u8; 32] = rand::random();
     let commit = commitment(&salt, record);
     let plaintext = json!({"salt": hex::encode(salt), "record": record}).to_string();
+    let out = encrypt(plaintext.as_bytes(), recipients)?;
+    let sealed = json!({
+        "recipients": recipients.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+        "age": B64.encode(out),
+    });
+    Ok((commit, sealed))
+}
+
+/// Seals need-to-know details to the recipients: the `sealed` object of a report, notice,
+/// dispute or sighting. The plaintext is the details' JSON.
+pub fn seal_details(details: &Value, recipients: &[(String, String)]) -> Result<Value> {
+    Ok(json!({
+        "recipients": recipients.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+        "age": B64.encode(encrypt(details.to_string().as_bytes(), recipients)?),
+    }))
+}
+
+/// Opens the sealed details of an entry with a member's identity.
+pub fn unseal(sealed_age_b64: &str, identity: &age::x25519::Identity) -> Result<Value> {
+    serde_json::from_slice(&decrypt(sealed_age_b64, identity)?)
+        .context("the sealed details are not JSON")
+}
+
+/// age-encrypts `plain` to the recipients' X25519 keys.
+fn encrypt(plain: &[u8], recipients: &[(String, String)]) -> Result<Vec<u8>> {
+    if recipients.is_empty() {
+        bail!("no member with an encryption key to seal to");
+    }
     let keys: Vec<age::x25519::Recipient> = recipients
         .iter()
         .map(|(id, k)| {
@@ -113,31 +138,30 @@ pub fn seal(record: &Value, recipients: &[(String, String)]) -> Result<(String, 
         })
         .collect::<Result<_>>()?;
     let encryptor = age::Encryptor::with_recipients(keys.iter().map(|k| k as &dyn age::Recipient))
-        .map_err(|e| anyhow!("sealing the record: {e}"))?;
+        .map_err(|e| anyhow!("sealing: {e}"))?;
     let mut out = Vec::new();
-    let mut w = encryptor
-        .wrap_output(&mut out)
-        .context("sealing the record")?;
-    w.write_all(plaintext.as_bytes())?;
-    w.finish().context("sealing the record")?;
-    let sealed = json!({
-        "recipients": recipients.iter().map(|(id, _)| id).collect::<Vec<_>>(),
-        "age": B64.encode(out),
-    });
-    Ok((commit, sealed))
+    let mut w = encryptor.wrap_output(&mut out).context("sealing")?;
+    w.write_all(plain)?;
+    w.finish().context("sealing")?;
+    Ok(out)
+}
+
+fn decrypt(sealed_age_b64: &str, identity: &age::x25519::Identity) -> Result<Vec<u8>> {
+    let bytes = B64
+        .decode(sealed_age_b64)
+        .context("the sealed part is not base64")?;
+    let decryptor = age::Decryptor::new(&bytes[..]).context("not an age file")?;
+    let mut reader = decryptor
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(|e| anyhow!("cannot open the sealed part with this key: {e}"))?;
+    let mut plain = Vec::new();
+    reader.read_to_end(&mut plain)?;
+    Ok(plain)
 }
 
 /// Opens a sealed record with a member's identity and checks it against the commitment.
 pub fn open(sealed_age_b64: &str, identity: &age::x25519::Identity, commit: &str) -> Result<Value> {
-    let bytes = B64
-        .decode(sealed_age_b64)
-        .context("the sealed record is not base64")?;
-    let decryptor = age::Decryptor::new(&bytes[..]).context("not an age file")?;
-    let mut reader = decryptor
-        .decrypt(std::iter::once(identity as &dyn age::Identity))
-        .map_err(|e| anyhow!("cannot open the sealed record with this key: {e}"))?;
-    let mut plain = Vec::new();
-    reader.read_to_end(&mut plain)?;
+    let plain = decrypt(sealed_age_b64, identity)?;
     let v: Value = serde_json::from_slice(&plain).context("the sealed record is not JSON")?;
     let salt = v["salt"]
         .as_str()

@@ -90,6 +90,8 @@ enum Command {
     /// or open a record you are entitled to.
     #[command(subcommand)]
     Case(CaseCommand),
+    /// Open the sealed (need-to-know) part of an entry with your key, if it was sealed to you.
+    Unseal(UnsealArgs),
     /// Follow the hotline: the alerts for a party as they happen (notices, answers, findings,
     /// cases, attestations); reconnects and resumes by log index.
     Watch(WatchArgs),
@@ -386,6 +388,17 @@ struct CaseOpenArgs {
 }
 
 #[derive(Args)]
+struct UnsealArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    /// Your member key file (with its encryption identity).
+    #[arg(long, env = "TRUCE_KEY")]
+    key: PathBuf,
+    /// The entry's log index.
+    index: u64,
+}
+
+#[derive(Args)]
 struct WatchArgs {
     #[arg(long, env = "TRUCE_SERVER")]
     server: String,
@@ -481,6 +494,14 @@ struct SubmitArgs {
     /// Where receipts are saved.
     #[arg(long, default_value = "receipts")]
     out: PathBuf,
+    /// A JSON file of need-to-know details (sources, identities) to seal into the entry
+    /// (reports, notices, disputes, sightings): encrypted with age to the members of your
+    /// party, of the mediator and of --seal-to; every other member sees only that it exists.
+    #[arg(long, requires = "server")]
+    seal: Option<PathBuf>,
+    /// Further parties the sealed details are for (comma-separated).
+    #[arg(long, value_delimiter = ',', requires = "seal")]
+    seal_to: Vec<String>,
 }
 
 #[derive(Args)]
@@ -679,17 +700,13 @@ fn run(cli: Cli) -> Result<()> {
         Command::Findings(a) => findings_cmd(j, a)?,
         Command::Dispute(a) => {
             let body = json!({"finding": a.finding, "reasons": a.reasons, "evidence": a.evidence});
-            let s = SubmitArgs {
-                server: Some(a.server),
+            let sign = SignArgs {
+                server: a.server,
                 key: a.key,
-                kind: "dispute".into(),
-                body: PathBuf::new(),
-                mechanism: None,
-                offline: false,
                 queue: a.queue,
                 out: a.out,
             };
-            submit_body(j, &s, &body)?;
+            submit_signed(j, sign, "dispute", &body)?;
         }
         Command::Notify(a) => {
             let (action, refers_to) = match (a.amend, a.withdraw) {
@@ -753,6 +770,24 @@ fn run(cli: Cli) -> Result<()> {
             submit_signed(j, a.sign, "attestation", &body)?;
         }
         Command::Case(c) => case_cmd(j, c)?,
+        Command::Unseal(a) => {
+            let client = client::Client::new(&a.server)?;
+            let key = keys::MemberKey::load(&a.key)?;
+            let identity = key.encryption.as_ref().with_context(|| {
+                format!(
+                    "{}: this key file has no encryption identity",
+                    a.key.display()
+                )
+            })?;
+            let entry = client.get_ok(&format!("/v1/entries/{}", a.index))?.json()?;
+            let sealed = entry["entry"]["body"]["sealed"]["age"]
+                .as_str()
+                .with_context(|| format!("entry {} has no sealed part", a.index))?;
+            let details = deconflict::unseal(sealed, identity)?;
+            print(j, json!({"index": a.index, "sealed": details}), || {
+                serde_json::to_string_pretty(&details).unwrap_or_default()
+            });
+        }
         Command::Watch(a) => {
             let mut left = a.count;
             deconflict::watch(&a.server, &a.party, a.after, a.retries, |m| {
@@ -796,17 +831,13 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(d) = open {
                 body["dispute"] = d.into();
             }
-            let s = SubmitArgs {
-                server: Some(a.server),
+            let sign = SignArgs {
+                server: a.server,
                 key: a.key,
-                kind: "ruling".into(),
-                body: PathBuf::new(),
-                mechanism: None,
-                offline: false,
                 queue: a.queue,
                 out: a.out,
             };
-            submit_body(j, &s, &body)?;
+            submit_signed(j, sign, "ruling", &body)?;
         }
         Command::Replay(a) => {
             let client = client::Client::new(&a.server)?;
@@ -1042,6 +1073,8 @@ fn submit_signed(j: bool, s: SignArgs, kind: &str, body: &serde_json::Value) -> 
         offline: false,
         queue: s.queue,
         out: s.out,
+        seal: None,
+        seal_to: vec![],
     };
     submit_body(j, &a, body)
 }
@@ -1173,6 +1206,31 @@ fn submit_body(j: bool, a: &SubmitArgs, body: &serde_json::Value) -> Result<()> 
             "--offline needs --mechanism ORIGIN (the log origin, e.g. truce.example/golan-1974)"
         ),
     };
+    let mut body = body.clone();
+    if let Some(path) = &a.seal {
+        let client = client
+            .as_ref()
+            .context("--seal needs --server (for the members' keys)")?;
+        let mechanism = client.get_ok("/v1/mechanism")?.json()?;
+        let own = mechanism["members"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["id"] == key.member.as_str()))
+            .and_then(|m| m["party"].as_str())
+            .with_context(|| format!("member {} is not registered on the server", key.member))?
+            .to_owned();
+        let mediator = mechanism["agreement"]["parties"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["role"] == "mediator"))
+            .and_then(|p| p["id"].as_str())
+            .context("the agreement names no mediator")?
+            .to_owned();
+        let mut parties = vec![own.as_str(), mediator.as_str()];
+        parties.extend(a.seal_to.iter().map(String::as_str));
+        let details = submit::read_json(path)?;
+        let rcpt = deconflict::recipients(&mechanism, &parties);
+        body["sealed"] = deconflict::seal_details(&details, &rcpt)?;
+    }
+    let body = &body;
     let env = submit::build(&origin, &a.kind, &key, body)?;
     if a.offline {
         let path = submit::enqueue(&a.queue, &env)?;

@@ -506,3 +506,64 @@ fn case_records_reach_the_entitled_members_only() {
         assert!(!text.contains("Testplace-7"), "{p} gives the place away");
     }
 }
+
+#[test]
+fn need_to_know_details_of_a_report_are_sealed() {
+    let m = Mechanism::golan();
+    let s = m.serve();
+    let report = write_json(
+        m.tmp.path(),
+        "r.json",
+        &incident("explosions_remote_violence", SUWAYDA, "IL", "SY"),
+    );
+    let details = write_json(
+        m.tmp.path(),
+        "sources.json",
+        &json!({"source": "Informant Zeta-Testsource", "contact": "redacted channel 7"}),
+    );
+    let index = logged(
+        &m,
+        "sy.ops",
+        &[
+            "submit",
+            "--server",
+            &s.url,
+            "--kind",
+            "report",
+            "--body",
+            report.to_str().unwrap(),
+            "--seal",
+            details.to_str().unwrap(),
+        ],
+    );
+    s.settled_commitment();
+    // SY and the mediator read the sealed details; IL and UNDOF cannot.
+    for (member, ok) in [
+        ("sy.ops", true),
+        ("us.ops", true),
+        ("il.ops", false),
+        ("undof.ops", false),
+    ] {
+        let out = run(
+            truce()
+                .args(["--json", "unseal", "--server", &s.url, &index.to_string()])
+                .arg("--key")
+                .arg(m.key_path(member)),
+            ok,
+        );
+        if ok {
+            assert_eq!(
+                stdout_json(&out)["sealed"]["source"],
+                "Informant Zeta-Testsource"
+            );
+        }
+    }
+    // The finding made from the report says that it rests on sealed evidence.
+    let f = &s.get_json("/v1/findings?party=IL")["findings"][0];
+    assert_eq!(f["sealed_evidence"], json!([index]), "{f}");
+    // The public part is in the log for all; the sealed part never in clear.
+    let (_, body) = s.get(&format!("/v1/entries/{index}"));
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("explosions_remote_violence"));
+    assert!(!text.contains("Zeta-Testsource"));
+}

@@ -91,7 +91,11 @@ fn the_demo_serves_a_mechanism_with_simulated_traffic() {
         ["delivered", "conditioned", "objected", "filed"],
         "{notices}"
     );
-    let (_, body) = http(agent.get(format!("{url}/v1/attestations?status=cosigned")).call());
+    let (_, body) = http(
+        agent
+            .get(format!("{url}/v1/attestations?status=cosigned"))
+            .call(),
+    );
     let calm: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(calm["total"], 1, "{calm}");
     let (_, body) = http(agent.get(format!("{url}/v1/cases")).call());
