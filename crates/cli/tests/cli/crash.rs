@@ -180,7 +180,9 @@ fn acknowledged_entries_survive_sigkill_and_the_log_stays_consistent() {
         );
     }
     let out = run(
-        truce().args(["--json", "verify", "server", &server.url, "--vkey", &m.vkey]),
+        server
+            .truce()
+            .args(["--json", "verify", "server", &server.url, "--vkey", &m.vkey]),
         true,
     );
     assert!(stdout_json(&out)["entries_verified"].as_u64().unwrap() > 4);

@@ -1,6 +1,7 @@
 //! Black-box tests of the real `truce` binary: init, serve on an ephemeral loopback port,
 //! submit, verify, mirror, bad input, crashes.
 
+mod access;
 mod bad_input;
 mod compliance;
 mod crash;
