@@ -6,6 +6,7 @@ mod bad_input;
 mod compliance;
 mod crash;
 mod demo;
+mod hardening;
 mod lifecycle;
 mod offline;
 mod simulate;
