@@ -376,6 +376,16 @@ enum VerifyCommand {
         #[arg(long, env = "TRUCE_VKEY")]
         vkey: String,
     },
+    /// Check a data directory's database row by row (entries, checkpoints, stored hashes) and
+    /// name every entry that was changed, moved or removed; exit 3 if anything is wrong.
+    Data {
+        /// The data directory (`truce init`), or a copy of it.
+        dir: PathBuf,
+        /// The log's verifier key. Without it the directory's own log key is trusted, and the
+        /// report says so.
+        #[arg(long, env = "TRUCE_VKEY")]
+        vkey: Option<String>,
+    },
     /// Check a server: checkpoint signature, consistency with the last checkpoint seen (kept
     /// in --state), every entry's signature and admission, the root recomputed from the entries.
     Server {
@@ -1046,6 +1056,42 @@ fn verify_cmd(j: bool, v: VerifyCommand, token: &Option<String>) -> Result<()> {
                     r.index, r.origin, r.tree_size
                 )
             });
+        }
+        VerifyCommand::Data { dir, vkey } => {
+            let r = verify::data(&dir, vkey.as_deref())?;
+            print(j, serde_json::to_value(&r)?, || {
+                let mut s = if r.problems.is_empty() {
+                    format!(
+                        "OK: {} — {} entries and {} checkpoints verified in {} (signatures, admission rules, stored hashes, roots)",
+                        r.origin,
+                        r.entries,
+                        r.checkpoints,
+                        dir.display()
+                    )
+                } else {
+                    format!(
+                        "FAILED: {} problems in {}; entries concerned: {:?}",
+                        r.problems.len(),
+                        dir.display(),
+                        r.bad_entries
+                    )
+                };
+                for p in &r.problems {
+                    let at = match (p.entry, p.checkpoint) {
+                        (Some(e), _) => format!("entry {e}"),
+                        (None, Some(c)) => format!("checkpoint {c}"),
+                        _ => "tree".to_owned(),
+                    };
+                    s.push_str(&format!("\n  {at}: {}", p.problem));
+                }
+                if r.trusted_own_key {
+                    s.push_str("\nwarning: no --vkey given; trusted the directory's own log key");
+                }
+                s
+            });
+            if !r.problems.is_empty() {
+                return Err(anyhow::anyhow!(ExitWith(3)));
+            }
         }
         VerifyCommand::Server { url, vkey, state } => {
             let client = connect(&url, token)?;

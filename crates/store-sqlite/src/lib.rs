@@ -110,6 +110,58 @@ impl SqliteStore {
     }
 }
 
+/// One row of the entries table as stored, for audits of the database itself.
+#[derive(Debug, Clone)]
+pub struct EntryRow {
+    pub index: u64,
+    pub leaf_hash: Vec<u8>,
+    pub leaf: Vec<u8>,
+    pub kind: String,
+    pub author: String,
+}
+
+/// Raw reads for `truce verify data`, which checks the database row by row: unlike the
+/// [`Store`] methods they return what is stored even when it is inconsistent.
+impl SqliteStore {
+    /// Entry rows with index at least `from`, in index order, at most `limit`.
+    pub fn entry_rows(&self, from: u64, limit: usize) -> Result<Vec<EntryRow>, StoreError> {
+        let from = to_i64(from)?;
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT idx, leaf_hash, leaf, kind, author FROM entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![from, limit as i64], |r| {
+                Ok(EntryRow {
+                    index: r.get::<_, i64>(0)? as u64,
+                    leaf_hash: r.get(1)?,
+                    leaf: r.get(2)?,
+                    kind: r.get(3)?,
+                    author: r.get(4)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Every stored checkpoint: tree size and note, by size.
+    pub fn checkpoints(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare("SELECT size, note FROM checkpoints ORDER BY size")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?;
+            rows.collect()
+        })
+    }
+
+    /// The stored hash runs: first stored index and concatenated hashes, by first index.
+    pub fn hash_runs(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare("SELECT first, hashes FROM hash_runs ORDER BY first")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?;
+            rows.collect()
+        })
+    }
+}
+
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))

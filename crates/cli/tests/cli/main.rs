@@ -10,4 +10,5 @@ mod hardening;
 mod lifecycle;
 mod offline;
 mod simulate;
+mod tamper;
 mod util;

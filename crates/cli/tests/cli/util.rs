@@ -288,6 +288,30 @@ impl Server {
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
+    /// The first `size` logged leaves, mirrored over the tiles API (entry bundles).
+    pub fn leaves(&self, size: u64) -> Vec<Vec<u8>> {
+        use truce_log::tiles::{TILE_WIDTH, TileRef, decode_bundle};
+        let mut leaves = Vec::new();
+        let mut index = 0;
+        while index < size {
+            let t = TileRef {
+                level: None,
+                index: index / TILE_WIDTH,
+                width: (size - index).min(TILE_WIDTH) as u16,
+            };
+            let (status, bundle) = self.get(&format!("/log/{}", t.path()));
+            assert_eq!(status, 200, "{}", t.path());
+            leaves.extend(
+                decode_bundle(&bundle)
+                    .unwrap()
+                    .into_iter()
+                    .map(<[u8]>::to_vec),
+            );
+            index += u64::from(t.width);
+        }
+        leaves
+    }
+
     pub fn tree_size(&self) -> u64 {
         self.get_json("/healthz")["tree_size"].as_u64().unwrap()
     }
