@@ -4,6 +4,7 @@
 mod access;
 mod bad_input;
 mod compliance;
+mod corpus;
 mod crash;
 mod demo;
 mod hardening;
