@@ -128,6 +128,9 @@ fn init_inner(dir: &Path, origin: &str, scenario: &Scenario) -> Result<Initialis
         let path = data.keys_dir().join(format!("{id}.key"));
         key.save(&path)?;
         m["public_key"] = key.public_key_b64().into();
+        if let Some(k) = key.encryption_key() {
+            m["encryption_key"] = k.into();
+        }
         members_out.push((
             id,
             m["party"].as_str().unwrap_or("").to_owned(),

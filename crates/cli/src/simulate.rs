@@ -1003,6 +1003,7 @@ fn report_body(p: &ReportPlan, source_ref: String) -> Result<Value> {
         },
         perpetrator: p.perpetrator.to_owned(),
         target: p.target.map(str::to_owned),
+        notice: None,
         actors: vec![],
         casualties: Casualties {
             injured: p.injured,
@@ -1231,6 +1232,7 @@ fn derived_key(seed: u64, member: &str) -> MemberKey {
     MemberKey {
         member: member.to_owned(),
         key: SigningKey::from_bytes(&bytes),
+        encryption: None,
     }
 }
 

@@ -375,6 +375,7 @@ impl Fusion {
             perpetrator: r.perpetrator.clone(),
             target: r.target.clone(),
             casualties: r.casualties.clone(),
+            notice: r.notice,
             weight: weight(r),
             logged,
             event: String::new(),

@@ -17,6 +17,7 @@
 //! well-formed but cannot take effect (a dispute of an unknown finding, a ruling while the
 //! dispute window is open) are recorded in [`State::ignored`] with the reason.
 
+pub mod alerts;
 pub mod commitment;
 pub mod coverage;
 pub mod fusion;
@@ -31,7 +32,7 @@ use jiff::{SignedDuration, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
 use truce_geo::{Containment, ZoneIndex};
 use truce_model::agreement::Agreement;
-use truce_model::bodies::{CaseAction, NoticeAction, PostureType};
+use truce_model::bodies::{CaseAction, NoticeAction, PostureType, Response};
 use truce_model::entry::{Body, Entry};
 use truce_model::time::{TimePrecision, TimeSpan};
 
@@ -388,21 +389,7 @@ impl Engine {
             }
             Body::Posture(p) => self.apply_posture(index, entry, p),
             Body::Notice(n) => self.apply_notice(index, entry, n),
-            Body::Acknowledgement(ack) => {
-                let Some(party) = self.party_of(&entry.author) else {
-                    return;
-                };
-                match self.state.notices.get_mut(&ack.notice) {
-                    Some(n) if n.addressees.contains(&party) => {
-                        n.answers.insert(party, (index, ack.response));
-                    }
-                    Some(_) => self.ignore(
-                        index,
-                        format!("party {party} is not an addressee of notice {}", ack.notice),
-                    ),
-                    None => self.ignore(index, format!("no notice at log index {}", ack.notice)),
-                }
-            }
+            Body::Acknowledgement(ack) => self.apply_answer(index, entry, ack),
             Body::Dispute(d) => {
                 let party = self.party_of(&entry.author).unwrap_or_default();
                 if let Err(why) =
@@ -419,6 +406,44 @@ impl Engine {
             }
             Body::Case(c) => self.apply_case(index, entry, c),
             Body::Sighting(sg) => self.apply_sighting(index, entry, sg, clock),
+            Body::Attestation(a) => {
+                let Some(party) = self.party_of(&entry.author) else {
+                    return;
+                };
+                let (start, end) = widen(&a.period);
+                let key = format!("{start}/{end}");
+                let parties: Vec<String> = self
+                    .state
+                    .agreement
+                    .as_ref()
+                    .map(|a| {
+                        a.parties
+                            .iter()
+                            .filter(|(_, r)| **r == truce_model::agreement::PartyRole::Party)
+                            .map(|(p, _)| p.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let rec =
+                    self.state
+                        .attestations
+                        .entry(key)
+                        .or_insert_with(|| state::AttestationRec {
+                            start,
+                            end,
+                            signers: BTreeMap::new(),
+                            cosigned: false,
+                        });
+                if rec.signers.contains_key(&party) {
+                    self.ignore(
+                        index,
+                        format!("party {party} has already attested this period"),
+                    );
+                    return;
+                }
+                rec.signers.insert(party, index);
+                rec.cosigned = parties.iter().all(|p| rec.signers.contains_key(p));
+            }
             Body::Coverage(c) => {
                 let Some(party) = self.party_of(&entry.author) else {
                     return;
@@ -648,6 +673,7 @@ impl Engine {
         let Some(party) = self.party_of(&entry.author) else {
             return;
         };
+        let clock = self.state.clock.unwrap_or(entry.created);
         let (start, end) = widen(&n.window);
         let mut notified = entry.created;
         if let Some(old) = n.refers_to {
@@ -656,9 +682,11 @@ impl Engine {
                     notified = o.notified;
                     if n.action == NoticeAction::Withdraw {
                         o.withdrawn = true;
-                        return;
+                        o.withdrawn_at = Some(index);
+                    } else {
+                        o.replaced_by = Some(index);
                     }
-                    o.replaced_by = Some(index);
+                    o.settle();
                 }
                 Some(_) => {
                     self.ignore(
@@ -672,22 +700,132 @@ impl Engine {
                     return;
                 }
             }
+            // Answers still awaited for the old notice are no longer due.
+            let mut lapsed = Vec::new();
+            for d in self.state.deadlines.values_mut() {
+                if d.status == state::DeadlineStatus::Pending
+                    && d.obligation == (state::Obligation::NoticeAnswer { notice: old })
+                {
+                    d.status = state::DeadlineStatus::Lapsed;
+                    d.evidence.push(index);
+                    lapsed.push((d.due, Timer::Deadline(d.id.clone())));
+                }
+            }
+            for t in lapsed {
+                self.timers.remove(&t);
+            }
+            if n.action == NoticeAction::Withdraw {
+                return;
+            }
         }
-        self.state.notices.insert(
-            index,
-            NoticeRec {
-                party,
-                activity: n.activity,
-                area: n.area.clone(),
-                start,
-                end,
-                notified,
-                addressees: n.addressees.clone(),
-                withdrawn: false,
-                replaced_by: None,
-                answers: BTreeMap::new(),
-            },
-        );
+        // An amended notice needs answers of its own: the earlier green light was for
+        // something else.
+        let answer_due = start.max(clock);
+        let addressees: Vec<String> = n
+            .addressees
+            .iter()
+            .filter(|a| **a != party)
+            .cloned()
+            .collect();
+        let mut rec = NoticeRec {
+            party,
+            activity: n.activity,
+            area: n.area.clone(),
+            start,
+            end,
+            notified,
+            addressees: addressees.clone(),
+            withdrawn: false,
+            withdrawn_at: None,
+            replaced_by: None,
+            answers: BTreeMap::new(),
+            conditions: BTreeMap::new(),
+            answer_due,
+            escalations: Vec::new(),
+            addressee_status: addressees
+                .iter()
+                .map(|a| (a.clone(), state::AnswerStatus::Filed))
+                .collect(),
+            status: state::NoticeStatus::Filed,
+        };
+        rec.settle();
+        self.state.notices.insert(index, rec);
+        for a in addressees {
+            self.add_deadline(state::Deadline {
+                id: format!("notice/{index}/{a}"),
+                rule: String::new(),
+                party: a,
+                due: answer_due,
+                obligation: state::Obligation::NoticeAnswer { notice: index },
+                status: state::DeadlineStatus::Pending,
+                evidence: Vec::new(),
+                basis: None,
+                finding: None,
+                settled_at: None,
+            });
+        }
+    }
+
+    /// An addressee's receipt or answer, or the mediator's escalation.
+    fn apply_answer(
+        &mut self,
+        index: u64,
+        entry: &Entry,
+        ack: &truce_model::bodies::Acknowledgement,
+    ) {
+        use state::AnswerStatus as A;
+        let Some(party) = self.party_of(&entry.author) else {
+            return;
+        };
+        let Some(n) = self.state.notices.get_mut(&ack.notice) else {
+            self.ignore(index, format!("no notice at log index {}", ack.notice));
+            return;
+        };
+        if !n.current() {
+            let why = format!("notice {} was withdrawn or amended", ack.notice);
+            self.ignore(index, why);
+            return;
+        }
+        if ack.response == Response::Escalate {
+            n.escalations.push(index);
+            return;
+        }
+        if !n.addressees.contains(&party) {
+            let why = format!("party {party} is not an addressee of notice {}", ack.notice);
+            self.ignore(index, why);
+            return;
+        }
+        let status = match ack.response {
+            Response::Received => A::Delivered,
+            Response::Acknowledge => A::Acknowledged,
+            Response::AcknowledgeWithConditions => A::Conditioned,
+            Response::Object | Response::Escalate => A::Objected,
+        };
+        if ack.response == Response::Received {
+            if n.answers.contains_key(&party) {
+                return; // a receipt after an answer changes nothing
+            }
+            if n.addressee_status.get(&party) == Some(&A::Filed) {
+                n.addressee_status.insert(party, status);
+                n.settle();
+            }
+            return;
+        }
+        n.answers.insert(party.clone(), (index, ack.response));
+        match &ack.conditions {
+            Some(c) => n.conditions.insert(party.clone(), c.clone()),
+            None => n.conditions.remove(&party),
+        };
+        n.addressee_status.insert(party.clone(), status);
+        n.settle();
+        let id = format!("notice/{}/{party}", ack.notice);
+        if let Some(d) = self.state.deadlines.get_mut(&id)
+            && d.status == state::DeadlineStatus::Pending
+        {
+            d.status = state::DeadlineStatus::Met;
+            d.evidence.push(index);
+            self.timers.remove(&(d.due, Timer::Deadline(id)));
+        }
     }
 
     fn apply_case(&mut self, index: u64, entry: &Entry, c: &truce_model::bodies::Case) {
@@ -705,6 +843,11 @@ impl Engine {
                     reported: clock,
                     status: CaseStatus::Reported,
                     steps: vec![(index, CaseAction::Report)],
+                    recipients: c
+                        .sealed
+                        .as_ref()
+                        .map(|s| s.recipients.clone())
+                        .unwrap_or_default(),
                 },
             );
             let new = rules::case_deadlines(
@@ -821,6 +964,7 @@ fn withdrawal_deadlines(
                     evidence: vec![],
                     basis: None,
                     finding: None,
+                    settled_at: None,
                 });
             };
             if let Some(due) = rule.deadline.as_deref().and_then(parse) {

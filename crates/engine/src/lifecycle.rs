@@ -349,6 +349,22 @@ pub fn fire_deadline(
     if d.status != DeadlineStatus::Pending {
         return;
     }
+    if let Obligation::NoticeAnswer { notice } = d.obligation {
+        // No rule behind it: the addressee's silence is on record, not a violation.
+        let party = d.party.clone();
+        if let Some(d) = state.deadlines.get_mut(id) {
+            d.status = DeadlineStatus::Missed;
+            d.evidence = vec![notice];
+            d.basis = Some(format!("no answer from {party} by {due}"));
+            d.settled_at = Some(index);
+        }
+        if let Some(n) = state.notices.get_mut(&notice) {
+            n.addressee_status
+                .insert(party, crate::state::AnswerStatus::Expired);
+            n.settle();
+        }
+        return;
+    }
     let Some(a) = state.agreement.as_ref() else {
         return;
     };
@@ -379,6 +395,7 @@ pub fn fire_deadline(
             ),
             String::new(),
         ),
+        Obligation::NoticeAnswer { .. } => return,
     };
     let lapsed = !rules::effective(a, &rule, due, due);
     let party = d.party.clone();

@@ -20,7 +20,15 @@
 //!   ([`activity_of`]) by a bound party in the zones, without a current notice by that party of
 //!   that activity covering the place and time, notified at least the lead time before.
 //! - `protected_notice`: an event of a listed type attributed to a bound party, inside the
-//!   area and window of another party's current notice that the attributed party acknowledged.
+//!   scope (area and window, as narrowed by its conditions) that the attributed party
+//!   acknowledged of another party's current notice.
+//! - `notice_scope`: an event whose type implies a listed activity by a bound party, under one
+//!   of its own current notices of that activity (a report ties it to the notice, or it lies in
+//!   the notice's area and window), outside the area or window an addressee acknowledged; and
+//!   posture of the party, during the window, above the force caps an addressee set for the
+//!   acknowledged area's zones. One finding per notice and acknowledging addressee. An
+//!   objection is not a scope: activity after an objection is on record in the notice, not a
+//!   finding of this rule.
 //! - `civilian_protection`: a case reported against a bound party opens two deadlines: an
 //!   answer (acknowledge or deny) within `acknowledge_within_hours`, a resolution (release or
 //!   transfer) within `resolve_within_days`.
@@ -36,7 +44,7 @@ use crate::state::{
 use crate::{Geography, days_, hours, parse};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
-use truce_model::bodies::{Activity, Area, ForceCategory, Posture, PostureType, Response};
+use truce_model::bodies::{Activity, Area, ForceCategory, Posture, PostureType};
 use truce_model::ids::wire_name;
 use truce_model::report::EventType;
 use truce_model::rules::{ForceLimits, Rule, RuleKind, Severity};
@@ -299,20 +307,17 @@ pub fn evaluate_event(
                     continue;
                 }
                 for (n_index, n) in &state.notices {
-                    if !n.current() || n.party == perp || n.start > ev.end || ev.start > n.end {
+                    if !n.current() || n.party == perp {
                         continue;
                     }
-                    let acknowledged = matches!(
-                        n.answers.get(perp),
-                        Some((
-                            _,
-                            Response::Acknowledge | Response::AcknowledgeWithConditions
-                        ))
-                    );
-                    if !acknowledged {
+                    // Protected is what the attacking party itself gave the green light to.
+                    let Some((area, start, end, _)) = n.acknowledged_scope(perp) else {
+                        continue;
+                    };
+                    if start > ev.end || ev.start > end {
                         continue;
                     }
-                    let Some(c) = covers(&n.area, ev, geo) else {
+                    let Some(c) = covers(area, ev, geo) else {
                         continue;
                     };
                     let s = format!(
@@ -332,6 +337,61 @@ pub fn evaluate_event(
                     d.evidence.sort_unstable();
                     d.evidence.dedup();
                     out.push(d);
+                }
+            }
+            RuleKind::NoticeScope => {
+                let Some(act) = activity_of(ev.event_type) else {
+                    continue;
+                };
+                if !rule.activities.contains(&act) {
+                    continue;
+                }
+                for (n_index, n) in &state.notices {
+                    if !n.current() || n.party != perp || n.activity != act {
+                        continue;
+                    }
+                    let cited = ev
+                        .reports
+                        .iter()
+                        .any(|r| state.reports.get(r).and_then(|r| r.notice) == Some(*n_index));
+                    let under = cited
+                        || (n.start <= ev.end
+                            && ev.start <= n.end
+                            && covers(&n.area, ev, geo).is_some());
+                    if !under {
+                        continue;
+                    }
+                    for addressee in &n.addressees {
+                        let Some((area, start, end, _)) = n.acknowledged_scope(addressee) else {
+                            continue;
+                        };
+                        let mut outside = Vec::new();
+                        if ev.end < start || ev.start > end {
+                            outside.push(format!("outside the window {start} to {end}"));
+                        }
+                        if covers(area, ev, geo).is_none() {
+                            outside.push("outside the area".to_owned());
+                        }
+                        if outside.is_empty() {
+                            continue;
+                        }
+                        let s = format!(
+                            "{}: {} by {perp} {} that {addressee} acknowledged for notice {n_index}: {}",
+                            rule.title,
+                            wire_name(&act),
+                            outside.join(" and "),
+                            describe_event(ev, &None, Certainty::Certain, &[])
+                        );
+                        let id = format!("{}/{}/n{n_index}/{addressee}", rule.id, ev.id);
+                        let mut d = mk(None, Certainty::Certain, s, id);
+                        d.evidence.push(*n_index);
+                        if let Some((ack, _)) = n.answers.get(addressee) {
+                            d.evidence.push(*ack);
+                        }
+                        d.evidence.sort_unstable();
+                        d.evidence.dedup();
+                        out.push(d);
+                    }
                 }
             }
             RuleKind::ForceLimit | RuleKind::CivilianProtection => {}
@@ -574,6 +634,62 @@ pub fn evaluate_posture(
                         }
                     }
                 }
+                RuleKind::NoticeScope => {
+                    for (n_index, n) in &state.notices {
+                        if !n.current() || n.party != party || as_of < n.start || as_of > n.end {
+                            continue;
+                        }
+                        for addressee in &n.addressees {
+                            let Some((area, start, end, caps)) = n.acknowledged_scope(addressee)
+                            else {
+                                continue;
+                            };
+                            if caps.is_empty() || as_of < start || as_of > end {
+                                continue;
+                            }
+                            let mut seen: BTreeMap<ForceCategory, u64> = BTreeMap::new();
+                            for z in p
+                                .zones
+                                .iter()
+                                .filter(|z| z.party == party && area.zones.contains(&z.zone))
+                            {
+                                for f in &z.forces {
+                                    *seen.entry(f.category).or_insert(0) += u64::from(f.count);
+                                }
+                            }
+                            let over: Vec<String> = caps
+                                .iter()
+                                .filter_map(|cap| {
+                                    let n = seen.get(&cap.category).copied().unwrap_or(0);
+                                    (n > u64::from(cap.count)).then(|| {
+                                        format!(
+                                            "{} {n}, cap {}",
+                                            wire_name(&cap.category),
+                                            cap.count
+                                        )
+                                    })
+                                })
+                                .collect();
+                            if over.is_empty() {
+                                continue;
+                            }
+                            let mut f = d.clone();
+                            f.id = format!("{}/p{index}/n{n_index}/{addressee}", rule.id);
+                            f.evidence = vec![*n_index, index];
+                            if let Some((ack, _)) = n.answers.get(addressee) {
+                                f.evidence.push(*ack);
+                            }
+                            f.evidence.sort_unstable();
+                            f.evidence.dedup();
+                            f.summary = format!(
+                                "{}: {kind} of {party} forces as of {as_of} above the caps {addressee} set for notice {n_index}: {}",
+                                rule.title,
+                                over.join("; ")
+                            );
+                            out.push(f);
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -610,6 +726,7 @@ pub fn case_deadlines(
             evidence: vec![case],
             basis: None,
             finding: None,
+            settled_at: None,
         };
         if let Some(h) = rule.acknowledge_within_hours
             && let Ok(due) = reported.saturating_add(hours(h))

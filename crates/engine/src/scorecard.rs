@@ -1,6 +1,6 @@
 //! Scorecards: per party, per commitment (rule) and per month, how the findings stand.
 
-use crate::state::{DeadlineStatus, State, Status};
+use crate::state::{CaseStatus, DeadlineStatus, Obligation, State, Status};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -22,7 +22,16 @@ pub struct Scorecard {
     /// Median hours from a dispute to its ruling, over the party's ruled disputes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub median_hours_to_ruling: Option<f64>,
+    /// Under [`CASES`]: civilian cases against the party (as detaining party) reported in the
+    /// month, by current status.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub cases: BTreeMap<CaseStatus, u32>,
 }
+
+/// The `rule` of scorecards that count answers to notices (deadlines no rule sets).
+pub const NOTICE_ANSWERS: &str = "notice-answers";
+/// The `rule` of scorecards that count civilian cases.
+pub const CASES: &str = "civilian-cases";
 
 fn month(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m").to_string()
@@ -48,6 +57,7 @@ fn get<'a>(
         disputes_won: 0,
         disputes_lost: 0,
         median_hours_to_ruling: None,
+        cases: BTreeMap::new(),
     })
 }
 
@@ -62,12 +72,22 @@ pub fn scorecards(state: &State) -> Vec<Scorecard> {
             .or_insert(0) += 1;
     }
     for d in state.deadlines.values() {
-        let c = get(&mut cards, &d.party, &d.rule, month(d.due));
+        let rule = match d.obligation {
+            Obligation::NoticeAnswer { .. } => NOTICE_ANSWERS,
+            _ => &d.rule,
+        };
+        let c = get(&mut cards, &d.party, rule, month(d.due));
         match d.status {
             DeadlineStatus::Met => c.deadlines_met += 1,
             DeadlineStatus::Missed => c.deadlines_missed += 1,
             DeadlineStatus::Pending | DeadlineStatus::Lapsed => {}
         }
+    }
+    for c in state.cases.values() {
+        *get(&mut cards, &c.detaining_party, CASES, month(c.reported))
+            .cases
+            .entry(c.status)
+            .or_insert(0) += 1;
     }
     for d in state.disputes.values() {
         let Some(f) = state.findings.get(&d.finding) else {

@@ -9,7 +9,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use truce_model::agreement::{FusionParams, PartyRole, Procedure};
-use truce_model::bodies::{Activity, Area, CaseAction, ForceCategory, MemberRole, Response};
+use truce_model::bodies::{
+    Activity, Area, CaseAction, Conditions, ForceCategory, MemberRole, Response,
+};
 use truce_model::report::{Casualties, EventType};
 use truce_model::rules::{Rule, RuleKind, Severity};
 use truce_model::time::TimePrecision;
@@ -62,6 +64,8 @@ pub struct State {
     pub notices: BTreeMap<u64, NoticeRec>,
     /// Civilian detention and abduction cases by the log index of their report.
     pub cases: BTreeMap<u64, CaseRec>,
+    /// "No significant incidents" attestations by period (`<start>/<end>`).
+    pub attestations: BTreeMap<String, AttestationRec>,
     /// Admitted entries the engine could not give effect to, with the reason (for example a
     /// dispute of a finding that does not exist, or a ruling inside the dispute window).
     pub ignored: BTreeMap<u64, String>,
@@ -114,6 +118,7 @@ impl Default for State {
             posture: BTreeMap::new(),
             notices: BTreeMap::new(),
             cases: BTreeMap::new(),
+            attestations: BTreeMap::new(),
             ignored: BTreeMap::new(),
         }
     }
@@ -364,12 +369,16 @@ pub enum Obligation {
     CaseAnswer { case: u64 },
     /// The case is resolved (release or transfer).
     CaseResolution { case: u64 },
+    /// The addressee answers the notice (acknowledges, with or without conditions, or objects).
+    NoticeAnswer { notice: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Deadline {
     pub id: String,
+    /// The rule that sets it (empty for answers to notices, which the mechanism itself sets).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub rule: String,
     pub party: String,
     pub due: Timestamp,
@@ -383,6 +392,10 @@ pub struct Deadline {
     pub basis: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finding: Option<String>,
+    /// For answers to notices: the log index of the entry at which the due time was found
+    /// passed (the first entry stamped after it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_at: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -441,10 +454,57 @@ pub struct NoticeRec {
     pub notified: Timestamp,
     pub addressees: Vec<String>,
     pub withdrawn: bool,
+    /// The entry that withdrew it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn_at: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<u64>,
-    /// The latest answer of each addressee: (log index, response).
+    /// The latest answer of each addressee: (log index, response). A receipt (`received`)
+    /// never replaces an answer.
     pub answers: BTreeMap<String, (u64, Response)>,
+    /// Conditions of the addressees that acknowledged with conditions.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub conditions: BTreeMap<String, Conditions>,
+    /// Answers are due by then (the start of the window, or the filing time if it started).
+    pub answer_due: Timestamp,
+    /// The mediator's escalations (log indices).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalations: Vec<u64>,
+    /// Where each addressee stands.
+    pub addressee_status: BTreeMap<String, AnswerStatus>,
+    /// The notice as a whole.
+    pub status: NoticeStatus,
+}
+
+/// Where one addressee of a notice stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerStatus {
+    /// Logged, so delivered to the addressee through the log; no receipt or answer yet.
+    Filed,
+    /// The addressee signed a receipt.
+    Delivered,
+    Acknowledged,
+    Conditioned,
+    Objected,
+    /// No answer by the due time (an answer may still come late).
+    Expired,
+}
+
+/// A notice as a whole: withdrawn or amended, else the least settled addressee decides
+/// (objected, then expired, then awaiting, then conditioned, then acknowledged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeStatus {
+    Filed,
+    Delivered,
+    Acknowledged,
+    Conditioned,
+    Objected,
+    Expired,
+    Withdrawn,
+    /// Replaced by an amendment (see `replaced_by`).
+    Amended,
 }
 
 impl NoticeRec {
@@ -452,9 +512,75 @@ impl NoticeRec {
     pub fn current(&self) -> bool {
         !self.withdrawn && self.replaced_by.is_none()
     }
+
+    /// Recomputes `status` from the addressees' standing.
+    pub fn settle(&mut self) {
+        use AnswerStatus as A;
+        let all = |f: &dyn Fn(A) -> bool| self.addressee_status.values().all(|s| f(*s));
+        let any = |f: &dyn Fn(A) -> bool| self.addressee_status.values().any(|s| f(*s));
+        self.status = if self.withdrawn {
+            NoticeStatus::Withdrawn
+        } else if self.replaced_by.is_some() {
+            NoticeStatus::Amended
+        } else if any(&|s| s == A::Objected) {
+            NoticeStatus::Objected
+        } else if any(&|s| s == A::Expired) {
+            NoticeStatus::Expired
+        } else if all(&|s| s == A::Filed) {
+            NoticeStatus::Filed
+        } else if any(&|s| matches!(s, A::Filed | A::Delivered)) {
+            NoticeStatus::Delivered
+        } else if any(&|s| s == A::Conditioned) {
+            NoticeStatus::Conditioned
+        } else {
+            NoticeStatus::Acknowledged
+        };
+    }
+
+    /// The scope an addressee gave the green light to: (area, start, end, force caps), or
+    /// `None` if it has not acknowledged.
+    pub fn acknowledged_scope(
+        &self,
+        party: &str,
+    ) -> Option<(
+        &Area,
+        Timestamp,
+        Timestamp,
+        &[truce_model::bodies::ForceCount],
+    )> {
+        match self.answers.get(party) {
+            Some((_, Response::Acknowledge)) => Some((&self.area, self.start, self.end, &[])),
+            Some((_, Response::AcknowledgeWithConditions)) => {
+                let c = self.conditions.get(party)?;
+                let (start, end) = match &c.window {
+                    Some(w) => crate::widen(w),
+                    None => (self.start, self.end),
+                };
+                Some((
+                    c.area.as_ref().unwrap_or(&self.area),
+                    start,
+                    end,
+                    &c.force_caps,
+                ))
+            }
+            _ => None,
+        }
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Attestations of calm for one period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttestationRec {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// Party → log index of its attestation.
+    pub signers: BTreeMap<String, u64>,
+    /// Every party (role `party`) has attested the period.
+    pub cosigned: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     Reported,
@@ -475,6 +601,9 @@ pub struct CaseRec {
     pub reported: Timestamp,
     pub status: CaseStatus,
     pub steps: Vec<(u64, CaseAction)>,
+    /// Members the personal record is sealed to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<String>,
 }
 
 /// A report as fusion uses it.
@@ -496,6 +625,9 @@ pub struct ReportRec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     pub casualties: Casualties,
+    /// The notice the reporter ties the activity to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<u64>,
     /// Admiralty grade as a weight in thousandths (reliability × credibility).
     pub weight: u32,
     pub logged: Timestamp,

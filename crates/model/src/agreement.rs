@@ -44,6 +44,9 @@ pub struct MemberDecl {
     pub role: MemberRole,
     /// Ed25519 public key, standard base64 of the 32 raw bytes.
     pub public_key: String,
+    /// age X25519 recipient (`age1…`) that sealed content for this member is encrypted to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
@@ -172,6 +175,15 @@ impl Default for Procedure {
 
 /// Decodes an Ed25519 public key given as standard base64 of 32 bytes, refusing weak
 /// (small-order) keys.
+/// Parses a member's age X25519 recipient (`age1…`, Bech32).
+pub fn parse_encryption_key(field: &str, s: &str) -> Result<age::x25519::Recipient, Refusal> {
+    s.parse::<age::x25519::Recipient>().map_err(|e| {
+        Refusal::invalid(format!(
+            "{field} is not an age X25519 recipient (`age1…`, as `truce keygen` writes): {e}"
+        ))
+    })
+}
+
 pub fn parse_public_key(field: &str, s: &str) -> Result<VerifyingKey, Refusal> {
     let raw = base64::engine::general_purpose::STANDARD
         .decode(s)
@@ -274,6 +286,9 @@ impl Agreement {
                     "body.members: member `{}` reuses another member's key; every member has its own",
                     m.id
                 )));
+            }
+            if let Some(k) = &m.encryption_key {
+                parse_encryption_key(&format!("body.members ({}).encryption_key", m.id), k)?;
             }
             if let Some(n) = &m.name {
                 check_text("body.members[].name", n, 200)?;

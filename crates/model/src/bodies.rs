@@ -68,6 +68,9 @@ pub struct Membership {
     /// For `add` and `rotate`: the Ed25519 public key, standard base64 of the 32 raw bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
+    /// For `add` and `rotate`: the member's age X25519 recipient (`age1…`) for sealed content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,6 +101,14 @@ impl Membership {
                 crate::agreement::parse_public_key("body.public_key", k)?;
             }
             (None, false) => {}
+        }
+        if let Some(k) = &self.encryption_key {
+            if !needs_key {
+                return Err(Refusal::invalid(
+                    "body.encryption_key is only allowed for add and rotate",
+                ));
+            }
+            crate::agreement::parse_encryption_key("body.encryption_key", k)?;
         }
         match (self.role, self.action) {
             (None, MembershipAction::Add) => {
@@ -251,9 +262,16 @@ impl Notice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Response {
+    /// The addressee confirms it received the notice, without answering it yet.
+    Received,
+    /// The green light: the activity may go ahead as notified.
     Acknowledge,
+    /// The green light within narrower bounds (area, window, force caps).
     AcknowledgeWithConditions,
+    /// No green light, with reasons.
     Object,
+    /// The mediator presses the addressees for an answer (mediator only, with reasons).
+    Escalate,
 }
 
 /// Conditions attached to an acknowledgement.
@@ -289,7 +307,7 @@ impl Acknowledgement {
                     "body.conditions is required with acknowledge_with_conditions",
                 ));
             }
-            (Response::Acknowledge | Response::Object, Some(_)) => {
+            (_, Some(_)) if self.response != Response::AcknowledgeWithConditions => {
                 return Err(Refusal::invalid(
                     "body.conditions is only for acknowledge_with_conditions",
                 ));
@@ -304,8 +322,11 @@ impl Acknowledgement {
                 w.check("body.conditions.window")?;
             }
         }
-        if self.response == Response::Object && self.reasons.is_none() {
-            return Err(Refusal::invalid("body.reasons is required when objecting"));
+        if matches!(self.response, Response::Object | Response::Escalate) && self.reasons.is_none()
+        {
+            return Err(Refusal::invalid(
+                "body.reasons is required to object or escalate",
+            ));
         }
         if let Some(r) = &self.reasons {
             check_text("body.reasons", r, 4000)?;
@@ -425,7 +446,7 @@ pub enum CaseAction {
 }
 
 /// The body of a `case` entry. Personal data never enters the log in clear: only a salted
-/// commitment (and, once sealed entries land, ciphertext for the entitled parties).
+/// commitment and, on the report, the personal record sealed to the entitled members.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
@@ -433,12 +454,59 @@ pub struct Case {
     /// For steps after `report`: log index of the case's report entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case: Option<u64>,
-    /// SHA-256 (hex) of the salted personal record.
+    /// SHA-256 (hex) of the salted personal record: `SHA-256(salt ‖ record)`.
     pub commitment: String,
     /// Party said to detain the person.
     pub detaining_party: String,
+    /// On `report`: the salted personal record, encrypted to the members entitled to it (the
+    /// reporting party's, the detaining party's and the mediator's). `truce case report`
+    /// always seals it; without it, only the commitment is on record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<Sealed>,
+    /// Free text visible to every member: never personal data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// Content encrypted with age (X25519 recipients) to named members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sealed {
+    /// The members it is encrypted to (their `encryption_key` in the agreement or membership).
+    pub recipients: Vec<String>,
+    /// The binary age file, standard base64.
+    pub age: String,
+}
+
+/// Largest sealed payload accepted (base64 characters).
+pub const MAX_SEALED_B64: usize = 256 * 1024;
+
+impl Sealed {
+    pub fn check(&self, at: &str) -> Result<(), Refusal> {
+        if self.recipients.is_empty() {
+            return Err(Refusal::invalid(format!(
+                "{at}.recipients must name at least one member"
+            )));
+        }
+        for r in &self.recipients {
+            crate::ids::check_member_id(&format!("{at}.recipients[]"), r)?;
+        }
+        if self.age.len() > MAX_SEALED_B64 {
+            return Err(Refusal::invalid(format!(
+                "{at}.age is larger than {MAX_SEALED_B64} base64 characters"
+            )));
+        }
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&self.age)
+            .map_err(|e| Refusal::invalid(format!("{at}.age is not standard base64: {e}")))?;
+        if !bytes.starts_with(b"age-encryption.org/v1\n") {
+            return Err(Refusal::invalid(format!(
+                "{at}.age is not an age file (it must start with `age-encryption.org/v1`)"
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl Case {
@@ -458,6 +526,15 @@ impl Case {
         }
         check_sha256_hex("body.commitment", &self.commitment)?;
         check_party_id("body.detaining_party", &self.detaining_party)?;
+        match (&self.sealed, self.action) {
+            (Some(_), a) if a != CaseAction::Report => {
+                return Err(Refusal::invalid(
+                    "body.sealed is only for the case's report",
+                ));
+            }
+            (Some(s), _) => s.check("body.sealed")?,
+            _ => {}
+        }
         if let Some(n) = &self.note {
             check_text("body.note", n, 2000)?;
         }
@@ -553,6 +630,40 @@ impl Coverage {
         if let Some(n) = &self.note {
             check_text("body.note", n, 2000)?;
         }
+        Ok(self)
+    }
+}
+
+/// A party attests that, as far as it knows, no significant incident happened in a period:
+/// calm on record. Every party's attestation of the same period makes it co-signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attestation {
+    /// The period attested: both ends exact UTC times; it must have ended.
+    pub period: TimeSpan,
+    pub statement: String,
+}
+
+/// Longest period one attestation may cover.
+pub const MAX_ATTESTATION_DAYS: i64 = 31;
+
+impl Attestation {
+    pub fn checked(self, created: jiff::Timestamp) -> Result<Self, Refusal> {
+        let (start, end) = self.period.check("body.period")?;
+        if self.period.end.is_none() || start == end {
+            return Err(Refusal::invalid("body.period needs an end after its start"));
+        }
+        if end > created {
+            return Err(Refusal::invalid(
+                "body.period must have ended when the attestation is made",
+            ));
+        }
+        if end.duration_since(start).as_secs() > MAX_ATTESTATION_DAYS * 86_400 {
+            return Err(Refusal::invalid(format!(
+                "body.period is longer than {MAX_ATTESTATION_DAYS} days"
+            )));
+        }
+        check_text("body.statement", &self.statement, 2000)?;
         Ok(self)
     }
 }

@@ -2,8 +2,8 @@
 
 use crate::agreement::Agreement;
 use crate::bodies::{
-    Acknowledgement, Case, Coverage, Dispute, Membership, Notice, Posture, Ratification, Ruling,
-    Sighting,
+    Acknowledgement, Attestation, Case, Coverage, Dispute, Membership, Notice, Posture,
+    Ratification, Ruling, Sighting,
 };
 use crate::ids::check_member_id;
 use crate::refusal::Refusal;
@@ -31,10 +31,11 @@ pub enum Kind {
     Case,
     Sighting,
     Coverage,
+    Attestation,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Agreement,
         Kind::Ratification,
         Kind::Membership,
@@ -47,6 +48,7 @@ impl Kind {
         Kind::Case,
         Kind::Sighting,
         Kind::Coverage,
+        Kind::Attestation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +65,7 @@ impl Kind {
             Kind::Case => "case",
             Kind::Sighting => "sighting",
             Kind::Coverage => "coverage",
+            Kind::Attestation => "attestation",
         }
     }
 
@@ -93,6 +96,7 @@ pub enum Body {
     Case(Case),
     Sighting(Sighting),
     Coverage(Box<Coverage>),
+    Attestation(Attestation),
 }
 
 /// A parsed entry payload.
@@ -186,6 +190,7 @@ impl Entry {
             Kind::Case => Body::Case(body::<Case>(raw)?.checked()?),
             Kind::Sighting => Body::Sighting(body::<Sighting>(raw)?.checked()?),
             Kind::Coverage => Body::Coverage(Box::new(body::<Coverage>(raw)?.checked()?)),
+            Kind::Attestation => Body::Attestation(body::<Attestation>(raw)?.checked(created)?),
         };
         Ok(Self {
             mechanism: wire.mechanism,

@@ -32,6 +32,8 @@ pub struct MemberState {
     pub key_id: String,
     pub status: MemberStatus,
     pub name: Option<String>,
+    /// age X25519 recipient for sealed content, if the member has one.
+    pub encryption_key: Option<String>,
 }
 
 /// The agreement in the log and its ratification.
@@ -286,7 +288,23 @@ impl Registry {
                     }
                 }
             }
-            Body::Case(c) => known_party("body.detaining_party", &c.detaining_party)?,
+            Body::Case(c) => {
+                known_party("body.detaining_party", &c.detaining_party)?;
+                if let Some(sealed) = &c.sealed {
+                    let mediator = agreement
+                        .body
+                        .parties
+                        .iter()
+                        .find(|p| p.role == PartyRole::Mediator)
+                        .map(|p| p.id.as_str());
+                    let entitled = [
+                        Some(member.party.as_str()),
+                        Some(c.detaining_party.as_str()),
+                        mediator,
+                    ];
+                    self.check_recipients("body.sealed.recipients", &sealed.recipients, &entitled)?;
+                }
+            }
             Body::Ruling(r) => {
                 if !self.rule_ids.contains(&r.rule) {
                     return Err(Refusal::invalid(format!(
@@ -295,7 +313,57 @@ impl Registry {
                     )));
                 }
             }
-            Body::Acknowledgement(_) | Body::Dispute(_) | Body::Sighting(_) | Body::Coverage(_) => {
+            Body::Acknowledgement(a) => {
+                let escalation = a.response == crate::bodies::Response::Escalate;
+                if escalation != (party.role == PartyRole::Mediator) {
+                    return Err(refuse(
+                        "role-not-allowed",
+                        403,
+                        "addressees answer notices; only the mediator escalates (response `escalate`)",
+                    ));
+                }
+            }
+            Body::Dispute(_) | Body::Sighting(_) | Body::Coverage(_) | Body::Attestation(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Sealed content goes to active members with an encryption key: at least one of each
+    /// entitled party (`None` entries are skipped), and no member of any other party.
+    fn check_recipients(
+        &self,
+        field: &str,
+        recipients: &[String],
+        entitled: &[Option<&str>],
+    ) -> Result<(), Refusal> {
+        let mut seen = BTreeSet::new();
+        for r in recipients {
+            if !seen.insert(r.as_str()) {
+                return Err(Refusal::invalid(format!("{field}: `{r}` is listed twice")));
+            }
+            let Some(m) = self.members.get(r) else {
+                return Err(Refusal::invalid(format!("{field}: `{r}` is not a member")));
+            };
+            if m.status != MemberStatus::Active || m.encryption_key.is_none() {
+                return Err(Refusal::invalid(format!(
+                    "{field}: `{r}` is not an active member with an encryption key"
+                )));
+            }
+            if !entitled.contains(&Some(m.party.as_str())) {
+                return Err(Refusal::invalid(format!(
+                    "{field}: `{r}` belongs to party {}, which is not entitled to this content",
+                    m.party
+                )));
+            }
+        }
+        for p in entitled.iter().flatten() {
+            if !recipients
+                .iter()
+                .any(|r| self.members.get(r).is_some_and(|m| m.party == *p))
+            {
+                return Err(Refusal::invalid(format!(
+                    "{field}: no member of party {p}, which is entitled to this content"
+                )));
             }
         }
         Ok(())
@@ -465,6 +533,7 @@ impl Registry {
                             key,
                             status: MemberStatus::Active,
                             name: m.name.clone(),
+                            encryption_key: m.encryption_key.clone(),
                         });
                     }
                 }
@@ -535,6 +604,7 @@ impl Registry {
                 key,
                 status: MemberStatus::Active,
                 name: m.name.clone(),
+                encryption_key: m.encryption_key.clone(),
             }),
             (MembershipAction::Rotate, Some(key)) => {
                 if let Some(t) = self.members.get_mut(&m.member) {
@@ -542,6 +612,7 @@ impl Registry {
                     self.retired.insert(t.key_id.clone());
                     t.key = key;
                     t.key_id = key_id(&key);
+                    t.encryption_key = m.encryption_key.clone();
                     self.keys.insert(t.key_id.clone(), t.id.clone());
                 }
             }
@@ -574,7 +645,8 @@ pub fn check_role(kind: Kind, party: PartyRole, member: MemberRole) -> Result<()
         Kind::Report | Kind::Posture | Kind::Case | Kind::Sighting | Kind::Coverage => {
             member == Officer
         }
-        Kind::Notice | Kind::Acknowledgement | Kind::Dispute => party == Party && member == Officer,
+        Kind::Notice | Kind::Dispute => party == Party && member == Officer,
+        Kind::Acknowledgement | Kind::Attestation => party != Observer && member == Officer,
         Kind::Ruling => party == Mediator && member == Officer,
     };
     if ok {

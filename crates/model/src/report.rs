@@ -155,6 +155,10 @@ pub struct Report {
     /// The submitter's own reference for the report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_ref: Option<String>,
+    /// Log index of the notice the reported activity was carried out under, when the reporter
+    /// ties it to one (it then counts against that notice's acknowledged scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<u64>,
 }
 
 /// Words for the perpetrator/target when no party applies.

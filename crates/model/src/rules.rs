@@ -25,6 +25,9 @@ pub enum RuleKind {
     NotificationRequired,
     /// Hostile events (`event_types`) against an operation covered by an acknowledged notice.
     ProtectedNotice,
+    /// The notifying party's own `activities` must stay within the scope its notice's
+    /// addressees acknowledged (area, window, force caps).
+    NoticeScope,
     /// Detentions/abductions of civilians must be acknowledged and resolved in time.
     CivilianProtection,
 }
@@ -212,10 +215,17 @@ impl Rule {
                 || (!self.activities.is_empty() && self.lead_time_hours.is_some()),
             "activities and lead_time_hours",
         )?;
+        need(
+            k != NoticeScope || !self.activities.is_empty(),
+            "activities",
+        )?;
         forbid(
-            k != NotificationRequired
-                && (!self.activities.is_empty() || self.lead_time_hours.is_some()),
-            "activities/lead_time_hours",
+            !matches!(k, NotificationRequired | NoticeScope) && !self.activities.is_empty(),
+            "activities",
+        )?;
+        forbid(
+            k != NotificationRequired && self.lead_time_hours.is_some(),
+            "lead_time_hours",
         )?;
         need(
             k != CivilianProtection

@@ -29,6 +29,7 @@ pub fn body_schema(kind: Kind) -> serde_json::Value {
         Kind::Case => schema_for::<bodies::Case>(),
         Kind::Sighting => schema_for::<bodies::Sighting>(),
         Kind::Coverage => schema_for::<bodies::Coverage>(),
+        Kind::Attestation => schema_for::<bodies::Attestation>(),
     };
     let mut v = schema.to_value();
     if let Some(o) = v.as_object_mut() {

@@ -92,6 +92,7 @@ pub fn router_with(service: LogService, limit: RateLimit) -> Router {
         .route("/log/checkpoint", get(checkpoint))
         .route("/log/tile/{*path}", get(tile))
         .merge(crate::read_api::routes())
+        .merge(crate::stream::routes())
         .fallback(|| async { Problem::not_found("no such endpoint; see /v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
@@ -234,7 +235,7 @@ async fn mechanism(State(s): State<LogService>) -> Response {
         .map(|m| {
             json!({
                 "id": m.id, "party": m.party, "role": m.role, "status": m.status,
-                "name": m.name, "key_id": m.key_id,
+                "name": m.name, "key_id": m.key_id, "encryption_key": m.encryption_key,
                 "public_key": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, m.key.as_bytes()),
             })
         })

@@ -155,7 +155,7 @@ pub fn entry_visible_to(_caller: &Caller, kind: truce_model::Kind) -> bool {
     use truce_model::Kind::*;
     match kind {
         Agreement | Ratification | Membership | Report | Notice | Acknowledgement | Dispute
-        | Ruling | Posture | Case | Sighting | Coverage => true,
+        | Ruling | Posture | Case | Sighting | Coverage | Attestation => true,
     }
 }
 

@@ -42,6 +42,8 @@ pub struct Derived {
     /// Why the applier stopped, if it did (a stored entry it could not apply).
     failure: RwLock<Option<String>>,
     stop: AtomicBool,
+    /// The number of entries applied, for those who wait for more (the live stream).
+    applied: tokio::sync::watch::Sender<u64>,
 }
 
 /// Something that tells the applier how far the log is committed.
@@ -82,12 +84,19 @@ impl Derived {
                     note,
                 })
             });
+        let (applied, _) = tokio::sync::watch::channel(engine.state().size);
         Derived {
+            applied,
             engine: RwLock::new(engine),
             latest: RwLock::new(latest),
             failure: RwLock::new(None),
             stop: AtomicBool::new(false),
         }
+    }
+
+    /// Wakes when more entries are applied; its value is the number applied.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.applied.subscribe()
     }
 
     /// Runs `f` on the engine as currently applied.
@@ -205,6 +214,9 @@ impl Derived {
                 .apply(index, &entry, &blobs)
                 .map_err(|e| format!("entry {index}: {e}"))?;
         }
+        let size = engine.state().size;
+        drop(engine);
+        self.applied.send_replace(size);
         Ok(())
     }
 

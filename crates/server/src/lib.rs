@@ -12,6 +12,7 @@ pub mod derived;
 pub mod problem;
 pub mod read_api;
 pub mod service;
+pub mod stream;
 
 pub use datadir::DataDir;
 pub use service::{Admitted, LogService, ServiceError};

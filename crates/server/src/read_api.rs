@@ -31,6 +31,9 @@ pub fn routes() -> Router<LogService> {
         .route("/v1/deadlines", get(deadlines))
         .route("/v1/scorecards", get(scorecards))
         .route("/v1/coverage", get(coverage))
+        .route("/v1/notices", get(notices))
+        .route("/v1/cases", get(cases))
+        .route("/v1/attestations", get(attestations))
 }
 
 /// Query parameters, or a problem naming what is wrong with them.
@@ -121,16 +124,7 @@ fn parse_filters(f: &Filters) -> Result<Parsed, Problem> {
             ))
         })?),
     };
-    let num = |name: &str, v: &Option<String>, default: usize| -> Result<usize, Problem> {
-        v.as_deref().map_or(Ok(default), |s| {
-            s.parse::<usize>()
-                .map_err(|_| Problem::bad_request(format!("{name} must be a non-negative integer")))
-        })
-    };
-    let limit = num("limit", &f.limit, 100)?;
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(Problem::bad_request(format!("limit must be 1..{MAX_PAGE}")));
-    }
+    let (limit, offset) = paging(&f.limit, &f.offset)?;
     let flag = |name: &str, v: &Option<String>| match v.as_deref() {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
@@ -146,8 +140,23 @@ fn parse_filters(f: &Filters) -> Result<Parsed, Problem> {
         bbox,
         status,
         limit,
-        offset: num("offset", &f.offset, 0)?,
+        offset,
     })
+}
+
+/// `limit` (1..=MAX_PAGE, default 100) and `offset` (default 0).
+fn paging(limit: &Option<String>, offset: &Option<String>) -> Result<(usize, usize), Problem> {
+    let num = |name: &str, v: &Option<String>, default: usize| -> Result<usize, Problem> {
+        v.as_deref().map_or(Ok(default), |s| {
+            s.parse::<usize>()
+                .map_err(|_| Problem::bad_request(format!("{name} must be a non-negative integer")))
+        })
+    };
+    let limit = num("limit", limit, 100)?;
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(Problem::bad_request(format!("limit must be 1..{MAX_PAGE}")));
+    }
+    Ok((limit, num("offset", offset, 0)?))
 }
 
 fn bad_bbox(b: &str) -> Problem {
@@ -496,4 +505,148 @@ async fn deadlines(
     q: Result<Query<Filters>, QueryRejection>,
 ) -> ApiResult {
     listing(&s, q, "deadlines", pick_deadlines)
+}
+
+const NOTICE_STATUSES: [&str; 8] = [
+    "filed",
+    "delivered",
+    "acknowledged",
+    "conditioned",
+    "objected",
+    "expired",
+    "withdrawn",
+    "amended",
+];
+const CASE_STATUSES: [&str; 7] = [
+    "reported",
+    "acknowledged",
+    "denied",
+    "location_disclosed",
+    "access_granted",
+    "released",
+    "transferred",
+];
+
+fn one_of(status: &Option<String>, allowed: &[&str]) -> Result<(), Problem> {
+    match status.as_deref() {
+        Some(s) if !allowed.contains(&s) => Err(Problem::bad_request(format!(
+            "status `{}` is not one of {}",
+            s.chars().take(40).collect::<String>(),
+            allowed.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Query of the deconfliction listings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordQuery {
+    party: Option<String>,
+    status: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// A paged listing of records keyed by log index (or period), each given as
+/// `{"index": key, ...record}`; `keep` filters by party and status (wire names).
+fn records<'a, K: serde::Serialize, T: serde::Serialize + 'a>(
+    q: &RecordQuery,
+    items: impl Iterator<Item = (K, &'a T)>,
+    keep: impl Fn(&T, &str, Option<&str>) -> bool,
+) -> Result<(Vec<Value>, usize), Problem> {
+    let (limit, offset) = paging(&q.limit, &q.offset)?;
+    let mut total = 0;
+    let mut out = Vec::new();
+    for (k, t) in items {
+        let status = serde_json::to_value(t)
+            .ok()
+            .and_then(|v| v["status"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        if !q.status.as_deref().is_none_or(|s| s == status) || !keep(t, &status, q.party.as_deref())
+        {
+            continue;
+        }
+        total += 1;
+        if total > offset && out.len() < limit {
+            let mut v = serde_json::to_value(t).map_err(|e| Problem::unavailable(e.to_string()))?;
+            if let Some(m) = v.as_object_mut() {
+                m.insert(
+                    "index".into(),
+                    serde_json::to_value(&k).unwrap_or(Value::Null),
+                );
+            }
+            out.push(v);
+        }
+    }
+    Ok((out, total))
+}
+
+fn record_page(key: &str, applied: u64, (items, total): (Vec<Value>, usize)) -> Response {
+    ok(&json!({"applied_size": applied, "total": total, key: items}))
+}
+
+/// Notices with their answers, addressees' standing and status; `party` matches the notifying
+/// party or an addressee, `status` the notice's status.
+async fn notices(
+    State(s): State<LogService>,
+    q: Result<Query<RecordQuery>, QueryRejection>,
+) -> ApiResult {
+    let q = query(q)?;
+    one_of(&q.status, &NOTICE_STATUSES)?;
+    let (page, applied) = read(&s, |e| {
+        let st = e.state();
+        let page = records(&q, st.notices.iter(), |n, _, party| {
+            party.is_none_or(|p| n.party == p || n.addressees.iter().any(|a| a == p))
+        });
+        (page, st.size)
+    })?;
+    Ok(record_page("notices", applied, page?))
+}
+
+/// Civilian cases: status, steps and who the sealed record is for; never the person (the log
+/// holds only a salted commitment and the sealed record). `party` matches the reporting or the
+/// detaining party.
+async fn cases(
+    State(s): State<LogService>,
+    q: Result<Query<RecordQuery>, QueryRejection>,
+) -> ApiResult {
+    let q = query(q)?;
+    one_of(&q.status, &CASE_STATUSES)?;
+    let (page, applied) = read(&s, |e| {
+        let st = e.state();
+        let page = records(&q, st.cases.iter(), |c, _, party| {
+            party.is_none_or(|p| c.reported_by == p || c.detaining_party == p)
+        });
+        (page, st.size)
+    })?;
+    Ok(record_page("cases", applied, page?))
+}
+
+/// Attestations of calm by period; `party` matches a signer, `status` is `cosigned` or
+/// `signed` (not yet by every party).
+async fn attestations(
+    State(s): State<LogService>,
+    q: Result<Query<RecordQuery>, QueryRejection>,
+) -> ApiResult {
+    let q = query(q)?;
+    one_of(&q.status, &["cosigned", "signed"])?;
+    let (page, applied) = read(&s, |e| {
+        let st = e.state();
+        let status_of = |a: &truce_engine::state::AttestationRec| {
+            if a.cosigned { "cosigned" } else { "signed" }
+        };
+        let plain = RecordQuery {
+            party: q.party.clone(),
+            status: None,
+            limit: q.limit.clone(),
+            offset: q.offset.clone(),
+        };
+        let page = records(&plain, st.attestations.iter(), |a, _, party| {
+            party.is_none_or(|p| a.signers.contains_key(p))
+                && q.status.as_deref().is_none_or(|want| want == status_of(a))
+        });
+        (page, st.size)
+    })?;
+    Ok(record_page("attestations", applied, page?))
 }

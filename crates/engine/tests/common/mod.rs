@@ -317,6 +317,35 @@ pub fn check(case: &Value, run: &Run) -> Vec<String> {
             }
         }
     }
+    let partial = |what: &str, got: Option<Value>, want: &Value, problems: &mut Vec<String>| {
+        let Some(got) = got else {
+            problems.push(format!("missing {what}"));
+            return;
+        };
+        for (k, v) in want.as_object().unwrap() {
+            if &got[k] != v {
+                problems.push(format!("{what}: {k} is {}, expected {v}", got[k]));
+            }
+        }
+    };
+    for (index, want) in expect["notices"].as_object().cloned().unwrap_or_default() {
+        let got = state
+            .notices
+            .get(&index.parse::<u64>().unwrap())
+            .map(|n| serde_json::to_value(n).unwrap());
+        partial(&format!("notice {index}"), got, &want, &mut problems);
+    }
+    for (period, want) in expect["attestations"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let got = state
+            .attestations
+            .get(&period)
+            .map(|a| serde_json::to_value(a).unwrap());
+        partial(&format!("attestation {period}"), got, &want, &mut problems);
+    }
     // Entries the engine must ignore (by position in the case's entry list), with a word of
     // the reason.
     let offset = 4u64; // agreement and three ratifications

@@ -1,0 +1,194 @@
+//! The hotline: `GET /v1/stream`, Server-Sent Events of the alerts addressed to one party.
+//!
+//! Each SSE message carries the alerts of one log entry: `id` is the entry's log index,
+//! `event` is `alerts`, `data` is `{"index", "alerts": [...]}`. A client that reconnects with
+//! `Last-Event-ID: n` (or `?after=n`) gets the alerts of the entries after `n`: alerts are
+//! derived from the state by log index ([`truce_engine::alerts`]), so nothing is lost or
+//! repeated however long it was away. Besides, on connecting and then every minute, an
+//! `event: due` message without an id lists the party's pending deadlines due within the next
+//! 24 hours of wall-clock time (reminders, not part of the record).
+//!
+//! A slow consumer only slows its own connection: alerts are computed when its connection can
+//! take them, never queued for it.
+
+use crate::problem::Problem;
+use crate::service::LogService;
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures_util::stream;
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Most log entries whose alerts are computed in one step.
+const STEP: u64 = 2000;
+/// How often deadline reminders are sent.
+const DUE_EVERY: Duration = Duration::from_secs(60);
+/// How far ahead reminders look.
+const DUE_WITHIN_HOURS: i64 = 24;
+
+pub fn routes() -> Router<LogService> {
+    Router::new().route("/v1/stream", get(stream))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StreamQuery {
+    party: Option<String>,
+    after: Option<String>,
+}
+
+struct Cursor {
+    service: LogService,
+    party: String,
+    next: u64,
+    rx: tokio::sync::watch::Receiver<u64>,
+    ready: VecDeque<Event>,
+    next_due: Instant,
+}
+
+async fn stream(
+    State(s): State<LogService>,
+    headers: HeaderMap,
+    q: Result<Query<StreamQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let q = q
+        .map(|Query(q)| q)
+        .map_err(|e| Problem::bad_request(format!("query parameters: {}", e.body_text())))?;
+    let party = q.party.ok_or_else(|| {
+        Problem::bad_request("party is required: whose alerts to stream, e.g. ?party=SY")
+    })?;
+    let known = s
+        .derived()
+        .read(|e| {
+            e.state()
+                .agreement
+                .as_ref()
+                .is_some_and(|a| a.parties.contains_key(&party))
+        })
+        .unwrap_or(false);
+    if !known {
+        return Err(Problem::not_found(format!(
+            "`{}` is not a party of the agreement in force",
+            party.chars().take(40).collect::<String>()
+        )));
+    }
+    let last = match headers.get("last-event-id") {
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    Problem::bad_request(
+                        "Last-Event-ID must be a log index (a non-negative integer)",
+                    )
+                })?,
+        ),
+        None => q
+            .after
+            .as_deref()
+            .map(|a| {
+                a.parse::<u64>()
+                    .map_err(|_| Problem::bad_request("after must be a log index"))
+            })
+            .transpose()?,
+    };
+    let cursor = Cursor {
+        rx: s.derived().subscribe(),
+        service: s,
+        party,
+        next: last.map_or(0, |l| l.saturating_add(1)),
+        ready: VecDeque::new(),
+        next_due: Instant::now(),
+    };
+    let events = stream::unfold(cursor, |mut c| async move {
+        loop {
+            if let Some(e) = c.ready.pop_front() {
+                return Some((Ok::<Event, Infallible>(e), c));
+            }
+            if Instant::now() >= c.next_due {
+                c.next_due = Instant::now() + DUE_EVERY;
+                if let Some(e) = due(&c).await {
+                    return Some((Ok(e), c));
+                }
+            }
+            let applied = *c.rx.borrow_and_update();
+            if applied > c.next {
+                let to = applied.min(c.next + STEP);
+                c.ready = alerts(&c, to).await?;
+                c.next = to;
+                continue;
+            }
+            tokio::select! {
+                changed = c.rx.changed() => changed.ok()?,
+                () = tokio::time::sleep_until(c.next_due) => {}
+            }
+        }
+    });
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+/// The messages for the entries `c.next..to` that have alerts for the party.
+async fn alerts(c: &Cursor, to: u64) -> Option<VecDeque<Event>> {
+    let derived = c.service.derived().clone();
+    let (from, party) = (c.next, c.party.clone());
+    tokio::task::spawn_blocking(move || {
+        derived.read(|e| {
+            truce_engine::alerts::between(e.state(), from, to)
+                .into_iter()
+                .filter_map(|(index, all)| {
+                    let mine = truce_engine::alerts::for_party(&all, &party);
+                    if mine.is_empty() {
+                        return None;
+                    }
+                    let data = json!({"index": index, "alerts": mine}).to_string();
+                    Some(
+                        Event::default()
+                            .id(index.to_string())
+                            .event("alerts")
+                            .data(data),
+                    )
+                })
+                .collect()
+        })
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// The party's pending deadlines due within the next day, if any.
+async fn due(c: &Cursor) -> Option<Event> {
+    let now = jiff::Timestamp::now();
+    let until = now
+        .saturating_add(jiff::SignedDuration::from_hours(DUE_WITHIN_HOURS))
+        .ok()?;
+    let party = c.party.clone();
+    let list = c.service.derived().read(|e| {
+        e.state()
+            .deadlines
+            .values()
+            .filter(|d| {
+                d.party == party
+                    && d.status == truce_engine::state::DeadlineStatus::Pending
+                    && d.due <= until
+            })
+            .cloned()
+            .collect::<Vec<_>>()
+    })?;
+    if list.is_empty() {
+        return None;
+    }
+    let data = json!({"now": now.to_string(), "deadlines": list}).to_string();
+    Some(Event::default().event("due").data(data))
+}
