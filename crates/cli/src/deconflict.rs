@@ -229,6 +229,7 @@ pub fn read_sse(r: impl Read, mut on: impl FnMut(SseMessage) -> Result<bool>) ->
 /// index. Gives up after `retries` failed connections in a row.
 pub fn watch(
     base: &str,
+    token: Option<&str>,
     party: &str,
     mut after: Option<u64>,
     retries: u32,
@@ -245,6 +246,9 @@ pub fn watch(
         let mut req = agent.get(&url).header("accept", "text/event-stream");
         if let Some(a) = after {
             req = req.header("last-event-id", a.to_string());
+        }
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
         }
         match req.call() {
             Ok(mut resp) if resp.status().is_success() => {

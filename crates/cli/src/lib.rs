@@ -10,4 +10,5 @@ pub mod replay;
 pub mod scenario;
 pub mod simulate;
 pub mod submit;
+pub mod tokens;
 pub mod verify;

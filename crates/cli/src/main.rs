@@ -23,6 +23,9 @@ struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// API token for reading from a server (`truce token create`); sent as a bearer token.
+    #[arg(long, global = true, env = "TRUCE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -110,6 +113,42 @@ enum Command {
     /// Evaluate the engine against a simulation's ground truth.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Make, list and revoke API tokens (run on the server's machine, beside `truce serve`).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  truce token create --data ./golan --member sy.ops --scope read --expires 30d\n  truce token list --data ./golan\n  truce token revoke --data ./golan 3f9c0e1a2b4d5e6f\n\nSend a token as `Authorization: Bearer <token>`, or give it to truce commands with\n--token / TRUCE_TOKEN. Who may read and write what: docs/access.md."
+    )]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make a token for an active member; prints it once (only its hash is stored).
+    Create {
+        #[arg(long, env = "TRUCE_DATA")]
+        data: PathBuf,
+        /// Member id, e.g. `sy.ops`.
+        #[arg(long)]
+        member: String,
+        /// `read` (every read endpoint) or `write` (reads, and writes as the member).
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// Lifetime: a number and d, h, m or s (at most 366d).
+        #[arg(long, default_value = "30d")]
+        expires: String,
+    },
+    /// List every token (id, member, scope, expiry, state); never the secrets.
+    List {
+        #[arg(long, env = "TRUCE_DATA")]
+        data: PathBuf,
+    },
+    /// Revoke a token by id; it is refused from the next request on.
+    Revoke {
+        #[arg(long, env = "TRUCE_DATA")]
+        data: PathBuf,
+        /// The token's id (or the whole token).
+        id: String,
+    },
 }
 
 #[derive(Args)]
@@ -465,6 +504,12 @@ struct ServeArgs {
     /// Log format.
     #[arg(long, value_parser = ["text", "json"], default_value = "text")]
     log_format: String,
+    /// Requests per second allowed to each member's tokens (sustained); beyond it, 429.
+    #[arg(long, env = "TRUCE_RATE_LIMIT", default_value_t = 100.0)]
+    rate_limit: f64,
+    /// Requests a member may send in one burst above the sustained rate.
+    #[arg(long, env = "TRUCE_RATE_BURST", default_value_t = 400.0)]
+    rate_burst: f64,
 }
 
 #[derive(Args)]
@@ -544,6 +589,16 @@ enum VerifyCommand {
         #[arg(long, env = "TRUCE_VKEY")]
         vkey: String,
     },
+    /// Check a data directory's database row by row (entries, checkpoints, stored hashes) and
+    /// name every entry that was changed, moved or removed; exit 3 if anything is wrong.
+    Data {
+        /// The data directory (`truce init`), or a copy of it.
+        dir: PathBuf,
+        /// The log's verifier key. Without it the directory's own log key is trusted, and the
+        /// report says so.
+        #[arg(long, env = "TRUCE_VKEY")]
+        vkey: Option<String>,
+    },
     /// Check a server: checkpoint signature, consistency with the last checkpoint seen (kept
     /// in --state), every entry's signature and admission, the root recomputed from the entries.
     Server {
@@ -621,8 +676,14 @@ fn print(json_mode: bool, value: serde_json::Value, text: impl FnOnce() -> Strin
     }
 }
 
+/// A client for a server, sending the API token if one was given.
+fn connect(url: &str, token: &Option<String>) -> Result<client::Client> {
+    Ok(client::Client::new(url)?.with_token(token.clone()))
+}
+
 fn run(cli: Cli) -> Result<()> {
     let j = cli.json;
+    let token = cli.token;
     match cli.command {
         Command::Init(a) if a.empty => {
             let vkey = scenario::init_empty(&a.dir, &a.origin)?;
@@ -666,10 +727,19 @@ fn run(cli: Cli) -> Result<()> {
                 },
             );
         }
-        Command::Serve(a) => serve(&a.data, a.listen, &a.log_format, None)?,
-        Command::Submit(a) => submit_cmd(j, a)?,
+        Command::Serve(a) => {
+            if !(a.rate_limit > 0.0 && a.rate_burst >= 1.0) {
+                anyhow::bail!("--rate-limit must be positive and --rate-burst at least 1");
+            }
+            let limit = truce_server::auth::RateLimit {
+                per_second: a.rate_limit,
+                burst: a.rate_burst,
+            };
+            serve(&a.data, a.listen, &a.log_format, limit, None)?
+        }
+        Command::Submit(a) => submit_cmd(j, a, &token)?,
         Command::Sync(a) => {
-            let client = client::Client::new(&a.server)?;
+            let client = connect(&a.server, &token)?;
             let r = submit::sync(&client, &a.queue, &a.out)?;
             let value = serde_json::to_value(&r)?;
             print(j, value, || {
@@ -696,8 +766,8 @@ fn run(cli: Cli) -> Result<()> {
                 return Err(anyhow::anyhow!(ExitWith(4)));
             }
         }
-        Command::Verify(v) => verify_cmd(j, v)?,
-        Command::Findings(a) => findings_cmd(j, a)?,
+        Command::Verify(v) => verify_cmd(j, v, &token)?,
+        Command::Findings(a) => findings_cmd(j, a, &token)?,
         Command::Dispute(a) => {
             let body = json!({"finding": a.finding, "reasons": a.reasons, "evidence": a.evidence});
             let sign = SignArgs {
@@ -706,7 +776,7 @@ fn run(cli: Cli) -> Result<()> {
                 queue: a.queue,
                 out: a.out,
             };
-            submit_signed(j, sign, "dispute", &body)?;
+            submit_signed(j, sign, "dispute", &body, &token)?;
         }
         Command::Notify(a) => {
             let (action, refers_to) = match (a.amend, a.withdraw) {
@@ -729,7 +799,7 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(r) = refers_to {
                 body["refers_to"] = r.into();
             }
-            submit_signed(j, a.sign, "notice", &body)?;
+            submit_signed(j, a.sign, "notice", &body, &token)?;
         }
         Command::Ack(a) => {
             let mut body = json!({"notice": a.notice, "response": "acknowledge"});
@@ -754,24 +824,24 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(r) = a.reasons {
                 body["reasons"] = r.into();
             }
-            submit_signed(j, a.sign, "acknowledgement", &body)?;
+            submit_signed(j, a.sign, "acknowledgement", &body, &token)?;
         }
         Command::Object(a) => {
             let body = json!({"notice": a.notice, "response": "object", "reasons": a.reasons});
-            submit_signed(j, a.sign, "acknowledgement", &body)?;
+            submit_signed(j, a.sign, "acknowledgement", &body, &token)?;
         }
         Command::Escalate(a) => {
             let body = json!({"notice": a.notice, "response": "escalate", "reasons": a.reasons});
-            submit_signed(j, a.sign, "acknowledgement", &body)?;
+            submit_signed(j, a.sign, "acknowledgement", &body, &token)?;
         }
         Command::Attest(a) => {
             let body =
                 json!({"period": deconflict::window(&a.from, &a.to), "statement": a.statement});
-            submit_signed(j, a.sign, "attestation", &body)?;
+            submit_signed(j, a.sign, "attestation", &body, &token)?;
         }
-        Command::Case(c) => case_cmd(j, c)?,
+        Command::Case(c) => case_cmd(j, c, &token)?,
         Command::Unseal(a) => {
-            let client = client::Client::new(&a.server)?;
+            let client = connect(&a.server, &token)?;
             let key = keys::MemberKey::load(&a.key)?;
             let identity = key.encryption.as_ref().with_context(|| {
                 format!(
@@ -790,30 +860,37 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Watch(a) => {
             let mut left = a.count;
-            deconflict::watch(&a.server, &a.party, a.after, a.retries, |m| {
-                if m.event != "alerts" && m.event != "due" {
-                    return Ok(true);
-                }
-                if j {
-                    let data: serde_json::Value =
-                        serde_json::from_str(&m.data).unwrap_or_else(|_| json!(m.data));
-                    println!("{}", json!({"event": m.event, "id": m.id, "data": data}));
-                } else {
-                    print_alerts(&m.event, &m.data);
-                }
-                use std::io::Write as _;
-                std::io::stdout().flush()?;
-                if m.event == "alerts"
-                    && let Some(n) = left.as_mut()
-                {
-                    *n = n.saturating_sub(1);
-                    return Ok(*n > 0);
-                }
-                Ok(true)
-            })?;
+            deconflict::watch(
+                &a.server,
+                token.as_deref(),
+                &a.party,
+                a.after,
+                a.retries,
+                |m| {
+                    if m.event != "alerts" && m.event != "due" {
+                        return Ok(true);
+                    }
+                    if j {
+                        let data: serde_json::Value =
+                            serde_json::from_str(&m.data).unwrap_or_else(|_| json!(m.data));
+                        println!("{}", json!({"event": m.event, "id": m.id, "data": data}));
+                    } else {
+                        print_alerts(&m.event, &m.data);
+                    }
+                    use std::io::Write as _;
+                    std::io::stdout().flush()?;
+                    if m.event == "alerts"
+                        && let Some(n) = left.as_mut()
+                    {
+                        *n = n.saturating_sub(1);
+                        return Ok(*n > 0);
+                    }
+                    Ok(true)
+                },
+            )?;
         }
         Command::Rule(a) => {
-            let client = client::Client::new(&a.server)?;
+            let client = connect(&a.server, &token)?;
             let f = client
                 .get_ok(&format!("/v1/findings/{}", a.finding))?
                 .json()?;
@@ -837,10 +914,10 @@ fn run(cli: Cli) -> Result<()> {
                 queue: a.queue,
                 out: a.out,
             };
-            submit_signed(j, sign, "ruling", &body)?;
+            submit_signed(j, sign, "ruling", &body, &token)?;
         }
         Command::Replay(a) => {
-            let client = client::Client::new(&a.server)?;
+            let client = connect(&a.server, &token)?;
             let r = truce::replay::replay(&client, a.vkey.as_deref(), !j)?;
             print(j, serde_json::to_value(&r)?, || {
                 format!(
@@ -850,7 +927,7 @@ fn run(cli: Cli) -> Result<()> {
             });
         }
         Command::Blob(a) => {
-            let client = client::Client::new(&a.server)?;
+            let client = connect(&a.server, &token)?;
             let mut refs = Vec::new();
             for f in &a.files {
                 let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
@@ -913,7 +990,7 @@ fn run(cli: Cli) -> Result<()> {
             };
             let target = match (a.server, a.keys) {
                 (Some(url), Some(keys_dir)) => Some(simulate::Target {
-                    client: client::Client::new(&url)?,
+                    client: connect(&url, &token)?,
                     keys_dir,
                 }),
                 _ => None,
@@ -940,10 +1017,55 @@ fn run(cli: Cli) -> Result<()> {
                 )
             });
         }
+        Command::Token(t) => token_cmd(j, t)?,
         Command::Eval(EvalCommand::Fusion { dir }) => {
             truce::eval::check_dir(&dir)?;
             let e = truce::eval::fusion(&dir, !j)?;
             print(j, serde_json::to_value(&e)?, || truce::eval::render(&e));
+        }
+    }
+    Ok(())
+}
+
+fn token_cmd(j: bool, t: TokenCommand) -> Result<()> {
+    use truce::tokens;
+    let line = |t: &tokens::Listed| {
+        format!(
+            "{}  {:<12} {:<5} {:<7} expires {}",
+            t.id, t.member, t.scope, t.state, t.expires
+        )
+    };
+    match t {
+        TokenCommand::Create {
+            data,
+            member,
+            scope,
+            expires,
+        } => {
+            let c = tokens::create(&data, &member, &scope, &expires)?;
+            print(j, serde_json::to_value(&c)?, || {
+                format!(
+                    "{}\n{}\n(the token is shown only now; send it as `Authorization: Bearer <token>`)",
+                    c.token,
+                    line(&c.listed)
+                )
+            });
+        }
+        TokenCommand::List { data } => {
+            let all = tokens::list(&data)?;
+            print(j, serde_json::to_value(&all)?, || {
+                if all.is_empty() {
+                    "no tokens".to_owned()
+                } else {
+                    all.iter().map(line).collect::<Vec<_>>().join("\n")
+                }
+            });
+        }
+        TokenCommand::Revoke { data, id } => {
+            let r = tokens::revoke(&data, &id)?;
+            print(j, serde_json::to_value(&r)?, || {
+                format!("revoked {}", line(&r))
+            });
         }
     }
     Ok(())
@@ -997,6 +1119,7 @@ fn serve(
     data: &Path,
     listen: SocketAddr,
     log_format: &str,
+    limit: truce_server::auth::RateLimit,
     banner: Option<Box<dyn FnOnce(SocketAddr)>>,
 ) -> Result<()> {
     init_tracing(log_format);
@@ -1028,7 +1151,7 @@ fn serve(
         }
         let derived = service.derived().clone();
         let store = service.store().clone();
-        let served = axum::serve(listener, truce_server::api::router(service))
+        let served = axum::serve(listener, truce_server::api::router_with(service, limit))
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("server failed");
@@ -1056,14 +1179,20 @@ async fn shutdown_signal() {
     }
 }
 
-fn submit_cmd(j: bool, a: SubmitArgs) -> Result<()> {
+fn submit_cmd(j: bool, a: SubmitArgs, token: &Option<String>) -> Result<()> {
     let body = submit::read_json(&a.body)?;
-    submit_body(j, &a, &body)
+    submit_body(j, &a, &body, token)
 }
 
 /// Signs `body` as an entry of `a.kind` with the key in `a.key` and submits it.
 /// Signs and submits a body built by a command.
-fn submit_signed(j: bool, s: SignArgs, kind: &str, body: &serde_json::Value) -> Result<()> {
+fn submit_signed(
+    j: bool,
+    s: SignArgs,
+    kind: &str,
+    body: &serde_json::Value,
+    token: &Option<String>,
+) -> Result<()> {
     let a = SubmitArgs {
         server: Some(s.server),
         key: s.key,
@@ -1076,7 +1205,7 @@ fn submit_signed(j: bool, s: SignArgs, kind: &str, body: &serde_json::Value) -> 
         seal: None,
         seal_to: vec![],
     };
-    submit_body(j, &a, body)
+    submit_body(j, &a, body, token)
 }
 
 /// One stream message as lines of text.
@@ -1112,10 +1241,10 @@ fn print_alerts(event: &str, data: &str) {
     }
 }
 
-fn case_cmd(j: bool, c: CaseCommand) -> Result<()> {
+fn case_cmd(j: bool, c: CaseCommand, token: &Option<String>) -> Result<()> {
     match c {
         CaseCommand::Report(a) => {
-            let client = client::Client::new(&a.sign.server)?;
+            let client = connect(&a.sign.server, token)?;
             let mechanism = client.get_ok("/v1/mechanism")?.json()?;
             let key = keys::MemberKey::load(&a.sign.key)?;
             let own = mechanism["members"]
@@ -1142,10 +1271,10 @@ fn case_cmd(j: bool, c: CaseCommand) -> Result<()> {
             if let Some(n) = a.note {
                 body["note"] = n.into();
             }
-            submit_signed(j, a.sign, "case", &body)
+            submit_signed(j, a.sign, "case", &body, token)
         }
         CaseCommand::Step(a) => {
-            let client = client::Client::new(&a.sign.server)?;
+            let client = connect(&a.sign.server, token)?;
             let case = find_case(&client, a.case)?;
             let mut body = json!({
                 "action": a.action,
@@ -1156,10 +1285,10 @@ fn case_cmd(j: bool, c: CaseCommand) -> Result<()> {
             if let Some(n) = a.note {
                 body["note"] = n.into();
             }
-            submit_signed(j, a.sign, "case", &body)
+            submit_signed(j, a.sign, "case", &body, token)
         }
         CaseCommand::Open(a) => {
-            let client = client::Client::new(&a.server)?;
+            let client = connect(&a.server, token)?;
             let key = keys::MemberKey::load(&a.key)?;
             let identity = key.encryption.as_ref().with_context(|| {
                 format!(
@@ -1193,9 +1322,14 @@ fn find_case(client: &client::Client, case: u64) -> Result<serde_json::Value> {
     Ok(e["body"].clone())
 }
 
-fn submit_body(j: bool, a: &SubmitArgs, body: &serde_json::Value) -> Result<()> {
+fn submit_body(
+    j: bool,
+    a: &SubmitArgs,
+    body: &serde_json::Value,
+    token: &Option<String>,
+) -> Result<()> {
     let key = keys::MemberKey::load(&a.key)?;
-    let client = a.server.as_deref().map(client::Client::new).transpose()?;
+    let client = a.server.as_deref().map(|u| connect(u, token)).transpose()?;
     let origin = match (&a.mechanism, &client) {
         (Some(m), _) => m.clone(),
         (None, Some(c)) if !a.offline => c.get_ok("/v1/mechanism")?.json()?["origin"]
@@ -1282,8 +1416,8 @@ fn submit_body(j: bool, a: &SubmitArgs, body: &serde_json::Value) -> Result<()> 
     Ok(())
 }
 
-fn findings_cmd(j: bool, a: FindingsArgs) -> Result<()> {
-    let client = client::Client::new(&a.server)?;
+fn findings_cmd(j: bool, a: FindingsArgs, token: &Option<String>) -> Result<()> {
+    let client = connect(&a.server, token)?;
     if let Some(id) = &a.id {
         let v = client.get_ok(&format!("/v1/findings/{id}"))?.json()?;
         print(j, v.clone(), || {
@@ -1377,7 +1511,7 @@ fn url_escape(s: &str) -> String {
         .collect()
 }
 
-fn verify_cmd(j: bool, v: VerifyCommand) -> Result<()> {
+fn verify_cmd(j: bool, v: VerifyCommand, token: &Option<String>) -> Result<()> {
     match v {
         VerifyCommand::Receipt {
             receipt,
@@ -1401,8 +1535,44 @@ fn verify_cmd(j: bool, v: VerifyCommand) -> Result<()> {
                 )
             });
         }
+        VerifyCommand::Data { dir, vkey } => {
+            let r = verify::data(&dir, vkey.as_deref())?;
+            print(j, serde_json::to_value(&r)?, || {
+                let mut s = if r.problems.is_empty() {
+                    format!(
+                        "OK: {} — {} entries and {} checkpoints verified in {} (signatures, admission rules, stored hashes, roots)",
+                        r.origin,
+                        r.entries,
+                        r.checkpoints,
+                        dir.display()
+                    )
+                } else {
+                    format!(
+                        "FAILED: {} problems in {}; entries concerned: {:?}",
+                        r.problems.len(),
+                        dir.display(),
+                        r.bad_entries
+                    )
+                };
+                for p in &r.problems {
+                    let at = match (p.entry, p.checkpoint) {
+                        (Some(e), _) => format!("entry {e}"),
+                        (None, Some(c)) => format!("checkpoint {c}"),
+                        _ => "tree".to_owned(),
+                    };
+                    s.push_str(&format!("\n  {at}: {}", p.problem));
+                }
+                if r.trusted_own_key {
+                    s.push_str("\nwarning: no --vkey given; trusted the directory's own log key");
+                }
+                s
+            });
+            if !r.problems.is_empty() {
+                return Err(anyhow::anyhow!(ExitWith(3)));
+            }
+        }
         VerifyCommand::Server { url, vkey, state } => {
-            let client = client::Client::new(&url)?;
+            let client = connect(&url, token)?;
             let progress = !j && std::io::IsTerminal::is_terminal(&std::io::stderr());
             let r = verify::server(&client, vkey.as_deref(), state.as_deref(), progress)?;
             print(j, serde_json::to_value(&r)?, || {
@@ -1451,6 +1621,15 @@ fn demo(a: DemoArgs) -> Result<()> {
         .read_log_key()?
         .verifier_key()
         .to_owned();
+    let tokens = demo_tokens(&dir)?;
+    let reader = tokens
+        .iter()
+        .find(|(m, _)| m == "us.ops")
+        .map(|(_, t)| t.clone());
+    let token_lines: String = tokens
+        .iter()
+        .map(|(m, t)| format!("  {m:<12} {t}\n"))
+        .collect();
     let simulate = (done.is_some() && a.simulate > 0).then_some(a.simulate);
     let sim_out = dir.with_file_name("simulation");
     let sim_keys = keys.clone();
@@ -1458,7 +1637,8 @@ fn demo(a: DemoArgs) -> Result<()> {
         let url = format!("http://{addr}");
         if let Some(incidents) = simulate {
             let (url, out) = (url.clone(), sim_out.clone());
-            std::thread::spawn(move || demo_traffic(&url, &sim_keys, &out, incidents));
+            let reader = reader.clone();
+            std::thread::spawn(move || demo_traffic(&url, reader, &sim_keys, &out, incidents));
         }
         let example = "scenarios/golan-1974/examples/report-shelling.json";
         eprintln!(
@@ -1466,7 +1646,8 @@ fn demo(a: DemoArgs) -> Result<()> {
              \n  mechanism:     {url}/v1/mechanism\n  API document:  {url}/v1/openapi.json\n  checkpoint:    {url}/log/checkpoint\n\
              \nverifier key of this log:\n  {vkey}\n\
              \nmember keys (demo): {}\n{}\
-             \nTry, in another terminal:\n  cargo run -p truce -- submit --server {url} --key {}/sy.ops.key --kind report --body {example}\n  cargo run -p truce -- verify server {url} --vkey '{vkey}'\n\
+             \nAPI tokens (write scope, 30 days; every read except /healthz and /v1/openapi.json needs one):\n{token_lines}\
+             \nTry, in another terminal:\n  export TRUCE_TOKEN=<a token above>\n  curl -H \"Authorization: Bearer $TRUCE_TOKEN\" {url}/v1/mechanism\n  cargo run -p truce -- submit --server {url} --key {}/sy.ops.key --kind report --body {example}\n  cargo run -p truce -- verify server {url} --vkey '{vkey}'\n\
              \nCtrl-C stops the demo{}.\n",
             keys.display(),
             done.as_ref()
@@ -1483,12 +1664,53 @@ fn demo(a: DemoArgs) -> Result<()> {
             }
         );
     });
-    serve(&dir, a.listen, "text", Some(banner))
+    serve(
+        &dir,
+        a.listen,
+        "text",
+        truce_server::auth::RateLimit::default(),
+        Some(banner),
+    )
+}
+
+/// Makes a write token (30 days) for every active member of the demo mechanism and saves them
+/// in DIR/demo-tokens.json (mode 0600): (member, token) pairs.
+fn demo_tokens(dir: &Path) -> Result<Vec<(String, String)>> {
+    let store =
+        truce_store_sqlite::SqliteStore::open(&truce_server::DataDir::open(dir)?.database_path())?;
+    let members: Vec<String> = truce_server::service::registry_of(&store)?
+        .members()
+        .filter(|m| m.status == truce_model::registry::MemberStatus::Active)
+        .map(|m| m.id.clone())
+        .collect();
+    drop(store);
+    let mut out = Vec::new();
+    for m in members {
+        let c = truce::tokens::create(dir, &m, "write", "30d")?;
+        out.push((m, c.token));
+    }
+    let path = dir.join("demo-tokens.json");
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
+    let map: serde_json::Map<String, serde_json::Value> = out
+        .iter()
+        .map(|(m, t)| (m.clone(), t.clone().into()))
+        .collect();
+    truce_server::datadir::write_secret(&path, &(serde_json::to_string_pretty(&map)? + "\n"))?;
+    Ok(out)
 }
 
 /// Feeds the demo's fresh mechanism with simulated traffic, so a newcomer sees events,
 /// findings and scorecards at once.
-fn demo_traffic(url: &str, keys: &std::path::Path, out: &std::path::Path, incidents: u64) {
+fn demo_traffic(
+    url: &str,
+    token: Option<String>,
+    keys: &std::path::Path,
+    out: &std::path::Path,
+    incidents: u64,
+) {
     use truce::simulate;
     let run = || -> Result<simulate::Summary> {
         let cfg = simulate::Config {
@@ -1500,12 +1722,12 @@ fn demo_traffic(url: &str, keys: &std::path::Path, out: &std::path::Path, incide
             fusion: simulate::FusionOverrides::default(),
         };
         let target = simulate::Target {
-            client: client::Client::new(url)?,
+            client: connect(url, &token)?,
             keys_dir: keys.to_owned(),
         };
         simulate::simulate(&cfg, out, Some(target), false)
     };
-    let seeded = client::Client::new(url).and_then(|c| {
+    let seeded = connect(url, &token).and_then(|c| {
         truce::deconflict::seed_demo(&c, keys, &out.with_file_name("deconfliction-receipts"))
     });
     match seeded {

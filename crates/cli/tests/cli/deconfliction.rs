@@ -23,10 +23,10 @@ fn at(offset_s: i64) -> String {
 }
 
 /// `truce --json <args>` as `member`, returning the logged index.
-fn logged(m: &Mechanism, member: &str, args: &[&str]) -> u64 {
+fn logged(s: &Server, m: &Mechanism, member: &str, args: &[&str]) -> u64 {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
-    let out = as_member(m, member, &all, true);
+    let out = as_member(s, m, member, &all, true);
     stdout_json(&out)["receipt"]["index"].as_u64().unwrap()
 }
 
@@ -45,6 +45,7 @@ fn incident(event_type: &str, point: [f64; 2], perpetrator: &str, target: &str) 
 fn submit_report(m: &Mechanism, s: &Server, member: &str, body: &Value, name: &str) -> u64 {
     let path = write_json(m.tmp.path(), name, body);
     logged(
+        s,
         m,
         member,
         &[
@@ -73,6 +74,7 @@ fn the_sweida_sequence_and_its_mirror() {
     let (start, end) = (at(2), at(3 * 3600));
     // SY notifies a security operation in As-Suwayda; IL gives the green light.
     let notice = logged(
+        &s,
         &m,
         "sy.ops",
         &[
@@ -96,6 +98,7 @@ fn the_sweida_sequence_and_its_mirror() {
         ],
     );
     let ack = logged(
+        &s,
         &m,
         "il.ops",
         &["ack", "--server", &s.url, &notice.to_string()],
@@ -148,6 +151,7 @@ fn the_sweida_sequence_and_its_mirror() {
     // As-Suwayda only; SY operates in Daraa: a finding against SY.
     let (start, end) = (at(2), at(3 * 3600));
     let notice2 = logged(
+        &s,
         &m,
         "sy.ops",
         &[
@@ -169,6 +173,7 @@ fn the_sweida_sequence_and_its_mirror() {
         ],
     );
     let ack2 = logged(
+        &s,
         &m,
         "il.ops",
         &[
@@ -204,21 +209,25 @@ fn the_sweida_sequence_and_its_mirror() {
 
     // A fresh replay of the log reaches the same state as the server.
     run(
-        truce().args(["replay", "--server", &s.url, "--vkey", &m.vkey]),
+        s.truce()
+            .args(["replay", "--server", &s.url, "--vkey", &m.vkey]),
         true,
     );
 }
 
 /// Reads one subscriber's messages into a channel.
-fn subscribe(url: &str, party: &str, last: Option<u64>) -> mpsc::Receiver<SseMessage> {
+fn subscribe(s: &Server, party: &str, last: Option<u64>) -> mpsc::Receiver<SseMessage> {
     let (tx, rx) = mpsc::channel();
-    let url = format!("{url}/v1/stream?party={party}");
+    let url = format!("{}/v1/stream?party={party}", s.url);
+    let token = s.token().unwrap().to_owned();
     std::thread::spawn(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
             .into();
-        let mut req = agent.get(&url);
+        let mut req = agent
+            .get(&url)
+            .header("authorization", format!("Bearer {token}"));
         if let Some(l) = last {
             req = req.header("last-event-id", l.to_string());
         }
@@ -276,13 +285,15 @@ fn the_hotline_reaches_each_party_resumes_and_is_not_stalled() {
     let mut slow = std::net::TcpStream::connect(&addr).unwrap();
     write!(
         slow,
-        "GET /v1/stream?party=US HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+        "GET /v1/stream?party=US HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\nAuthorization: Bearer {}\r\n\r\n",
+        s.token().unwrap()
     )
     .unwrap();
-    let sy = subscribe(&s.url, "SY", None);
-    let il = subscribe(&s.url, "IL", None);
+    let sy = subscribe(&s, "SY", None);
+    let il = subscribe(&s, "IL", None);
     // `truce watch` follows IL too, as an officer would.
-    let mut watch = truce()
+    let mut watch = s
+        .truce()
         .args([
             "--json", "watch", "--server", &s.url, "--party", "IL", "--count", "4",
         ])
@@ -292,6 +303,7 @@ fn the_hotline_reaches_each_party_resumes_and_is_not_stalled() {
 
     let (start, end) = (at(3600), at(7200));
     let sy_notice = logged(
+        &s,
         &m,
         "sy.ops",
         &[
@@ -313,12 +325,14 @@ fn the_hotline_reaches_each_party_resumes_and_is_not_stalled() {
         ],
     );
     logged(
+        &s,
         &m,
         "il.ops",
         &["ack", "--server", &s.url, &sy_notice.to_string()],
     );
     // IL's notice to the mediator alone: SY must not hear of it.
     let il_notice = logged(
+        &s,
         &m,
         "il.ops",
         &[
@@ -359,6 +373,7 @@ fn the_hotline_reaches_each_party_resumes_and_is_not_stalled() {
     let calm_to = at(-7 * 86400);
     for member in ["sy.ops", "il.ops"] {
         logged(
+            &s,
             &m,
             member,
             &[
@@ -369,7 +384,7 @@ fn the_hotline_reaches_each_party_resumes_and_is_not_stalled() {
     s.settled_commitment();
     let want_sy = expected(&s, "SY");
     let want_il = expected(&s, "IL");
-    let sy = subscribe(&s.url, "SY", last);
+    let sy = subscribe(&s, "SY", last);
     collect(&sy, want_sy.len() - got_sy.len(), &mut got_sy);
     assert_eq!(got_sy, want_sy, "SY: nothing lost, nothing twice");
     let mut got_il = BTreeMap::new();
@@ -410,6 +425,7 @@ fn case_records_reach_the_entitled_members_only() {
         &json!({"name": name, "age": 34, "last_seen": "Checkpoint Testplace-7"}),
     );
     let case = logged(
+        &s,
         &m,
         "sy.ops",
         &[
@@ -426,6 +442,7 @@ fn case_records_reach_the_entitled_members_only() {
         ],
     );
     logged(
+        &s,
         &m,
         "il.ops",
         &[
@@ -443,7 +460,7 @@ fn case_records_reach_the_entitled_members_only() {
     // The three entitled parties' members open it; the observer's cannot.
     for member in ["sy.ops", "il.ops", "us.ops"] {
         let out = run(
-            truce()
+            s.truce()
                 .args([
                     "--json",
                     "case",
@@ -459,7 +476,7 @@ fn case_records_reach_the_entitled_members_only() {
         assert_eq!(stdout_json(&out)["record"]["name"], name, "{member}");
     }
     let out = run(
-        truce()
+        s.truce()
             .args(["case", "open", "--server", &s.url, &case.to_string()])
             .arg("--key")
             .arg(m.key_path("undof.ops")),
@@ -522,6 +539,7 @@ fn need_to_know_details_of_a_report_are_sealed() {
         &json!({"source": "Informant Zeta-Testsource", "contact": "redacted channel 7"}),
     );
     let index = logged(
+        &s,
         &m,
         "sy.ops",
         &[
@@ -545,7 +563,7 @@ fn need_to_know_details_of_a_report_are_sealed() {
         ("undof.ops", false),
     ] {
         let out = run(
-            truce()
+            s.truce()
                 .args(["--json", "unseal", "--server", &s.url, &index.to_string()])
                 .arg("--key")
                 .arg(m.key_path(member)),
