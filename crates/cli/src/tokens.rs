@@ -138,13 +138,14 @@ mod tests {
         assert_eq!(parse_lifetime("30d").unwrap(), 30 * 86_400);
         assert_eq!(parse_lifetime("12h").unwrap(), 12 * 3_600);
         assert_eq!(parse_lifetime("1m").unwrap(), 60);
+        assert_eq!(parse_lifetime("2s").unwrap(), 2);
         for bad in [
             "",
             "d",
             "0d",
             "-1d",
             "30",
-            "30s",
+            "30x",
             "367d",
             "99999999999999999d",
         ] {

@@ -12,7 +12,7 @@ fn routed() -> BTreeSet<String> {
     ]
     .iter()
     .flat_map(|src| src.lines())
-    .filter_map(|l| l.trim().strip_prefix(".route(\""))
+    .filter_map(|l| l.split_once(".route(\"").map(|(_, rest)| rest))
     .filter_map(|l| l.split('"').next())
     .map(|p| p.replace("{*path}", "{path}").replace("{*id}", "{id}"))
     .collect()
