@@ -849,8 +849,8 @@ fn run(cli: Cli) -> Result<()> {
                     a.key.display()
                 )
             })?;
-            let entry = client.get_ok(&format!("/v1/entries/{}", a.index))?.json()?;
-            let sealed = entry["entry"]["body"]["sealed"]["age"]
+            let entry = logged_body(&client, a.index)?;
+            let sealed = entry["body"]["sealed"]["age"]
                 .as_str()
                 .with_context(|| format!("entry {} has no sealed part", a.index))?;
             let details = deconflict::unseal(sealed, identity)?;
@@ -1296,8 +1296,8 @@ fn case_cmd(j: bool, c: CaseCommand, token: &Option<String>) -> Result<()> {
                     a.key.display()
                 )
             })?;
-            let entry = client.get_ok(&format!("/v1/entries/{}", a.case))?.json()?;
-            let body = &entry["entry"]["body"];
+            let entry = logged_body(&client, a.case)?;
+            let body = &entry["body"];
             let (Some(sealed), Some(commitment)) =
                 (body["sealed"]["age"].as_str(), body["commitment"].as_str())
             else {
@@ -1310,6 +1310,20 @@ fn case_cmd(j: bool, c: CaseCommand, token: &Option<String>) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// An entry's payload as logged, decoded from its verbatim envelope (the decoded view the
+/// server adds leaves out sealed parts the token's member may not read).
+fn logged_body(client: &client::Client, index: u64) -> Result<serde_json::Value> {
+    use base64::Engine as _;
+    let answer = client.get_ok(&format!("/v1/entries/{index}"))?.json()?;
+    let payload = answer["envelope"]["payload"]
+        .as_str()
+        .context("the server's entry has no envelope payload")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .context("the envelope payload is not base64")?;
+    serde_json::from_slice(&bytes).context("the envelope payload is not JSON")
 }
 
 /// The body of a case's report entry, from the log.

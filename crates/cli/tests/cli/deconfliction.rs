@@ -579,9 +579,26 @@ fn need_to_know_details_of_a_report_are_sealed() {
     // The finding made from the report says that it rests on sealed evidence.
     let f = &s.get_json("/v1/findings?party=IL")["findings"][0];
     assert_eq!(f["sealed_evidence"], json!([index]), "{f}");
-    // The public part is in the log for all; the sealed part never in clear.
+    // The public part is in the log for all; the sealed part never in clear. A member outside
+    // the recipients sees that there is a sealed part, not its ciphertext, in the decoded view.
     let (_, body) = s.get(&format!("/v1/entries/{index}"));
     let text = String::from_utf8_lossy(&body);
     assert!(text.contains("explosions_remote_violence"));
     assert!(!text.contains("Zeta-Testsource"));
+    let il = m.token("il.ops", "read");
+    let (status, body) = http(
+        agent()
+            .get(format!("{}/v1/entries/{index}", s.url))
+            .header("authorization", format!("Bearer {il}"))
+            .call(),
+    );
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["entry"]["body"]["sealed"]["readable"], false, "{v}");
+    assert!(v["entry"]["body"]["sealed"]["age"].is_null());
+    let mine: Value = s.get_json(&format!("/v1/entries/{index}"));
+    assert_eq!(
+        mine["entry"]["body"]["sealed"]["readable"], true,
+        "the mediator's view"
+    );
 }
