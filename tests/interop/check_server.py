@@ -6,6 +6,8 @@ tlog-checkpoint, C2SP tlog-tiles (paths, entry bundles, hash tiles), RFC 6962/91
 inclusion proofs, C2SP tlog-proof, DSSE v1 (PAE) with Ed25519 (pyca/cryptography).
 
 Usage: check_server.py URL VERIFIER_KEY MEMBER_KEY_FILE [FILL]
+Reads send the API token in the environment variable TRUCE_TOKEN (`truce token create`) as a
+bearer token; submissions are authenticated by their signatures and sent without it.
 It first submits FILL (default 300) Python-signed reports in one batch (so the log spans more
 than one tile), then verifies the checkpoint, mirrors the whole log over the tiles API, recomputes the root,
 checks every envelope's signature, then signs a new report in Python, submits it, and verifies
@@ -14,6 +16,7 @@ the tlog-proof the server returns for it. Exits non-zero on any mismatch.
 import base64
 import hashlib
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -31,7 +34,13 @@ def fail(msg):
 
 
 def http(url, body=None):
-    req = urllib.request.Request(url, data=body, headers={"content-type": "application/json"} if body else {})
+    if body is not None:
+        headers = {"content-type": "application/json"}
+    elif os.environ.get("TRUCE_TOKEN"):
+        headers = {"authorization": "Bearer " + os.environ["TRUCE_TOKEN"]}
+    else:
+        headers = {}
+    req = urllib.request.Request(url, data=body, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
             return r.status, r.read()

@@ -1,6 +1,6 @@
 // The dashboard's entry point: loads the mechanism and the events, wires the map, the
 // timeline, the filters and the panels, and follows the log live.
-import { getJson, getText, session, signIn, signOut } from './api';
+import { ApiError, followSse, getJson, getText, signIn, signOut, token } from './api';
 import { CORROBORATION, EventStore, Filters, MapDoc, NO_FILTERS } from './data';
 import { CORROBORATION_COLOURS, TruceMap, ZoneFeature } from './map';
 import {
@@ -32,7 +32,9 @@ class App {
   private readonly timeline: Timeline;
   private treeSize = 0;
   private loading = false;
-  private stream: EventSource | null = null;
+  private stream = false;
+  /** The viewer's party, as the hotline answers it for the token. */
+  private party: string | null = null;
   private firstLoad = true;
 
   constructor(private readonly mech: Mechanism) {
@@ -46,6 +48,9 @@ class App {
 
   async start(): Promise<void> {
     $('origin').textContent = this.mech.origin;
+    this.party = await getJson<{ party: string }>(`/v1/stream/alerts?limit=1&after=${Math.max(0, this.treeSize - 1)}`)
+      .then((a) => a.party)
+      .catch(() => null);
     this.wireTabs();
     this.wireSignIn();
     this.addLegend();
@@ -57,9 +62,6 @@ class App {
     fill('corroboration', CORROBORATION.map((c) => [c, c.replace('_', ' ')]));
     fill('zone', [...new Set(zones.map((z) => String(z.id)))].map((z) => [z, z]));
     fill('layer', [...new Set(zones.map((z) => String(z.properties.layer ?? 'agreement')))].map((l) => [l, l]));
-    const viewer = $<HTMLSelectElement>('viewer');
-    for (const p of parties) viewer.append(new Option(p.id, p.id));
-    viewer.value = session().party ?? '';
     const form = $<HTMLFormElement>('filters');
     form.addEventListener('change', () => this.readFilters());
     form.addEventListener('reset', () => setTimeout(() => this.readFilters(), 0));
@@ -152,28 +154,13 @@ class App {
   }
 
   private wireSignIn(): void {
-    const show = () => {
-      const s = session();
-      $('signed').textContent = s.token || s.party
-        ? `signed in${s.party ? ` for ${s.party}` : ''}${s.token ? ' with a token' : ''}`
-        : 'not signed in: public view';
-    };
-    $<HTMLFormElement>('signin').addEventListener('submit', (e) => {
-      e.preventDefault();
-      signIn($<HTMLInputElement>('token').value.trim(), $<HTMLSelectElement>('viewer').value);
-      $<HTMLInputElement>('token').value = '';
-      location.reload();
-    });
-    $('signout').addEventListener('click', () => {
-      signOut();
-      location.reload();
-    });
+    wireSignInForm();
+    $('signed').textContent = this.party ? `signed in, party ${this.party}` : 'signed in';
     $('dir').addEventListener('click', () => {
       const rtl = document.documentElement.dir !== 'rtl';
       document.documentElement.dir = rtl ? 'rtl' : 'ltr';
       $('dir').setAttribute('aria-pressed', String(rtl));
     });
-    show();
   }
 
   private addLegend(): void {
@@ -206,7 +193,7 @@ class App {
   }
 
   private async loadPanels(): Promise<void> {
-    const viewer = session().party;
+    const viewer = this.party;
     try {
       const board = await loadBoard();
       noticesPanel($('panel-notices'), board, viewer);
@@ -243,15 +230,17 @@ class App {
    * from the current log size on. EventSource resumes with Last-Event-ID by itself.
    */
   private subscribe(): void {
-    const party = session().party;
-    if (!party || typeof EventSource === 'undefined') return;
-    const es = new EventSource(`/v1/stream?party=${encodeURIComponent(party)}&after=${Math.max(0, this.treeSize - 1)}`);
-    this.stream = es;
-    es.addEventListener('alerts', (m) => {
-      const msg = JSON.parse((m as MessageEvent).data) as AlertMessage;
-      this.alerts(msg.alerts.map((a) => `${a.type.replaceAll('_', ' ')}: ${a.summary}`));
-    });
-    es.addEventListener('open', () => (document.body.dataset.stream = 'open'));
+    if (!this.party) return;
+    this.stream = true;
+    void followSse(
+      `/v1/stream?after=${Math.max(0, this.treeSize - 1)}`,
+      (event, data) => {
+        if (event !== 'alerts') return;
+        const msg = JSON.parse(data) as AlertMessage;
+        this.alerts(msg.alerts.map((a) => `${a.type.replaceAll('_', ' ')}: ${a.summary}`));
+      },
+      () => (document.body.dataset.stream = 'open'),
+    );
   }
 
   /** Follows the log: every new checkpoint reloads the derived views without a page reload. */
@@ -314,11 +303,35 @@ function nextPaint(): Promise<void> {
   return new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 }
 
+function wireSignInForm(): void {
+  $<HTMLFormElement>('signin').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const t = $<HTMLInputElement>('token').value.trim();
+    if (t) signIn(t);
+    $<HTMLInputElement>('token').value = '';
+    location.reload();
+  });
+  $('signout').addEventListener('click', () => {
+    signOut();
+    location.reload();
+  });
+}
+
 async function main(): Promise<void> {
   try {
     const mech = await getJson<Mechanism>('/v1/mechanism');
     await new App(mech).start();
   } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      // Reading needs a member's API token (`truce token create`; the demo prints one per member).
+      wireSignInForm();
+      $('signed').textContent = token() ? 'the token was refused: sign in again' : 'not signed in';
+      document.body.dataset.signin = 'needed';
+      $('panel-filters').prepend(h('p', { class: 'fail', role: 'alert' },
+        `Sign in with your API token (made with truce token create; truce demo prints one per demo member). ${(e as Error).message}`));
+      $<HTMLInputElement>('token').focus();
+      return;
+    }
     document.body.prepend(h('p', { class: 'fail', role: 'alert' }, `The dashboard could not start: ${(e as Error).message}`));
   }
 }

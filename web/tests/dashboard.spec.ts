@@ -3,7 +3,7 @@ import { test, expect, Page } from '@playwright/test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadState, truce } from './server';
+import { get, loadState, truce } from './server';
 
 /** Set TRUCE_SCREENSHOTS to a path prefix (e.g. ../docs/dashboard) to save the main views. */
 async function shot(page: Page, name: string): Promise<void> {
@@ -11,8 +11,10 @@ async function shot(page: Page, name: string): Promise<void> {
   if (prefix) await page.screenshot({ path: `${prefix}-${name}.png` });
 }
 
-async function open(page: Page): Promise<{ url: string; errors: string[] }> {
-  const { url } = loadState();
+/** Opens the dashboard signed in as `member` (its token put in sessionStorage, as the form does). */
+async function open(page: Page, member = 'us.ops'): Promise<{ url: string; errors: string[] }> {
+  const { url, tokens } = loadState();
+  await page.addInitScript((t) => sessionStorage.setItem('truce.token', t), tokens[member]);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => {
@@ -34,9 +36,8 @@ async function refilter(page: Page, action: () => Promise<void>): Promise<number
   return shown(page);
 }
 
-async function apiTotal(url: string, query: string): Promise<number> {
-  const r = await fetch(`${url}/v1/events?limit=1&${query}`);
-  return (await r.json()).total;
+async function apiTotal(_url: string, query: string): Promise<number> {
+  return (await get(loadState(), 'us.ops', `/v1/events?limit=1&${query}`)).total;
 }
 
 test('the page is served with strict security headers', async ({ page }) => {
@@ -148,11 +149,9 @@ test('a finding shows its evidence and verifies in the browser; a tampered proof
 });
 
 test('an entry submitted during the test appears live, with an alert for the party it concerns', async ({ page }) => {
-  const { url, errors } = await open(page);
-  // View as Israel (a party, no token: tokens are not built yet).
-  await page.selectOption('#viewer', 'IL');
-  await page.click('#signin button[type=submit]');
-  await expect(page.locator('body[data-ready=true]')).toBeAttached({ timeout: 60_000 });
+  // Israel's officer is signed in: the hotline follows its party.
+  const { url, errors } = await open(page, 'il.ops');
+  await expect(page.locator('body[data-stream=open]')).toBeAttached();
   const before = await shown(page);
   // Syria reports an Israeli incursion into the Area of Separation, now.
   const now = new Date(Date.now() - 5 * 60_000).toISOString().slice(0, 19) + 'Z';
@@ -168,7 +167,7 @@ test('an entry submitted during the test appears live, with an alert for the par
   const dir = mkdtempSync(join(tmpdir(), 'truce-web-body-'));
   writeFileSync(join(dir, 'report.json'), JSON.stringify(body));
   const { data } = loadState();
-  truce(['submit', '--server', url, '--key', join(data, 'keys', 'sy.ops.key'), '--kind', 'report',
+  truce(['--token', loadState().tokens['sy.ops'], 'submit', '--server', url, '--key', join(data, 'keys', 'sy.ops.key'), '--kind', 'report',
     '--body', join(dir, 'report.json'), '--out', join(dir, 'receipts')], 60_000);
   await expect.poll(() => shown(page), { timeout: 30_000 }).toBe(before + 1);
   expect(await shown(page)).toBe(await apiTotal(url, ''));

@@ -26,6 +26,13 @@ export interface Running {
   url: string;
   data: string;
   pid: number;
+  /** Read tokens by member id (sy.ops, il.ops, us.ops). */
+  tokens: Record<string, string>;
+}
+
+/** `truce token create`: the token is the first line it prints. */
+function token(data: string, member: string, scope: string): string {
+  return truce(['token', 'create', '--data', data, '--member', member, '--scope', scope, '--expires', '1d']).split('\n')[0].trim();
 }
 
 /** `truce init` + `truce serve --listen 127.0.0.1:0`, waiting (at most 30 s) for its address. */
@@ -33,6 +40,8 @@ export async function startServer(): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'truce-web-'));
   const data = join(dir, 'm');
   truce(['init', data]);
+  const tokens: Record<string, string> = {};
+  for (const m of ['sy.ops', 'il.ops', 'us.ops']) tokens[m] = token(data, m, 'write');
   const child = spawn(truceBin(), ['serve', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const url = await new Promise<string>((ok, fail) => {
@@ -49,12 +58,12 @@ export async function startServer(): Promise<Running> {
   });
   child.stdout.resume();
   child.stderr.resume();
-  return { url, data, pid: child.pid ?? 0 };
+  return { url, data, pid: child.pid ?? 0, tokens };
 }
 
 /** Feeds the server with simulated traffic (reports by both parties and UNDOF, denials). */
 export function simulate(s: Running, incidents: number, seed = 1974): void {
-  truce(['simulate', '--seed', String(seed), '--incidents', String(incidents), '--days', '30',
+  truce(['--token', s.tokens['us.ops'], 'simulate', '--seed', String(seed), '--incidents', String(incidents), '--days', '30',
     '--out', join(s.data, '..', `sim-${seed}`), '--server', s.url, '--keys', join(s.data, 'keys')], 3_600_000);
 }
 
@@ -74,9 +83,16 @@ export async function waitApplied(s: Running, timeoutMs: number): Promise<{ size
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const size = (await (await fetch(`${s.url}/healthz`)).json()).tree_size as number;
-    const ev = await (await fetch(`${s.url}/v1/events?limit=1`)).json();
+    const ev = await get(s, 'us.ops', '/v1/events?limit=1');
     if (ev.applied_size >= size) return { size, events: ev.total };
     if (Date.now() > deadline) throw new Error(`the derived state applied ${ev.applied_size} of ${size} entries in time`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** GET a JSON document from the server as a member. */
+export async function get(s: Running, member: string, path: string): Promise<any> {
+  const r = await fetch(`${s.url}${path}`, { headers: { Authorization: `Bearer ${s.tokens[member]}` } });
+  if (!r.ok) throw new Error(`GET ${path} as ${member}: ${r.status} ${await r.text()}`);
+  return r.json();
 }

@@ -39,6 +39,8 @@ impl Answer {
 pub struct Client {
     base: String,
     agent: ureq::Agent,
+    /// API token sent as `Authorization: Bearer`.
+    token: Option<String>,
 }
 
 /// Failing to reach the server at all (as opposed to a refusal).
@@ -66,7 +68,24 @@ impl Client {
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .into();
-        Ok(Self { base, agent })
+        Ok(Self {
+            base,
+            agent,
+            token: None,
+        })
+    }
+
+    /// Sends this API token with every request.
+    pub fn with_token(mut self, token: Option<String>) -> Self {
+        self.token = token.filter(|t| !t.is_empty());
+        self
+    }
+
+    fn auth<B>(&self, req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.token {
+            Some(t) => req.header("authorization", format!("Bearer {t}")),
+            None => req,
+        }
     }
 
     fn finish(
@@ -100,11 +119,17 @@ impl Client {
     }
 
     pub fn get(&self, path: &str) -> Result<Answer> {
-        self.finish(self.agent.get(format!("{}{path}", self.base)).call(), path)
+        self.finish(
+            self.auth(self.agent.get(format!("{}{path}", self.base)))
+                .call(),
+            path,
+        )
     }
 
     pub fn post_json(&self, path: &str, body: &[u8]) -> Result<Answer> {
         self.finish(
+            // Entries are authenticated by their signatures: a token (one member's) is not sent
+            // with them, so a batch may carry entries by several members.
             self.agent
                 .post(format!("{}{path}", self.base))
                 .header("content-type", "application/json")
@@ -115,8 +140,7 @@ impl Client {
 
     pub fn put(&self, path: &str, body: &[u8]) -> Result<Answer> {
         self.finish(
-            self.agent
-                .put(format!("{}{path}", self.base))
+            self.auth(self.agent.put(format!("{}{path}", self.base)))
                 .header("content-type", "application/octet-stream")
                 .send(body),
             path,

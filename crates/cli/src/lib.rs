@@ -3,10 +3,12 @@
 //! parses arguments and calls these.
 
 pub mod client;
+pub mod deconflict;
 pub mod eval;
 pub mod keys;
 pub mod replay;
 pub mod scenario;
 pub mod simulate;
 pub mod submit;
+pub mod tokens;
 pub mod verify;

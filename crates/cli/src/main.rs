@@ -1,7 +1,7 @@
 //! `truce`: the command-line interface of a truce mechanism. Thin: it parses arguments and
 //! wires the libraries together.
 
-use truce::{client, keys, scenario, submit, verify};
+use truce::{client, deconflict, keys, scenario, submit, verify};
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -23,6 +23,9 @@ struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// API token for reading from a server (`truce token create`); sent as a bearer token.
+    #[arg(long, global = true, env = "TRUCE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -72,6 +75,35 @@ enum Command {
         after_help = "Example:\n  truce rule --server http://127.0.0.1:8080 --key keys/us.ops.key \\\n    no-hostile-acts/e12 --decision upheld --reasons \"UNDOF observation confirms the origin of fire\""
     )]
     Rule(RuleArgs),
+    /// File a notice of a planned activity addressed to other parties (or amend or withdraw
+    /// one of yours): the record that they were told.
+    #[command(
+        after_help = "Example:\n  truce notify --server $URL --key keys/sy.ops.key --activity security_operation \\\n    --zones gov-as-suwayda --start 2026-12-01T06:00:00Z --end 2026-12-01T18:00:00Z \\\n    --forces personnel=300 --purpose \"Operation on the Sweida-Damascus road\" --to IL,US\n\nAnswers are due by the start of the window. Details: docs/deconfliction.md"
+    )]
+    Notify(NotifyArgs),
+    /// Answer a notice addressed to your party: acknowledge it (the green light), with
+    /// conditions (--zones/--area, --start/--end, --cap), or only sign its receipt (--received).
+    #[command(
+        after_help = "Examples:\n  truce ack --server $URL --key keys/il.ops.key 24                 # the green light\n  truce ack ... 24 --zones gov-as-suwayda --cap tanks=0             # with conditions\n  truce ack ... 24 --received                                       # receipt only"
+    )]
+    Ack(AckArgs),
+    /// Object to a notice addressed to your party, with reasons.
+    Object(ReasonArgs),
+    /// Press the addressees of a notice for their answers (mediator officers).
+    Escalate(ReasonArgs),
+    /// Attest that no significant incident happened in a past period; once every party has
+    /// attested the same period, calm is on record, co-signed.
+    Attest(AttestArgs),
+    /// Civilian detention and abduction cases: report one (the personal record sealed to the
+    /// entitled members, only a salted commitment in clear), file the detaining party's steps,
+    /// or open a record you are entitled to.
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// Open the sealed (need-to-know) part of an entry with your key, if it was sealed to you.
+    Unseal(UnsealArgs),
+    /// Follow the hotline: the alerts for a party as they happen (notices, answers, findings,
+    /// cases, attestations); reconnects and resumes by log index.
+    Watch(WatchArgs),
     /// Replay the server's log locally and check its signed state commitment: proves the
     /// published findings right or wrong.
     #[command(
@@ -87,6 +119,42 @@ enum Command {
     /// Evaluate the engine against a simulation's ground truth.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Make, list and revoke API tokens (run on the server's machine, beside `truce serve`).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  truce token create --data ./golan --member sy.ops --scope read --expires 30d\n  truce token list --data ./golan\n  truce token revoke --data ./golan 3f9c0e1a2b4d5e6f\n\nSend a token as `Authorization: Bearer <token>`, or give it to truce commands with\n--token / TRUCE_TOKEN. Who may read and write what: docs/access.md."
+    )]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make a token for an active member; prints it once (only its hash is stored).
+    Create {
+        #[arg(long, env = "TRUCE_DATA")]
+        data: PathBuf,
+        /// Member id, e.g. `sy.ops`.
+        #[arg(long)]
+        member: String,
+        /// `read` (every read endpoint) or `write` (reads, and writes as the member).
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// Lifetime: a number and d, h, m or s (at most 366d).
+        #[arg(long, default_value = "30d")]
+        expires: String,
+    },
+    /// List every token (id, member, scope, expiry, state); never the secrets.
+    List {
+        #[arg(long, env = "TRUCE_DATA")]
+        data: PathBuf,
+    },
+    /// Revoke a token by id; it is refused from the next request on.
+    Revoke {
+        #[arg(long, env = "TRUCE_DATA")]
+        data: PathBuf,
+        /// The token's id (or the whole token).
+        id: String,
+    },
 }
 
 #[derive(Args)]
@@ -211,6 +279,190 @@ struct RuleArgs {
     out: PathBuf,
 }
 
+/// Where and as whom to submit a signed entry.
+#[derive(Args)]
+struct SignArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    /// Your member key file.
+    #[arg(long, env = "TRUCE_KEY")]
+    key: PathBuf,
+    /// Where an entry is kept if the server cannot be reached (send it later with `truce sync`).
+    #[arg(long, default_value = "truce-queue")]
+    queue: PathBuf,
+    /// Where receipts are saved.
+    #[arg(long, default_value = "receipts")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct NotifyArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// security_operation, troop_movement, exercise, flight, humanitarian_convoy, evacuation.
+    #[arg(long)]
+    activity: String,
+    /// Zone ids of the area (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    zones: Vec<String>,
+    /// A GeoJSON file with the area (Polygon or MultiPolygon, or a Feature holding one).
+    #[arg(long)]
+    area: Option<PathBuf>,
+    /// Start of the window, RFC 3339 UTC.
+    #[arg(long)]
+    start: String,
+    /// End of the window, RFC 3339 UTC.
+    #[arg(long)]
+    end: String,
+    /// Forces involved, category=count (repeatable), e.g. --forces tanks=10.
+    #[arg(long)]
+    forces: Vec<String>,
+    /// What the activity is for (every addressee reads it).
+    #[arg(long)]
+    purpose: String,
+    /// The parties it is addressed to (comma-separated), e.g. IL,US.
+    #[arg(long = "to", value_delimiter = ',', required = true)]
+    addressees: Vec<String>,
+    /// Replace your notice at this log index with this one (its answers are asked again).
+    #[arg(long, conflicts_with = "withdraw")]
+    amend: Option<u64>,
+    /// Withdraw your notice at this log index (the other arguments restate it).
+    #[arg(long)]
+    withdraw: Option<u64>,
+}
+
+#[derive(Args)]
+struct AckArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The notice's log index.
+    notice: u64,
+    /// Only confirm receipt; answer later.
+    #[arg(long, conflicts_with_all = ["zones", "area", "start", "end", "cap"])]
+    received: bool,
+    /// Condition: only in these zones (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    zones: Vec<String>,
+    /// Condition: only in this GeoJSON area.
+    #[arg(long)]
+    area: Option<PathBuf>,
+    /// Condition: not before (RFC 3339 UTC; with --end).
+    #[arg(long, requires = "end")]
+    start: Option<String>,
+    /// Condition: not after (RFC 3339 UTC; with --start).
+    #[arg(long, requires = "start")]
+    end: Option<String>,
+    /// Condition: at most this many, category=count (repeatable), e.g. --cap tanks=10.
+    #[arg(long)]
+    cap: Vec<String>,
+    /// Why (optional; every member reads it).
+    #[arg(long)]
+    reasons: Option<String>,
+}
+
+#[derive(Args)]
+struct ReasonArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The notice's log index.
+    notice: u64,
+    #[arg(long)]
+    reasons: String,
+}
+
+#[derive(Args)]
+struct AttestArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// Start of the period, RFC 3339 UTC.
+    #[arg(long)]
+    from: String,
+    /// End of the period (past), RFC 3339 UTC.
+    #[arg(long)]
+    to: String,
+    #[arg(long, default_value = "No significant incidents in the period.")]
+    statement: String,
+}
+
+#[derive(Subcommand)]
+enum CaseCommand {
+    /// Report a detention or abduction: the person's record (a JSON file) is sealed to the
+    /// members of your party, of the detaining party and of the mediator.
+    Report(CaseReportArgs),
+    /// File a step of a case (the detaining party or the mediator): acknowledge, deny,
+    /// disclose_location, grant_access, release, transfer.
+    Step(CaseStepArgs),
+    /// Open the sealed record of a case with your key (if it was sealed to you).
+    Open(CaseOpenArgs),
+}
+
+#[derive(Args)]
+struct CaseReportArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The party said to detain the person.
+    #[arg(long)]
+    detaining: String,
+    /// JSON file with the personal record (name, age, place last seen, ...).
+    #[arg(long)]
+    person: PathBuf,
+    /// A note every member can read: never personal data.
+    #[arg(long)]
+    note: Option<String>,
+}
+
+#[derive(Args)]
+struct CaseStepArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The case's log index.
+    case: u64,
+    #[arg(long)]
+    action: String,
+    #[arg(long)]
+    note: Option<String>,
+}
+
+#[derive(Args)]
+struct CaseOpenArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    /// Your member key file (with its encryption identity).
+    #[arg(long, env = "TRUCE_KEY")]
+    key: PathBuf,
+    /// The case's log index.
+    case: u64,
+}
+
+#[derive(Args)]
+struct UnsealArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    /// Your member key file (with its encryption identity).
+    #[arg(long, env = "TRUCE_KEY")]
+    key: PathBuf,
+    /// The entry's log index.
+    index: u64,
+}
+
+#[derive(Args)]
+struct WatchArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    /// The party whose alerts to follow.
+    #[arg(long)]
+    party: String,
+    /// Resume after this log index.
+    #[arg(long)]
+    after: Option<u64>,
+    /// Stop after this many alert messages (default: follow until interrupted).
+    #[arg(long)]
+    count: Option<usize>,
+    /// Failed connections in a row before giving up.
+    #[arg(long, default_value_t = 30)]
+    retries: u32,
+}
+
 #[derive(Args)]
 struct ReplayArgs {
     #[arg(long, env = "TRUCE_SERVER")]
@@ -260,6 +512,12 @@ struct ServeArgs {
     /// Log format.
     #[arg(long, value_parser = ["text", "json"], default_value = "text")]
     log_format: String,
+    /// Requests per second allowed to each member's tokens (sustained); beyond it, 429.
+    #[arg(long, env = "TRUCE_RATE_LIMIT", default_value_t = 100.0)]
+    rate_limit: f64,
+    /// Requests a member may send in one burst above the sustained rate.
+    #[arg(long, env = "TRUCE_RATE_BURST", default_value_t = 400.0)]
+    rate_burst: f64,
 }
 
 #[derive(Args)]
@@ -289,6 +547,14 @@ struct SubmitArgs {
     /// Where receipts are saved.
     #[arg(long, default_value = "receipts")]
     out: PathBuf,
+    /// A JSON file of need-to-know details (sources, identities) to seal into the entry
+    /// (reports, notices, disputes, sightings): encrypted with age to the members of your
+    /// party, of the mediator and of --seal-to; every other member sees only that it exists.
+    #[arg(long, requires = "server")]
+    seal: Option<PathBuf>,
+    /// Further parties the sealed details are for (comma-separated).
+    #[arg(long, value_delimiter = ',', requires = "seal")]
+    seal_to: Vec<String>,
 }
 
 #[derive(Args)]
@@ -330,6 +596,16 @@ enum VerifyCommand {
         entry: PathBuf,
         #[arg(long, env = "TRUCE_VKEY")]
         vkey: String,
+    },
+    /// Check a data directory's database row by row (entries, checkpoints, stored hashes) and
+    /// name every entry that was changed, moved or removed; exit 3 if anything is wrong.
+    Data {
+        /// The data directory (`truce init`), or a copy of it.
+        dir: PathBuf,
+        /// The log's verifier key. Without it the directory's own log key is trusted, and the
+        /// report says so.
+        #[arg(long, env = "TRUCE_VKEY")]
+        vkey: Option<String>,
     },
     /// Check a server: checkpoint signature, consistency with the last checkpoint seen (kept
     /// in --state), every entry's signature and admission, the root recomputed from the entries.
@@ -408,8 +684,14 @@ fn print(json_mode: bool, value: serde_json::Value, text: impl FnOnce() -> Strin
     }
 }
 
+/// A client for a server, sending the API token if one was given.
+fn connect(url: &str, token: &Option<String>) -> Result<client::Client> {
+    Ok(client::Client::new(url)?.with_token(token.clone()))
+}
+
 fn run(cli: Cli) -> Result<()> {
     let j = cli.json;
+    let token = cli.token;
     match cli.command {
         Command::Init(a) if a.empty => {
             let vkey = scenario::init_empty(&a.dir, &a.origin)?;
@@ -453,10 +735,19 @@ fn run(cli: Cli) -> Result<()> {
                 },
             );
         }
-        Command::Serve(a) => serve(&a.data, a.listen, &a.log_format, None)?,
-        Command::Submit(a) => submit_cmd(j, a)?,
+        Command::Serve(a) => {
+            if !(a.rate_limit > 0.0 && a.rate_burst >= 1.0) {
+                anyhow::bail!("--rate-limit must be positive and --rate-burst at least 1");
+            }
+            let limit = truce_server::auth::RateLimit {
+                per_second: a.rate_limit,
+                burst: a.rate_burst,
+            };
+            serve(&a.data, a.listen, &a.log_format, limit, None)?
+        }
+        Command::Submit(a) => submit_cmd(j, a, &token)?,
         Command::Sync(a) => {
-            let client = client::Client::new(&a.server)?;
+            let client = connect(&a.server, &token)?;
             let r = submit::sync(&client, &a.queue, &a.out)?;
             let value = serde_json::to_value(&r)?;
             print(j, value, || {
@@ -483,24 +774,131 @@ fn run(cli: Cli) -> Result<()> {
                 return Err(anyhow::anyhow!(ExitWith(4)));
             }
         }
-        Command::Verify(v) => verify_cmd(j, v)?,
-        Command::Findings(a) => findings_cmd(j, a)?,
+        Command::Verify(v) => verify_cmd(j, v, &token)?,
+        Command::Findings(a) => findings_cmd(j, a, &token)?,
         Command::Dispute(a) => {
             let body = json!({"finding": a.finding, "reasons": a.reasons, "evidence": a.evidence});
-            let s = SubmitArgs {
-                server: Some(a.server),
+            let sign = SignArgs {
+                server: a.server,
                 key: a.key,
-                kind: "dispute".into(),
-                body: PathBuf::new(),
-                mechanism: None,
-                offline: false,
                 queue: a.queue,
                 out: a.out,
             };
-            submit_body(j, &s, &body)?;
+            submit_signed(j, sign, "dispute", &body, &token)?;
+        }
+        Command::Notify(a) => {
+            let (action, refers_to) = match (a.amend, a.withdraw) {
+                (Some(n), _) => ("amend", Some(n)),
+                (_, Some(n)) => ("withdraw", Some(n)),
+                _ => ("file", None),
+            };
+            let mut body = json!({
+                "action": action,
+                "activity": a.activity,
+                "area": deconflict::area(&a.zones, a.area.as_deref())?,
+                "window": deconflict::window(&a.start, &a.end),
+                "purpose": a.purpose,
+                "addressees": a.addressees,
+            });
+            let forces = deconflict::parse_forces(&a.forces)?;
+            if !forces.is_empty() {
+                body["forces"] = forces.into();
+            }
+            if let Some(r) = refers_to {
+                body["refers_to"] = r.into();
+            }
+            submit_signed(j, a.sign, "notice", &body, &token)?;
+        }
+        Command::Ack(a) => {
+            let mut body = json!({"notice": a.notice, "response": "acknowledge"});
+            if a.received {
+                body["response"] = "received".into();
+            }
+            let mut conditions = json!({});
+            if !a.zones.is_empty() || a.area.is_some() {
+                conditions["area"] = deconflict::area(&a.zones, a.area.as_deref())?;
+            }
+            if let (Some(s), Some(e)) = (&a.start, &a.end) {
+                conditions["window"] = deconflict::window(s, e);
+            }
+            let caps = deconflict::parse_forces(&a.cap)?;
+            if !caps.is_empty() {
+                conditions["force_caps"] = caps.into();
+            }
+            if conditions.as_object().is_some_and(|c| !c.is_empty()) {
+                body["response"] = "acknowledge_with_conditions".into();
+                body["conditions"] = conditions;
+            }
+            if let Some(r) = a.reasons {
+                body["reasons"] = r.into();
+            }
+            submit_signed(j, a.sign, "acknowledgement", &body, &token)?;
+        }
+        Command::Object(a) => {
+            let body = json!({"notice": a.notice, "response": "object", "reasons": a.reasons});
+            submit_signed(j, a.sign, "acknowledgement", &body, &token)?;
+        }
+        Command::Escalate(a) => {
+            let body = json!({"notice": a.notice, "response": "escalate", "reasons": a.reasons});
+            submit_signed(j, a.sign, "acknowledgement", &body, &token)?;
+        }
+        Command::Attest(a) => {
+            let body =
+                json!({"period": deconflict::window(&a.from, &a.to), "statement": a.statement});
+            submit_signed(j, a.sign, "attestation", &body, &token)?;
+        }
+        Command::Case(c) => case_cmd(j, c, &token)?,
+        Command::Unseal(a) => {
+            let client = connect(&a.server, &token)?;
+            let key = keys::MemberKey::load(&a.key)?;
+            let identity = key.encryption.as_ref().with_context(|| {
+                format!(
+                    "{}: this key file has no encryption identity",
+                    a.key.display()
+                )
+            })?;
+            let entry = logged_body(&client, a.index)?;
+            let sealed = entry["body"]["sealed"]["age"]
+                .as_str()
+                .with_context(|| format!("entry {} has no sealed part", a.index))?;
+            let details = deconflict::unseal(sealed, identity)?;
+            print(j, json!({"index": a.index, "sealed": details}), || {
+                serde_json::to_string_pretty(&details).unwrap_or_default()
+            });
+        }
+        Command::Watch(a) => {
+            let mut left = a.count;
+            deconflict::watch(
+                &a.server,
+                token.as_deref(),
+                &a.party,
+                a.after,
+                a.retries,
+                |m| {
+                    if m.event != "alerts" && m.event != "due" {
+                        return Ok(true);
+                    }
+                    if j {
+                        let data: serde_json::Value =
+                            serde_json::from_str(&m.data).unwrap_or_else(|_| json!(m.data));
+                        println!("{}", json!({"event": m.event, "id": m.id, "data": data}));
+                    } else {
+                        print_alerts(&m.event, &m.data);
+                    }
+                    use std::io::Write as _;
+                    std::io::stdout().flush()?;
+                    if m.event == "alerts"
+                        && let Some(n) = left.as_mut()
+                    {
+                        *n = n.saturating_sub(1);
+                        return Ok(*n > 0);
+                    }
+                    Ok(true)
+                },
+            )?;
         }
         Command::Rule(a) => {
-            let client = client::Client::new(&a.server)?;
+            let client = connect(&a.server, &token)?;
             let f = client
                 .get_ok(&format!("/v1/findings/{}", a.finding))?
                 .json()?;
@@ -518,20 +916,16 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(d) = open {
                 body["dispute"] = d.into();
             }
-            let s = SubmitArgs {
-                server: Some(a.server),
+            let sign = SignArgs {
+                server: a.server,
                 key: a.key,
-                kind: "ruling".into(),
-                body: PathBuf::new(),
-                mechanism: None,
-                offline: false,
                 queue: a.queue,
                 out: a.out,
             };
-            submit_body(j, &s, &body)?;
+            submit_signed(j, sign, "ruling", &body, &token)?;
         }
         Command::Replay(a) => {
-            let client = client::Client::new(&a.server)?;
+            let client = connect(&a.server, &token)?;
             let r = truce::replay::replay(&client, a.vkey.as_deref(), !j)?;
             print(j, serde_json::to_value(&r)?, || {
                 format!(
@@ -541,7 +935,7 @@ fn run(cli: Cli) -> Result<()> {
             });
         }
         Command::Blob(a) => {
-            let client = client::Client::new(&a.server)?;
+            let client = connect(&a.server, &token)?;
             let mut refs = Vec::new();
             for f in &a.files {
                 let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
@@ -604,7 +998,7 @@ fn run(cli: Cli) -> Result<()> {
             };
             let target = match (a.server, a.keys) {
                 (Some(url), Some(keys_dir)) => Some(simulate::Target {
-                    client: client::Client::new(&url)?,
+                    client: connect(&url, &token)?,
                     keys_dir,
                 }),
                 _ => None,
@@ -631,10 +1025,55 @@ fn run(cli: Cli) -> Result<()> {
                 )
             });
         }
+        Command::Token(t) => token_cmd(j, t)?,
         Command::Eval(EvalCommand::Fusion { dir }) => {
             truce::eval::check_dir(&dir)?;
             let e = truce::eval::fusion(&dir, !j)?;
             print(j, serde_json::to_value(&e)?, || truce::eval::render(&e));
+        }
+    }
+    Ok(())
+}
+
+fn token_cmd(j: bool, t: TokenCommand) -> Result<()> {
+    use truce::tokens;
+    let line = |t: &tokens::Listed| {
+        format!(
+            "{}  {:<12} {:<5} {:<7} expires {}",
+            t.id, t.member, t.scope, t.state, t.expires
+        )
+    };
+    match t {
+        TokenCommand::Create {
+            data,
+            member,
+            scope,
+            expires,
+        } => {
+            let c = tokens::create(&data, &member, &scope, &expires)?;
+            print(j, serde_json::to_value(&c)?, || {
+                format!(
+                    "{}\n{}\n(the token is shown only now; send it as `Authorization: Bearer <token>`)",
+                    c.token,
+                    line(&c.listed)
+                )
+            });
+        }
+        TokenCommand::List { data } => {
+            let all = tokens::list(&data)?;
+            print(j, serde_json::to_value(&all)?, || {
+                if all.is_empty() {
+                    "no tokens".to_owned()
+                } else {
+                    all.iter().map(line).collect::<Vec<_>>().join("\n")
+                }
+            });
+        }
+        TokenCommand::Revoke { data, id } => {
+            let r = tokens::revoke(&data, &id)?;
+            print(j, serde_json::to_value(&r)?, || {
+                format!("revoked {}", line(&r))
+            });
         }
     }
     Ok(())
@@ -688,6 +1127,7 @@ fn serve(
     data: &Path,
     listen: SocketAddr,
     log_format: &str,
+    limit: truce_server::auth::RateLimit,
     banner: Option<Box<dyn FnOnce(SocketAddr)>>,
 ) -> Result<()> {
     init_tracing(log_format);
@@ -719,7 +1159,7 @@ fn serve(
         }
         let derived = service.derived().clone();
         let store = service.store().clone();
-        let served = axum::serve(listener, truce_server::api::router(service))
+        let served = axum::serve(listener, truce_server::api::router_with(service, limit))
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("server failed");
@@ -747,15 +1187,171 @@ async fn shutdown_signal() {
     }
 }
 
-fn submit_cmd(j: bool, a: SubmitArgs) -> Result<()> {
+fn submit_cmd(j: bool, a: SubmitArgs, token: &Option<String>) -> Result<()> {
     let body = submit::read_json(&a.body)?;
-    submit_body(j, &a, &body)
+    submit_body(j, &a, &body, token)
 }
 
 /// Signs `body` as an entry of `a.kind` with the key in `a.key` and submits it.
-fn submit_body(j: bool, a: &SubmitArgs, body: &serde_json::Value) -> Result<()> {
+/// Signs and submits a body built by a command.
+fn submit_signed(
+    j: bool,
+    s: SignArgs,
+    kind: &str,
+    body: &serde_json::Value,
+    token: &Option<String>,
+) -> Result<()> {
+    let a = SubmitArgs {
+        server: Some(s.server),
+        key: s.key,
+        kind: kind.into(),
+        body: PathBuf::new(),
+        mechanism: None,
+        offline: false,
+        queue: s.queue,
+        out: s.out,
+        seal: None,
+        seal_to: vec![],
+    };
+    submit_body(j, &a, body, token)
+}
+
+/// One stream message as lines of text.
+fn print_alerts(event: &str, data: &str) {
+    let v: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+    if event == "due" {
+        for d in v["deadlines"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            println!(
+                "due   {}  {} must meet {} by {}",
+                d["id"].as_str().unwrap_or(""),
+                d["party"].as_str().unwrap_or(""),
+                d["obligation"]["type"].as_str().unwrap_or(""),
+                d["due"].as_str().unwrap_or("")
+            );
+        }
+        return;
+    }
+    for a in v["alerts"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        println!(
+            "{:>6}  {:<16} {}",
+            v["index"],
+            a["type"].as_str().unwrap_or(""),
+            a["summary"].as_str().unwrap_or("")
+        );
+    }
+}
+
+fn case_cmd(j: bool, c: CaseCommand, token: &Option<String>) -> Result<()> {
+    match c {
+        CaseCommand::Report(a) => {
+            let client = connect(&a.sign.server, token)?;
+            let mechanism = client.get_ok("/v1/mechanism")?.json()?;
+            let key = keys::MemberKey::load(&a.sign.key)?;
+            let own = mechanism["members"]
+                .as_array()
+                .and_then(|ms| ms.iter().find(|m| m["id"] == key.member.as_str()))
+                .and_then(|m| m["party"].as_str())
+                .with_context(|| format!("member {} is not registered on the server", key.member))?
+                .to_owned();
+            let mediator = mechanism["agreement"]["parties"]
+                .as_array()
+                .and_then(|ps| ps.iter().find(|p| p["role"] == "mediator"))
+                .and_then(|p| p["id"].as_str())
+                .context("the agreement names no mediator")?
+                .to_owned();
+            let record = submit::read_json(&a.person)?;
+            let rcpt = deconflict::recipients(&mechanism, &[&own, &a.detaining, &mediator]);
+            let (commitment, sealed) = deconflict::seal(&record, &rcpt)?;
+            let mut body = json!({
+                "action": "report",
+                "commitment": commitment,
+                "detaining_party": a.detaining,
+                "sealed": sealed,
+            });
+            if let Some(n) = a.note {
+                body["note"] = n.into();
+            }
+            submit_signed(j, a.sign, "case", &body, token)
+        }
+        CaseCommand::Step(a) => {
+            let client = connect(&a.sign.server, token)?;
+            let case = find_case(&client, a.case)?;
+            let mut body = json!({
+                "action": a.action,
+                "case": a.case,
+                "commitment": case["commitment"],
+                "detaining_party": case["detaining_party"],
+            });
+            if let Some(n) = a.note {
+                body["note"] = n.into();
+            }
+            submit_signed(j, a.sign, "case", &body, token)
+        }
+        CaseCommand::Open(a) => {
+            let client = connect(&a.server, token)?;
+            let key = keys::MemberKey::load(&a.key)?;
+            let identity = key.encryption.as_ref().with_context(|| {
+                format!(
+                    "{}: this key file has no encryption identity",
+                    a.key.display()
+                )
+            })?;
+            let entry = logged_body(&client, a.case)?;
+            let body = &entry["body"];
+            let (Some(sealed), Some(commitment)) =
+                (body["sealed"]["age"].as_str(), body["commitment"].as_str())
+            else {
+                anyhow::bail!("entry {} is not a case report with a sealed record", a.case);
+            };
+            let record = deconflict::open(sealed, identity, commitment)?;
+            print(j, json!({"case": a.case, "record": record}), || {
+                serde_json::to_string_pretty(&record).unwrap_or_default()
+            });
+            Ok(())
+        }
+    }
+}
+
+/// An entry's payload as logged, decoded from its verbatim envelope (the decoded view the
+/// server adds leaves out sealed parts the token's member may not read).
+fn logged_body(client: &client::Client, index: u64) -> Result<serde_json::Value> {
+    use base64::Engine as _;
+    let answer = client.get_ok(&format!("/v1/entries/{index}"))?.json()?;
+    let payload = answer["envelope"]["payload"]
+        .as_str()
+        .context("the server's entry has no envelope payload")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .context("the envelope payload is not base64")?;
+    serde_json::from_slice(&bytes).context("the envelope payload is not JSON")
+}
+
+/// The body of a case's report entry, from the log.
+fn find_case(client: &client::Client, case: u64) -> Result<serde_json::Value> {
+    let entry = client.get_ok(&format!("/v1/entries/{case}"))?.json()?;
+    let e = &entry["entry"];
+    if e["kind"] != "case" || e["body"]["action"] != "report" {
+        anyhow::bail!("entry {case} is not the report of a case (see GET /v1/cases)");
+    }
+    Ok(e["body"].clone())
+}
+
+fn submit_body(
+    j: bool,
+    a: &SubmitArgs,
+    body: &serde_json::Value,
+    token: &Option<String>,
+) -> Result<()> {
     let key = keys::MemberKey::load(&a.key)?;
-    let client = a.server.as_deref().map(client::Client::new).transpose()?;
+    let client = a.server.as_deref().map(|u| connect(u, token)).transpose()?;
     let origin = match (&a.mechanism, &client) {
         (Some(m), _) => m.clone(),
         (None, Some(c)) if !a.offline => c.get_ok("/v1/mechanism")?.json()?["origin"]
@@ -766,6 +1362,31 @@ fn submit_body(j: bool, a: &SubmitArgs, body: &serde_json::Value) -> Result<()> 
             "--offline needs --mechanism ORIGIN (the log origin, e.g. truce.example/golan-1974)"
         ),
     };
+    let mut body = body.clone();
+    if let Some(path) = &a.seal {
+        let client = client
+            .as_ref()
+            .context("--seal needs --server (for the members' keys)")?;
+        let mechanism = client.get_ok("/v1/mechanism")?.json()?;
+        let own = mechanism["members"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["id"] == key.member.as_str()))
+            .and_then(|m| m["party"].as_str())
+            .with_context(|| format!("member {} is not registered on the server", key.member))?
+            .to_owned();
+        let mediator = mechanism["agreement"]["parties"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["role"] == "mediator"))
+            .and_then(|p| p["id"].as_str())
+            .context("the agreement names no mediator")?
+            .to_owned();
+        let mut parties = vec![own.as_str(), mediator.as_str()];
+        parties.extend(a.seal_to.iter().map(String::as_str));
+        let details = submit::read_json(path)?;
+        let rcpt = deconflict::recipients(&mechanism, &parties);
+        body["sealed"] = deconflict::seal_details(&details, &rcpt)?;
+    }
+    let body = &body;
     let env = submit::build(&origin, &a.kind, &key, body)?;
     if a.offline {
         let path = submit::enqueue(&a.queue, &env)?;
@@ -817,8 +1438,8 @@ fn submit_body(j: bool, a: &SubmitArgs, body: &serde_json::Value) -> Result<()> 
     Ok(())
 }
 
-fn findings_cmd(j: bool, a: FindingsArgs) -> Result<()> {
-    let client = client::Client::new(&a.server)?;
+fn findings_cmd(j: bool, a: FindingsArgs, token: &Option<String>) -> Result<()> {
+    let client = connect(&a.server, token)?;
     if let Some(id) = &a.id {
         let v = client.get_ok(&format!("/v1/findings/{id}"))?.json()?;
         print(j, v.clone(), || {
@@ -912,7 +1533,7 @@ fn url_escape(s: &str) -> String {
         .collect()
 }
 
-fn verify_cmd(j: bool, v: VerifyCommand) -> Result<()> {
+fn verify_cmd(j: bool, v: VerifyCommand, token: &Option<String>) -> Result<()> {
     match v {
         VerifyCommand::Receipt {
             receipt,
@@ -936,8 +1557,44 @@ fn verify_cmd(j: bool, v: VerifyCommand) -> Result<()> {
                 )
             });
         }
+        VerifyCommand::Data { dir, vkey } => {
+            let r = verify::data(&dir, vkey.as_deref())?;
+            print(j, serde_json::to_value(&r)?, || {
+                let mut s = if r.problems.is_empty() {
+                    format!(
+                        "OK: {} — {} entries and {} checkpoints verified in {} (signatures, admission rules, stored hashes, roots)",
+                        r.origin,
+                        r.entries,
+                        r.checkpoints,
+                        dir.display()
+                    )
+                } else {
+                    format!(
+                        "FAILED: {} problems in {}; entries concerned: {:?}",
+                        r.problems.len(),
+                        dir.display(),
+                        r.bad_entries
+                    )
+                };
+                for p in &r.problems {
+                    let at = match (p.entry, p.checkpoint) {
+                        (Some(e), _) => format!("entry {e}"),
+                        (None, Some(c)) => format!("checkpoint {c}"),
+                        _ => "tree".to_owned(),
+                    };
+                    s.push_str(&format!("\n  {at}: {}", p.problem));
+                }
+                if r.trusted_own_key {
+                    s.push_str("\nwarning: no --vkey given; trusted the directory's own log key");
+                }
+                s
+            });
+            if !r.problems.is_empty() {
+                return Err(anyhow::anyhow!(ExitWith(3)));
+            }
+        }
         VerifyCommand::Server { url, vkey, state } => {
-            let client = client::Client::new(&url)?;
+            let client = connect(&url, token)?;
             let progress = !j && std::io::IsTerminal::is_terminal(&std::io::stderr());
             let r = verify::server(&client, vkey.as_deref(), state.as_deref(), progress)?;
             print(j, serde_json::to_value(&r)?, || {
@@ -986,6 +1643,15 @@ fn demo(a: DemoArgs) -> Result<()> {
         .read_log_key()?
         .verifier_key()
         .to_owned();
+    let tokens = demo_tokens(&dir)?;
+    let reader = tokens
+        .iter()
+        .find(|(m, _)| m == "us.ops")
+        .map(|(_, t)| t.clone());
+    let token_lines: String = tokens
+        .iter()
+        .map(|(m, t)| format!("  {m:<12} {t}\n"))
+        .collect();
     let simulate = (done.is_some() && a.simulate > 0).then_some(a.simulate);
     let sim_out = dir.with_file_name("simulation");
     let sim_keys = keys.clone();
@@ -993,7 +1659,8 @@ fn demo(a: DemoArgs) -> Result<()> {
         let url = format!("http://{addr}");
         if let Some(incidents) = simulate {
             let (url, out) = (url.clone(), sim_out.clone());
-            std::thread::spawn(move || demo_traffic(&url, &sim_keys, &out, incidents));
+            let reader = reader.clone();
+            std::thread::spawn(move || demo_traffic(&url, reader, &sim_keys, &out, incidents));
         }
         let example = "scenarios/golan-1974/examples/report-shelling.json";
         eprintln!(
@@ -1001,7 +1668,8 @@ fn demo(a: DemoArgs) -> Result<()> {
              \n  dashboard:     {url}/\n  mechanism:     {url}/v1/mechanism\n  API document:  {url}/v1/openapi.json\n  checkpoint:    {url}/log/checkpoint\n\
              \nverifier key of this log:\n  {vkey}\n\
              \nmember keys (demo): {}\n{}\
-             \nTry, in another terminal:\n  cargo run -p truce -- submit --server {url} --key {}/sy.ops.key --kind report --body {example}\n  cargo run -p truce -- verify server {url} --vkey '{vkey}'\n\
+             \nAPI tokens (write scope, 30 days; every read except /healthz and /v1/openapi.json needs one):\n{token_lines}\
+             \nTry, in another terminal:\n  export TRUCE_TOKEN=<a token above>\n  curl -H \"Authorization: Bearer $TRUCE_TOKEN\" {url}/v1/mechanism\n  cargo run -p truce -- submit --server {url} --key {}/sy.ops.key --kind report --body {example}\n  cargo run -p truce -- verify server {url} --vkey '{vkey}'\n\
              \nCtrl-C stops the demo{}.\n",
             keys.display(),
             done.as_ref()
@@ -1018,12 +1686,53 @@ fn demo(a: DemoArgs) -> Result<()> {
             }
         );
     });
-    serve(&dir, a.listen, "text", Some(banner))
+    serve(
+        &dir,
+        a.listen,
+        "text",
+        truce_server::auth::RateLimit::default(),
+        Some(banner),
+    )
+}
+
+/// Makes a write token (30 days) for every active member of the demo mechanism and saves them
+/// in DIR/demo-tokens.json (mode 0600): (member, token) pairs.
+fn demo_tokens(dir: &Path) -> Result<Vec<(String, String)>> {
+    let store =
+        truce_store_sqlite::SqliteStore::open(&truce_server::DataDir::open(dir)?.database_path())?;
+    let members: Vec<String> = truce_server::service::registry_of(&store)?
+        .members()
+        .filter(|m| m.status == truce_model::registry::MemberStatus::Active)
+        .map(|m| m.id.clone())
+        .collect();
+    drop(store);
+    let mut out = Vec::new();
+    for m in members {
+        let c = truce::tokens::create(dir, &m, "write", "30d")?;
+        out.push((m, c.token));
+    }
+    let path = dir.join("demo-tokens.json");
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
+    let map: serde_json::Map<String, serde_json::Value> = out
+        .iter()
+        .map(|(m, t)| (m.clone(), t.clone().into()))
+        .collect();
+    truce_server::datadir::write_secret(&path, &(serde_json::to_string_pretty(&map)? + "\n"))?;
+    Ok(out)
 }
 
 /// Feeds the demo's fresh mechanism with simulated traffic, so a newcomer sees events,
 /// findings and scorecards at once.
-fn demo_traffic(url: &str, keys: &std::path::Path, out: &std::path::Path, incidents: u64) {
+fn demo_traffic(
+    url: &str,
+    token: Option<String>,
+    keys: &std::path::Path,
+    out: &std::path::Path,
+    incidents: u64,
+) {
     use truce::simulate;
     let run = || -> Result<simulate::Summary> {
         let cfg = simulate::Config {
@@ -1035,11 +1744,20 @@ fn demo_traffic(url: &str, keys: &std::path::Path, out: &std::path::Path, incide
             fusion: simulate::FusionOverrides::default(),
         };
         let target = simulate::Target {
-            client: client::Client::new(url)?,
+            client: connect(url, &token)?,
             keys_dir: keys.to_owned(),
         };
         simulate::simulate(&cfg, out, Some(target), false)
     };
+    let seeded = connect(url, &token).and_then(|c| {
+        truce::deconflict::seed_demo(&c, keys, &out.with_file_name("deconfliction-receipts"))
+    });
+    match seeded {
+        Ok(n) => eprintln!(
+            "truce demo: {n} deconfliction entries logged (notices and answers, a week of calm, a sealed civilian case); see {url}/v1/notices"
+        ),
+        Err(e) => eprintln!("truce demo: the deconfliction traffic stopped: {e:#}"),
+    }
     match run() {
         Ok(s) => eprintln!(
             "truce demo: simulated {} incidents of the last 30 days: {} reports and {} denials logged; see {url}/v1/events, {url}/v1/findings, {url}/v1/scorecards (ground truth in {})",

@@ -49,6 +49,7 @@ impl Refusal {
             "not-applicable" => "Would have no effect on the findings",
             "not-built" => "Not built yet",
             "not-found" => "Not found",
+            "token-member-mismatch" => "Token is another member's",
             "unavailable" => "Temporarily unavailable",
             _ => "Entry refused",
         }

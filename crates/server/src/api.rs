@@ -1,6 +1,7 @@
 //! The HTTP API: routes, request limits, and the mapping of every outcome to JSON or an
 //! RFC 9457 problem. Documented in `docs/api.md` and by the OpenAPI document it serves.
 
+use crate::auth::{Caller, Guard, RateLimit};
 use crate::problem::Problem;
 use crate::service::LogService;
 use axum::body::{Body, Bytes};
@@ -8,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::json;
@@ -34,8 +35,45 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 type ApiResult = Result<Response, Problem>;
 
-/// Builds the router for a service.
+/// Builds the router for a service, with the default per-member rate limit.
 pub fn router(service: LogService) -> Router {
+    router_with(service, RateLimit::default())
+}
+
+/// Response headers every answer carries: no sniffing, no framing, no referrer, no scripts or
+/// other content loaded by what we serve (a route may set its own policy first).
+fn security_headers() -> impl tower::Layer<
+    axum::routing::Route,
+    Service = impl tower::Service<
+        axum::extract::Request,
+        Response = Response,
+        Error = std::convert::Infallible,
+        Future = impl Send,
+    > + Clone
+              + Send
+              + Sync
+              + 'static,
+> + Clone {
+    use tower_http::set_header::SetResponseHeaderLayer as Set;
+    let h = |name: &'static str, value: &'static str| {
+        Set::if_not_present(
+            header::HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
+    tower::ServiceBuilder::new()
+        .layer(h("x-content-type-options", "nosniff"))
+        .layer(h("x-frame-options", "DENY"))
+        .layer(h("referrer-policy", "no-referrer"))
+        .layer(h(
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+}
+
+/// Builds the router with a given per-member rate limit.
+pub fn router_with(service: LogService, limit: RateLimit) -> Router {
+    let guard = Guard::new(service.clone(), limit);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/openapi.json", get(openapi))
@@ -80,8 +118,10 @@ pub fn router(service: LogService) -> Router {
                     )
                 }))
                 .layer(tower::timeout::TimeoutLayer::new(REQUEST_TIMEOUT))
-                .layer(axum::extract::DefaultBodyLimit::disable()),
+                .layer(axum::extract::DefaultBodyLimit::disable())
+                .layer(axum::middleware::from_fn_with_state(guard, crate::auth::guard)),
         )
+        .layer(security_headers())
         .with_state(service)
 }
 
@@ -216,8 +256,39 @@ async fn mechanism(State(s): State<LogService>) -> Response {
     )
 }
 
-async fn post_entry(State(s): State<LogService>, body: Body) -> ApiResult {
+/// The author an envelope's payload names, if it can be read.
+fn author_of(envelope: &[u8]) -> Option<String> {
+    let e = Envelope::parse(envelope).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&e.payload).ok()?;
+    v.get("author")?.as_str().map(str::to_owned)
+}
+
+/// A token sent with a submission must be the entry author's.
+fn check_token_author(caller: Option<&Caller>, envelope: &[u8]) -> Result<(), Problem> {
+    let Some(c) = caller else {
+        return Ok(());
+    };
+    match author_of(envelope) {
+        Some(a) if a != c.member => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "token-member-mismatch",
+            "Token is another member's",
+            format!(
+                "the entry is by `{a}` but the token belongs to `{}`; send the author's token or none",
+                c.member
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+async fn post_entry(
+    State(s): State<LogService>,
+    caller: Option<Extension<Caller>>,
+    body: Body,
+) -> ApiResult {
     let bytes = read_body(body, MAX_ENTRY_REQUEST).await?;
+    check_token_author(caller.as_deref(), &bytes)?;
     let admitted = s.submit(bytes.to_vec()).await.map_err(Problem::from)?;
     let status = if admitted.created {
         StatusCode::CREATED
@@ -231,7 +302,11 @@ async fn post_entry(State(s): State<LogService>, body: Body) -> ApiResult {
     Ok(res)
 }
 
-async fn post_batch(State(s): State<LogService>, body: Body) -> ApiResult {
+async fn post_batch(
+    State(s): State<LogService>,
+    caller: Option<Extension<Caller>>,
+    body: Body,
+) -> ApiResult {
     let bytes = read_body(body, MAX_BATCH_REQUEST).await?;
     let items: Vec<Box<RawValue>> = serde_json::from_slice(&bytes).map_err(|e| {
         Problem::bad_request(format!("a batch is a JSON array of DSSE envelopes: {e}"))
@@ -259,10 +334,17 @@ async fn post_batch(State(s): State<LogService>, body: Body) -> ApiResult {
         let tail = rest.split_off(chunk_len.min(rest.len()));
         let chunk = std::mem::replace(&mut rest, tail);
         let svc = s.clone();
+        let caller = caller.as_deref().cloned();
         tasks.push(tokio::task::spawn_blocking(move || {
             chunk
                 .iter()
-                .map(|raw| svc.prepare(raw.get().as_bytes(), now))
+                .map(|raw| {
+                    let raw = raw.get().as_bytes();
+                    check_token_author(caller.as_ref(), raw).map_err(|p| {
+                        truce_model::Refusal::new("token-member-mismatch", p.status, p.detail)
+                    })?;
+                    svc.prepare(raw, now)
+                })
                 .collect::<Vec<_>>()
         }));
     }
@@ -306,7 +388,11 @@ async fn post_batch(State(s): State<LogService>, body: Body) -> ApiResult {
     Ok(json_response(StatusCode::OK, &Results { results }))
 }
 
-async fn get_entry(State(s): State<LogService>, Path(index): Path<String>) -> ApiResult {
+async fn get_entry(
+    State(s): State<LogService>,
+    caller: Option<Extension<Caller>>,
+    Path(index): Path<String>,
+) -> ApiResult {
     let index = parse_index(&index)?;
     let size = s.checkpoint().size;
     if index >= size {
@@ -327,9 +413,12 @@ async fn get_entry(State(s): State<LogService>, Path(index): Path<String>) -> Ap
         .ok()
         .and_then(|s| RawValue::from_string(s).ok())
         .ok_or_else(|| Problem::unavailable(format!("stored entry {index} is not JSON")))?;
-    let payload = Envelope::parse(&leaf)
+    let mut payload = Envelope::parse(&leaf)
         .ok()
         .and_then(|e| serde_json::from_slice::<serde_json::Value>(&e.payload).ok());
+    if let Some(p) = payload.as_mut() {
+        crate::auth::mark_sealed(caller.as_deref(), p);
+    }
     #[derive(serde::Serialize)]
     struct EntryView<'a> {
         index: u64,

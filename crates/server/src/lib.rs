@@ -6,6 +6,7 @@
 //! → committed durably with a new signed checkpoint → answered with a receipt.
 
 pub mod api;
+pub mod auth;
 pub mod datadir;
 pub mod derived;
 pub mod problem;

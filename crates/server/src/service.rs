@@ -452,6 +452,13 @@ fn original_receipt(store: &dyn Store, h: &MemoryHashes, index: u64) -> Result<R
     receipt_for(h, &SignedCheckpoint { note, size, root }, index)
 }
 
+/// The member registry as of a store's whole log (for tools that run beside the server,
+/// such as `truce token create`).
+pub fn registry_of(store: &dyn Store) -> Result<Registry, ServiceError> {
+    let size = store.load()?.size;
+    Ok(replay(store, size)?.0)
+}
+
 /// Rebuilds the registry and annexes from the stored log, in log order.
 fn replay(store: &dyn Store, size: u64) -> Result<(Registry, Annexes), ServiceError> {
     let mut registry = Registry::new();

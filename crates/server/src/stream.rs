@@ -11,8 +11,10 @@
 //! A slow consumer only slows its own connection: alerts are computed when its connection can
 //! take them, never queued for it.
 
+use crate::auth::Caller;
 use crate::problem::Problem;
 use crate::service::LogService;
+use axum::Extension;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -36,7 +38,9 @@ const DUE_EVERY: Duration = Duration::from_secs(60);
 const DUE_WITHIN_HOURS: i64 = 24;
 
 pub fn routes() -> Router<LogService> {
-    Router::new().route("/v1/stream", get(stream))
+    Router::new()
+        .route("/v1/stream", get(stream))
+        .route("/v1/stream/alerts", get(alerts_page))
 }
 
 #[derive(Deserialize)]
@@ -55,17 +59,45 @@ struct Cursor {
     next_due: Instant,
 }
 
+/// Whose alerts a caller follows: its own party's by default; a member of a party (or of the
+/// observer) only its own, the mediator's members and auditors any party's.
+fn party_for(caller: Option<&Caller>, asked: Option<String>) -> Result<String, Problem> {
+    use truce_model::agreement::PartyRole;
+    match (caller, asked) {
+        (Some(c), None) => Ok(c.party.clone()),
+        (Some(c), Some(p)) => {
+            let any = c.party_role == PartyRole::Mediator
+                || c.role == truce_model::bodies::MemberRole::Auditor;
+            if p != c.party && !any {
+                return Err(Problem::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "role-not-allowed",
+                    "Not allowed",
+                    format!(
+                        "member `{}` of {} follows {}'s alerts only; the mediator's members and auditors may follow any party's",
+                        c.member, c.party, c.party
+                    ),
+                ));
+            }
+            Ok(p)
+        }
+        (None, Some(p)) => Ok(p),
+        (None, None) => Err(Problem::bad_request(
+            "party is required: whose alerts to stream, e.g. ?party=SY",
+        )),
+    }
+}
+
 async fn stream(
     State(s): State<LogService>,
+    caller: Option<Extension<Caller>>,
     headers: HeaderMap,
     q: Result<Query<StreamQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
     let q = q
         .map(|Query(q)| q)
         .map_err(|e| Problem::bad_request(format!("query parameters: {}", e.body_text())))?;
-    let party = q.party.ok_or_else(|| {
-        Problem::bad_request("party is required: whose alerts to stream, e.g. ?party=SY")
-    })?;
+    let party = party_for(caller.as_deref(), q.party)?;
     let known = s
         .derived()
         .read(|e| {
@@ -191,4 +223,71 @@ async fn due(c: &Cursor) -> Option<Event> {
     }
     let data = json!({"now": now.to_string(), "deadlines": list}).to_string();
     Some(Event::default().event("due").data(data))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    party: Option<String>,
+    after: Option<String>,
+    limit: Option<String>,
+}
+
+/// The same alerts as the stream, as one JSON page (for scripts and for checking a stream):
+/// the entries after `after` with alerts for `party`, at most `limit` (1..=1000) of them.
+async fn alerts_page(
+    State(s): State<LogService>,
+    caller: Option<Extension<Caller>>,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let q = q
+        .map(|Query(q)| q)
+        .map_err(|e| Problem::bad_request(format!("query parameters: {}", e.body_text())))?;
+    let party = party_for(caller.as_deref(), q.party)?;
+    let num = |name: &str, v: Option<&str>| {
+        v.map(|v| {
+            v.parse::<u64>()
+                .map_err(|_| Problem::bad_request(format!("{name} must be a non-negative integer")))
+        })
+        .transpose()
+    };
+    let after = num("after", q.after.as_deref())?;
+    let limit = num("limit", q.limit.as_deref())?.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(Problem::bad_request("limit must be 1..1000"));
+    }
+    let from = after.map_or(0, |a| a.saturating_add(1));
+    let derived = s.derived().clone();
+    let answer = tokio::task::spawn_blocking(move || {
+        derived.read(|e| {
+            let st = e.state();
+            let known = st
+                .agreement
+                .as_ref()
+                .is_some_and(|a| a.parties.contains_key(&party));
+            if !known {
+                return Err(Problem::not_found(format!(
+                    "`{}` is not a party of the agreement in force",
+                    party.chars().take(40).collect::<String>()
+                )));
+            }
+            let mut items = Vec::new();
+            let mut next = from;
+            while next < st.size && (items.len() as u64) < limit {
+                let to = st.size.min(next.saturating_add(STEP));
+                for (index, all) in truce_engine::alerts::between(st, next, to) {
+                    let mine = truce_engine::alerts::for_party(&all, &party);
+                    if !mine.is_empty() && (items.len() as u64) < limit {
+                        items.push(json!({"index": index, "alerts": mine}));
+                    }
+                }
+                next = to;
+            }
+            Ok(json!({"applied_size": st.size, "party": party, "entries": items}))
+        })
+    })
+    .await
+    .map_err(|e| Problem::unavailable(e.to_string()))?
+    .ok_or_else(|| Problem::unavailable("derived state lock poisoned; restart the server"))??;
+    Ok(axum::Json(answer).into_response())
 }

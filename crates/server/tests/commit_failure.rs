@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use truce_log::{Envelope, LogKey};
-use truce_store::{Append, Loaded, Store, StoreError};
+use truce_store::{Append, Loaded, Store, StoreError, TokenRecord};
 use truce_store_sqlite::SqliteStore;
 
 /// A SQLite store whose appends can be made to fail.
@@ -50,6 +50,18 @@ impl Store for FlakyStore {
     }
     fn commitment(&self, size: Option<u64>) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         self.inner.commitment(size)
+    }
+    fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        self.inner.put_token(token)
+    }
+    fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.inner.token(id)
+    }
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.inner.tokens()
+    }
+    fn revoke_token(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+        self.inner.revoke_token(id, at)
     }
 }
 

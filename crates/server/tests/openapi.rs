@@ -12,7 +12,8 @@ fn routed() -> BTreeSet<String> {
         include_str!("../src/web.rs"),
     ]
     .iter()
-    .flat_map(|src| src.split(".route(\"").skip(1))
+    .flat_map(|src| src.lines())
+    .filter_map(|l| l.split_once(".route(\"").map(|(_, rest)| rest))
     .filter_map(|l| l.split('"').next())
     .map(|p| p.replace("{*path}", "{path}").replace("{*id}", "{id}"))
     .collect()

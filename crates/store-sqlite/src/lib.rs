@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use truce_log::Hash;
-use truce_store::{Append, Loaded, Store, StoreError};
+use truce_store::{Append, Loaded, Store, StoreError, TokenRecord};
 
 /// Ordered migrations; `user_version` records how many are applied.
 const MIGRATIONS: &[&str] = &[
@@ -26,6 +26,16 @@ const MIGRATIONS: &[&str] = &[
     // 2: the derived state: the latest snapshot and every published state commitment.
     "CREATE TABLE state_snapshots (size INTEGER PRIMARY KEY, state BLOB NOT NULL);
     CREATE TABLE state_commitments (size INTEGER PRIMARY KEY, note BLOB NOT NULL);",
+    // 3: API tokens, stored hashed (argon2id); found by their public id.
+    "CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        member TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        expires INTEGER NOT NULL,
+        revoked INTEGER,
+        secret_hash TEXT NOT NULL
+    );",
 ];
 
 fn db(e: rusqlite::Error) -> StoreError {
@@ -97,6 +107,58 @@ impl SqliteStore {
             .lock()
             .map_err(|_| StoreError::Database("writer lock poisoned".into()))?;
         f(&mut conn)
+    }
+}
+
+/// One row of the entries table as stored, for audits of the database itself.
+#[derive(Debug, Clone)]
+pub struct EntryRow {
+    pub index: u64,
+    pub leaf_hash: Vec<u8>,
+    pub leaf: Vec<u8>,
+    pub kind: String,
+    pub author: String,
+}
+
+/// Raw reads for `truce verify data`, which checks the database row by row: unlike the
+/// [`Store`] methods they return what is stored even when it is inconsistent.
+impl SqliteStore {
+    /// Entry rows with index at least `from`, in index order, at most `limit`.
+    pub fn entry_rows(&self, from: u64, limit: usize) -> Result<Vec<EntryRow>, StoreError> {
+        let from = to_i64(from)?;
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT idx, leaf_hash, leaf, kind, author FROM entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![from, limit as i64], |r| {
+                Ok(EntryRow {
+                    index: r.get::<_, i64>(0)? as u64,
+                    leaf_hash: r.get(1)?,
+                    leaf: r.get(2)?,
+                    kind: r.get(3)?,
+                    author: r.get(4)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Every stored checkpoint: tree size and note, by size.
+    pub fn checkpoints(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare("SELECT size, note FROM checkpoints ORDER BY size")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?;
+            rows.collect()
+        })
+    }
+
+    /// The stored hash runs: first stored index and concatenated hashes, by first index.
+    pub fn hash_runs(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare("SELECT first, hashes FROM hash_runs ORDER BY first")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?;
+            rows.collect()
+        })
     }
 }
 
@@ -334,6 +396,72 @@ impl Store for SqliteStore {
             .optional()
         })
     }
+
+    fn put_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
+        self.with_writer(|conn| {
+            conn.execute(
+                &format!(
+                    "INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ),
+                params![
+                    t.id,
+                    t.member,
+                    t.scope,
+                    t.created,
+                    t.expires,
+                    t.revoked,
+                    t.secret_hash
+                ],
+            )
+            .map(|_| ())
+            .map_err(db)
+        })
+    }
+
+    fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.with_reader(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?1"
+            ))?
+            .query_row([id], token_row)
+            .optional()
+        })
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created, id"
+            ))?;
+            let rows = stmt.query_map([], token_row)?;
+            rows.collect()
+        })
+    }
+
+    fn revoke_token(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+        self.with_writer(|conn| {
+            conn.execute(
+                "UPDATE api_tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
+                params![id, at],
+            )
+            .map(|n| n == 1)
+            .map_err(db)
+        })
+    }
+}
+
+const TOKEN_COLUMNS: &str = "id, member, scope, created, expires, revoked, secret_hash";
+
+fn token_row(r: &rusqlite::Row<'_>) -> Result<TokenRecord, rusqlite::Error> {
+    Ok(TokenRecord {
+        id: r.get(0)?,
+        member: r.get(1)?,
+        scope: r.get(2)?,
+        created: r.get(3)?,
+        expires: r.get(4)?,
+        revoked: r.get(5)?,
+        secret_hash: r.get(6)?,
+    })
 }
 
 #[cfg(test)]
@@ -399,6 +527,31 @@ mod tests {
         );
         assert_eq!(store.commitment(Some(4)).unwrap(), None);
         assert_eq!(store.commitment(Some(u64::MAX)).unwrap(), None);
+    }
+
+    #[test]
+    fn tokens_are_stored_found_listed_and_revoked_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let t = TokenRecord {
+            id: "0123456789abcdef".into(),
+            member: "sy.ops".into(),
+            scope: "read".into(),
+            created: 10,
+            expires: 20,
+            revoked: None,
+            secret_hash: "$argon2id$x".into(),
+        };
+        store.put_token(&t).unwrap();
+        assert!(store.put_token(&t).is_err(), "ids are unique");
+        assert_eq!(store.token(&t.id).unwrap(), Some(t.clone()));
+        assert_eq!(store.token("other").unwrap(), None);
+        assert!(store.revoke_token(&t.id, 15).unwrap());
+        assert!(!store.revoke_token(&t.id, 16).unwrap(), "already revoked");
+        assert!(!store.revoke_token("other", 16).unwrap());
+        let all = store.tokens().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].revoked, Some(15));
     }
 
     #[test]

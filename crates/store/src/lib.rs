@@ -50,6 +50,25 @@ pub struct Loaded {
     pub checkpoint: Option<Vec<u8>>,
 }
 
+/// An API token as stored: never the secret, only its argon2 hash (PHC string).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// The public part of the token, by which it is found.
+    pub id: String,
+    /// The member the token acts for.
+    pub member: String,
+    /// `read` or `write`.
+    pub scope: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// Unix seconds; the token is refused from then on.
+    pub expires: i64,
+    /// Unix seconds of revocation, if revoked.
+    pub revoked: Option<i64>,
+    /// argon2id hash of the secret part, as a PHC string.
+    pub secret_hash: String,
+}
+
 /// See the crate docs.
 pub trait Store: Send + Sync + 'static {
     /// Reads the tree state to resume from.
@@ -89,4 +108,17 @@ pub trait Store: Send + Sync + 'static {
     /// The state commitment for exactly `size` entries, or with `None` the latest: its size
     /// and note.
     fn commitment(&self, size: Option<u64>) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+
+    /// Stores a new API token (its id must be new).
+    fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+
+    /// An API token by id.
+    fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Every API token, revoked and expired ones included, oldest first.
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// Marks a token revoked at `at` (unix seconds). Returns false if there is no such token
+    /// or it was already revoked.
+    fn revoke_token(&self, id: &str, at: i64) -> Result<bool, StoreError>;
 }

@@ -398,7 +398,10 @@ fn refusals_are_precise_and_store_nothing() {
             "{path}"
         );
     }
-    let (status, _) = http(s.agent().delete(format!("{}/v1/entries", s.url)).call());
+    let (status, _) = http(
+        s.auth(s.agent().delete(format!("{}/v1/entries", s.url)))
+            .call(),
+    );
     assert_eq!(status, 405);
 
     // Still healthy, and the accepted entries are all that was stored: 4 genesis + suspend,

@@ -5,30 +5,6 @@
 use crate::util::*;
 use serde_json::{Value, json};
 
-fn write_json(dir: &std::path::Path, name: &str, v: &Value) -> std::path::PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
-    p
-}
-
-/// Runs `truce <args> --key <member's key> --out <dir>/receipts`.
-fn as_member(
-    m: &Mechanism,
-    member: &str,
-    args: &[&str],
-    want_success: bool,
-) -> std::process::Output {
-    run(
-        truce()
-            .args(args)
-            .arg("--key")
-            .arg(m.key_path(member))
-            .arg("--out")
-            .arg(m.tmp.path().join("receipts")),
-        want_success,
-    )
-}
-
 fn shelling_by(perpetrator: &str) -> Value {
     let mut r = report("Artillery fire on the outskirts of Al Qunaytirah (test)");
     r["perpetrator"] = perpetrator.into();
@@ -42,6 +18,7 @@ fn findings_disputes_rulings_and_replay() {
     let dir = m.tmp.path();
     let body = write_json(dir, "r.json", &shelling_by("IL"));
     as_member(
+        &s,
         &m,
         "sy.ops",
         &[
@@ -59,7 +36,8 @@ fn findings_disputes_rulings_and_replay() {
 
     // The report of shelling attributed to IL is a finding against IL under no-hostile-acts.
     let out = run(
-        truce().args(["--json", "findings", "--server", &s.url, "--party", "IL"]),
+        s.truce()
+            .args(["--json", "findings", "--server", &s.url, "--party", "IL"]),
         true,
     );
     let list = stdout_json(&out);
@@ -108,6 +86,7 @@ fn findings_disputes_rulings_and_replay() {
     // SY is not the party held responsible; the mediator may not rule inside the dispute
     // window without a dispute.
     let out = as_member(
+        &s,
         &m,
         "sy.ops",
         &[
@@ -124,6 +103,7 @@ fn findings_disputes_rulings_and_replay() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("only IL, the party held responsible"), "{err}");
     let out = as_member(
+        &s,
         &m,
         "us.ops",
         &[
@@ -148,6 +128,7 @@ fn findings_disputes_rulings_and_replay() {
 
     // IL, the party held responsible, disputes it; the mediator rules on the dispute.
     as_member(
+        &s,
         &m,
         "il.ops",
         &[
@@ -166,6 +147,7 @@ fn findings_disputes_rulings_and_replay() {
         "disputed"
     );
     as_member(
+        &s,
         &m,
         "us.ops",
         &[
@@ -191,7 +173,8 @@ fn findings_disputes_rulings_and_replay() {
     // Two independent replays in fresh processes agree with each other and with the server.
     let replay = |want: bool| {
         run(
-            truce().args(["--json", "replay", "--server", &s.url, "--vkey", &m.vkey]),
+            s.truce()
+                .args(["--json", "replay", "--server", &s.url, "--vkey", &m.vkey]),
             want,
         )
     };
@@ -226,6 +209,7 @@ fn findings_disputes_rulings_and_replay() {
     // New entries make the server publish a commitment over its (tampered) state.
     let body = write_json(dir, "r2.json", &shelling_by("UNKNOWN"));
     as_member(
+        &s,
         &m,
         "undof.ops",
         &[
@@ -241,7 +225,8 @@ fn findings_disputes_rulings_and_replay() {
     );
     s.settled_commitment();
     let out = run(
-        truce().args(["replay", "--server", &s.url, "--vkey", &m.vkey]),
+        s.truce()
+            .args(["replay", "--server", &s.url, "--vkey", &m.vkey]),
         false,
     );
     assert_eq!(out.status.code(), Some(3), "verification failure exit code");

@@ -38,21 +38,30 @@ fn the_demo_serves_a_mechanism_with_simulated_traffic() {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if line.starts_with("truce demo: simulated") || line.contains("traffic stopped") {
                 let _ = tx2.send(line);
+            } else if let Some(t) = line.trim().strip_prefix("us.ops") {
+                let _ = tx2.send(format!("token {}", t.trim()));
             }
         }
     });
-    let mut url = None;
-    let mut done = None;
-    while url.is_none() || done.is_none() {
+    let (mut url, mut done, mut token) = (None, None, None);
+    while url.is_none() || done.is_none() || token.is_none() {
         let line = rx
             .recv_timeout(Duration::from_secs(60))
-            .expect("the demo did not start and simulate within 60 s");
-        match line.strip_prefix("url ") {
-            Some(u) => url = Some(u.to_owned()),
-            None => done = Some(line),
+            .expect("the demo did not start, print its tokens and simulate within 60 s");
+        if let Some(u) = line.strip_prefix("url ") {
+            url = Some(u.to_owned());
+        } else if let Some(t) = line.strip_prefix("token ") {
+            token = Some(t.to_owned());
+        } else {
+            done = Some(line);
         }
     }
-    let (url, done) = (url.unwrap(), done.unwrap());
+    let (url, done, token) = (url.unwrap(), done.unwrap(), token.unwrap());
+    assert!(token.starts_with("truce_"), "{token}");
+    assert!(
+        std::fs::metadata(data.join("demo-tokens.json")).is_ok(),
+        "the demo saves its tokens"
+    );
     let _guard = scopeguard(child);
     assert!(
         done.starts_with("truce demo: simulated 40 incidents"),
@@ -62,7 +71,14 @@ fn the_demo_serves_a_mechanism_with_simulated_traffic() {
     let agent = agent();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let (status, body) = http(agent.get(format!("{url}/v1/events?limit=1")).call());
+        let (status, _) = http(agent.get(format!("{url}/v1/events?limit=1")).call());
+        assert_eq!(status, 401, "reads need a token");
+        let (status, body) = http(
+            agent
+                .get(format!("{url}/v1/events?limit=1"))
+                .header("authorization", format!("Bearer {token}"))
+                .call(),
+        );
         assert_eq!(status, 200);
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         let (_, hz) = http(agent.get(format!("{url}/healthz")).call());
@@ -77,6 +93,41 @@ fn the_demo_serves_a_mechanism_with_simulated_traffic() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // And the deconfliction traffic: notices in each state, calm on record, a sealed case.
+    let (_, body) = http(
+        agent
+            .get(format!("{url}/v1/notices"))
+            .header("authorization", format!("Bearer {token}"))
+            .call(),
+    );
+    let notices: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let statuses: Vec<&str> = notices["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["delivered", "conditioned", "objected", "filed"],
+        "{notices}"
+    );
+    let (_, body) = http(
+        agent
+            .get(format!("{url}/v1/attestations?status=cosigned"))
+            .header("authorization", format!("Bearer {token}"))
+            .call(),
+    );
+    let calm: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(calm["total"], 1, "{calm}");
+    let (_, body) = http(
+        agent
+            .get(format!("{url}/v1/cases"))
+            .header("authorization", format!("Bearer {token}"))
+            .call(),
+    );
+    let cases: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(cases["cases"][0]["status"], "acknowledged", "{cases}");
 }
 
 /// Kills the demo when the test ends, however it ends.

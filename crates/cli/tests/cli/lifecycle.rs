@@ -7,7 +7,7 @@ use truce_log::checkpoint::verify_checkpoint;
 use truce_log::merkle::{
     Hash, leaf_hash, parse_hash_b64, root_of_leaf_hashes, verify_consistency, verify_inclusion,
 };
-use truce_log::tiles::{TileRef, decode_bundle};
+use truce_log::tiles::TileRef;
 
 #[test]
 fn init_serve_submit_verify_offline_and_mirror() {
@@ -32,7 +32,8 @@ fn init_serve_submit_verify_offline_and_mirror() {
         let body_file = m.tmp.path().join(format!("body-{i}.json"));
         std::fs::write(&body_file, body.to_string()).unwrap();
         let out = run(
-            truce()
+            server
+                .truce()
                 .args([
                     "--json",
                     "submit",
@@ -75,22 +76,9 @@ fn init_serve_submit_verify_offline_and_mirror() {
     let (_, note) = server.get("/log/checkpoint");
     let cp = verify_checkpoint(&note, &m.vkey).unwrap();
     assert_eq!(cp.size, size);
-    let mut leaves: Vec<Vec<u8>> = Vec::new();
-    for (tile, width) in [(0u64, 256u16), (1, 52)] {
-        let t = TileRef {
-            level: None,
-            index: tile,
-            width,
-        };
-        let (status, bundle) = server.get(&format!("/log/{}", t.path()));
-        assert_eq!(status, 200, "{}", t.path());
-        leaves.extend(
-            decode_bundle(&bundle)
-                .unwrap()
-                .into_iter()
-                .map(<[u8]>::to_vec),
-        );
-    }
+    // Two entry bundles: a full one and a partial one.
+    assert_eq!(size, 308);
+    let leaves = server.leaves(size);
     assert_eq!(leaves.len() as u64, size);
     let leaf_hashes: Vec<Hash> = leaves.iter().map(|l| leaf_hash(l)).collect();
     assert_eq!(
@@ -171,7 +159,8 @@ fn init_serve_submit_verify_offline_and_mirror() {
     // `verify server` replays everything, then sees the log grow consistently.
     let state = m.tmp.path().join("seen.json");
     let out = run(
-        truce()
+        server
+            .truce()
             .args([
                 "--json",
                 "verify",
@@ -188,7 +177,8 @@ fn init_serve_submit_verify_offline_and_mirror() {
     let env = sign_report(&m, "sy.ops", "after the first verification");
     assert_eq!(server.post("/v1/entries", &env.to_leaf()).0, 201);
     let out = run(
-        truce()
+        server
+            .truce()
             .args(["--json", "verify", "server", &server.url, "--state"])
             .arg(&state),
         true,
@@ -304,7 +294,8 @@ fn genesis_by_api_then_ratification_then_in_force() {
     std::fs::write(&zones_file, &g.zones).unwrap();
     for created in [true, false] {
         let out = run(
-            truce()
+            server
+                .truce()
                 .args(["--json", "blob", "--server", &server.url])
                 .arg(&zones_file),
             true,
@@ -428,7 +419,9 @@ fn a_batch_can_register_a_member_and_carry_its_first_entries() {
         "urn:truce:problem:unknown-key"
     );
     run(
-        truce().args(["verify", "server", &server.url, "--vkey", &m.vkey]),
+        server
+            .truce()
+            .args(["verify", "server", &server.url, "--vkey", &m.vkey]),
         true,
     );
 }
@@ -439,6 +432,7 @@ fn entry_bundles_are_gzipped_for_clients_that_accept_it() {
     let m = Mechanism::golan();
     let server = m.serve();
     let addr = server.url.trim_start_matches("http://").to_owned();
+    let token = server.token().unwrap().to_owned();
     let fetch = |accept_gzip: bool| {
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
         let extra = if accept_gzip {
@@ -446,7 +440,7 @@ fn entry_bundles_are_gzipped_for_clients_that_accept_it() {
         } else {
             ""
         };
-        write!(s, "GET /log/tile/entries/000.p/4 HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n").unwrap();
+        write!(s, "GET /log/tile/entries/000.p/4 HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n{extra}Connection: close\r\n\r\n").unwrap();
         let mut raw = Vec::new();
         s.read_to_end(&mut raw).unwrap();
         let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();

@@ -54,7 +54,8 @@ fn offline_submissions_are_signed_at_capture_and_synced_later() {
     assert_eq!(std::fs::read_dir(&queue).unwrap().count(), 3);
     let server = m.serve();
     let out = run(
-        truce()
+        server
+            .truce()
             .args(["--json", "sync", "--server", &server.url])
             .arg("--queue")
             .arg(&queue)
@@ -73,7 +74,8 @@ fn offline_submissions_are_signed_at_capture_and_synced_later() {
     assert!(queue.join("refused").is_dir());
     assert_eq!(server.tree_size(), 6);
     let out = run(
-        truce()
+        server
+            .truce()
             .args(["--json", "sync", "--server", &server.url])
             .arg("--queue")
             .arg(&queue)
@@ -173,7 +175,9 @@ fn exit_codes_and_key_hygiene() {
     let server = m.serve();
     let other = Mechanism::empty();
     let out = run(
-        truce().args(["verify", "server", &server.url, "--vkey", &other.vkey]),
+        server
+            .truce()
+            .args(["verify", "server", &server.url, "--vkey", &other.vkey]),
         false,
     );
     assert_eq!(out.status.code(), Some(3));

@@ -84,7 +84,8 @@ fn simulate_against_a_live_server_logs_every_entry() {
     let before = server.tree_size();
     let dir = m.tmp.path().join("sim");
     let out = run(
-        truce()
+        server
+            .truce()
             .args(["--json", "simulate", "--seed", "9", "--incidents", "150"])
             .args(["--days", "3", "--server", &server.url, "--keys"])
             .arg(m.data.join("keys"))

@@ -16,7 +16,8 @@ pub fn truce() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_truce"));
     c.env_remove("TRUCE_SERVER")
         .env_remove("TRUCE_KEY")
-        .env_remove("TRUCE_VKEY");
+        .env_remove("TRUCE_VKEY")
+        .env_remove("TRUCE_TOKEN");
     c
 }
 
@@ -85,6 +86,36 @@ impl Mechanism {
     pub fn serve(&self) -> Server {
         Server::start(&self.data)
     }
+
+    /// A new API token for `member` (`truce token create`).
+    pub fn token(&self, member: &str, scope: &str) -> String {
+        make_token(&self.data, member, scope, "30d").expect("truce token create")
+    }
+}
+
+/// `truce token create`, or its error output.
+pub fn make_token(data: &Path, member: &str, scope: &str, expires: &str) -> Result<String, String> {
+    let out = truce()
+        .args([
+            "--json",
+            "token",
+            "create",
+            "--member",
+            member,
+            "--scope",
+            scope,
+            "--expires",
+            expires,
+            "--data",
+        ])
+        .arg(data)
+        .output()
+        .expect("run truce token create");
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(stdout_json(&out)["token"].as_str().unwrap().to_owned())
 }
 
 pub fn load_key(path: &Path) -> SigningKey {
@@ -100,13 +131,25 @@ pub struct Server {
     pub child: Child,
     pub url: String,
     data: PathBuf,
+    /// A write token of the mediator's officer, made once the log has an agreement.
+    token: std::sync::OnceLock<String>,
 }
 
 impl Server {
+    /// Starts a server whose rate limit is out of the way of tests that read a lot.
     pub fn start(data: &Path) -> Self {
+        Self::start_with(
+            data,
+            &["--rate-limit", "1000000", "--rate-burst", "1000000"],
+        )
+    }
+
+    /// Starts a server with extra `truce serve` arguments.
+    pub fn start_with(data: &Path, extra: &[&str]) -> Self {
         let mut child = truce()
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
+            .args(extra)
             .env("TRUCE_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -128,6 +171,34 @@ impl Server {
             child,
             url,
             data: data.to_owned(),
+            token: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The test's API token (`us.ops`, write scope); none while the log has no agreement (then
+    /// every endpoint is open).
+    pub fn token(&self) -> Option<&str> {
+        if let Some(t) = self.token.get() {
+            return Some(t);
+        }
+        let t = make_token(&self.data, "us.ops", "write", "1d").ok()?;
+        Some(self.token.get_or_init(|| t))
+    }
+
+    /// The `truce` command with this server's token in TRUCE_TOKEN.
+    pub fn truce(&self) -> Command {
+        let mut c = truce();
+        if let Some(t) = self.token() {
+            c.env("TRUCE_TOKEN", t);
+        }
+        c
+    }
+
+    /// Adds the test's token to a request.
+    pub fn auth<B>(&self, req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match self.token() {
+            Some(t) => req.header("authorization", format!("Bearer {t}")),
+            None => req,
         }
     }
 
@@ -182,7 +253,10 @@ impl Server {
     }
 
     pub fn get(&self, path: &str) -> (u16, Vec<u8>) {
-        http(self.agent().get(format!("{}{path}", self.url)).call())
+        http(
+            self.auth(self.agent().get(format!("{}{path}", self.url)))
+                .call(),
+        )
     }
 
     pub fn get_json(&self, path: &str) -> Value {
@@ -207,8 +281,35 @@ impl Server {
     }
 
     pub fn put(&self, path: &str, body: &[u8]) -> (u16, Value) {
-        let (status, body) = http(self.agent().put(format!("{}{path}", self.url)).send(body));
+        let (status, body) = http(
+            self.auth(self.agent().put(format!("{}{path}", self.url)))
+                .send(body),
+        );
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    /// The first `size` logged leaves, mirrored over the tiles API (entry bundles).
+    pub fn leaves(&self, size: u64) -> Vec<Vec<u8>> {
+        use truce_log::tiles::{TILE_WIDTH, TileRef, decode_bundle};
+        let mut leaves = Vec::new();
+        let mut index = 0;
+        while index < size {
+            let t = TileRef {
+                level: None,
+                index: index / TILE_WIDTH,
+                width: (size - index).min(TILE_WIDTH) as u16,
+            };
+            let (status, bundle) = self.get(&format!("/log/{}", t.path()));
+            assert_eq!(status, 200, "{}", t.path());
+            leaves.extend(
+                decode_bundle(&bundle)
+                    .unwrap()
+                    .into_iter()
+                    .map(<[u8]>::to_vec),
+            );
+            index += u64::from(t.width);
+        }
+        leaves
     }
 
     pub fn tree_size(&self) -> u64 {
@@ -286,5 +387,30 @@ pub fn sign_report(m: &Mechanism, member: &str, narrative: &str) -> Envelope {
         member,
         &now(),
         &report(narrative),
+    )
+}
+
+pub fn write_json(dir: &Path, name: &str, v: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
+    p
+}
+
+/// Runs `truce <args> --key <member's key> --out <dir>/receipts`.
+pub fn as_member(
+    s: &Server,
+    m: &Mechanism,
+    member: &str,
+    args: &[&str],
+    want_success: bool,
+) -> Output {
+    run(
+        s.truce()
+            .args(args)
+            .arg("--key")
+            .arg(m.key_path(member))
+            .arg("--out")
+            .arg(m.tmp.path().join("receipts")),
+        want_success,
     )
 }

@@ -1,0 +1,139 @@
+//! Request limits, rate limits, response headers and secrets kept out of the logs.
+
+use crate::util::*;
+use std::process::Stdio;
+
+#[test]
+fn a_member_over_its_rate_gets_429_with_retry_after_and_others_are_unaffected() {
+    let m = Mechanism::golan();
+    let s = Server::start_with(&m.data, &["--rate-limit", "0.5", "--rate-burst", "3"]);
+    let sy = format!("Bearer {}", m.token("sy.ops", "read"));
+    let il = format!("Bearer {}", m.token("il.ops", "read"));
+    let agent = agent();
+    let get = |auth: &str| {
+        let mut r = agent
+            .get(format!("{}/v1/mechanism", s.url))
+            .header("authorization", auth)
+            .call()
+            .unwrap();
+        let retry = r
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = r.body_mut().read_to_vec().unwrap();
+        (r.status().as_u16(), retry, body)
+    };
+    for _ in 0..3 {
+        assert_eq!(get(&sy).0, 200);
+    }
+    let (status, retry, body) = get(&sy);
+    assert_eq!(status, 429);
+    let retry: u64 = retry.expect("Retry-After").parse().unwrap();
+    assert!((1..=2).contains(&retry), "retry after {retry} s");
+    let p: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(p["type"], "urn:truce:problem:rate-limited");
+    assert_eq!(p["status"], 429);
+    assert!(p["detail"].as_str().unwrap().contains("sy.ops"));
+    // Another member's bucket is its own.
+    assert_eq!(get(&il).0, 200);
+    // The open endpoints are not counted.
+    assert_eq!(s.get("/healthz").0, 200);
+}
+
+#[test]
+fn oversized_headers_security_headers_and_no_cors() {
+    let m = Mechanism::golan();
+    let s = m.serve();
+    let agent = agent();
+    let (status, body) = http(
+        s.auth(agent.get(format!("{}/v1/mechanism", s.url)))
+            .header("x-padding", "a".repeat(20 * 1024))
+            .call(),
+    );
+    assert_eq!(status, 431);
+    let p: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(p["type"], "urn:truce:problem:headers-too-large");
+    for path in ["/healthz", "/v1/mechanism", "/no/such/path"] {
+        let r = s
+            .auth(agent.get(format!("{}{path}", s.url)))
+            .header("origin", "https://evil.example")
+            .call()
+            .unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'none'"),
+            "{path}"
+        );
+        assert!(h.get("access-control-allow-origin").is_none(), "{path}");
+    }
+    // A CORS preflight is not answered with permission.
+    let r = agent
+        .options(format!("{}/v1/mechanism", s.url))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "GET")
+        .call()
+        .unwrap();
+    assert!(r.status().as_u16() >= 400);
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}
+
+#[test]
+fn tokens_never_reach_the_server_log() {
+    let m = Mechanism::golan();
+    let token = m.token("sy.ops", "write");
+    let log = m.tmp.path().join("serve.log");
+    let mut child = truce()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&m.data)
+        .env("TRUCE_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let url = {
+        use std::io::BufRead as _;
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        out.lines()
+            .map_while(Result::ok)
+            .find_map(|l| l.strip_prefix("listening on ").map(str::to_owned))
+            .unwrap()
+    };
+    let agent = agent();
+    let auth = format!("Bearer {token}");
+    assert_eq!(
+        http(
+            agent
+                .get(format!("{url}/v1/mechanism"))
+                .header("authorization", &auth)
+                .call()
+        )
+        .0,
+        200
+    );
+    // Refused ones too: a wrong secret for a real id, and a revoked token.
+    let wrong = format!("{}{}", &auth[..auth.len() - 4], "AAAA");
+    let status = http(
+        agent
+            .get(format!("{url}/v1/mechanism"))
+            .header("authorization", &wrong)
+            .call(),
+    )
+    .0;
+    assert_eq!(status, 401);
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("/v1/mechanism"),
+        "trace logs requests: {text}"
+    );
+    let secret = token.rsplit('_').next().unwrap();
+    assert!(!text.contains(secret), "the token's secret is in the log");
+    assert!(!text.contains(&wrong["Bearer truce_".len()..]));
+}
