@@ -76,6 +76,13 @@ class App {
     $('live').textContent = `live · ${this.treeSize.toLocaleString('en')} entries`;
     this.loadPanels();
     this.follow();
+    // Deep links: #finding=<id> opens that finding.
+    const route = () => {
+      const m = /^#finding=(.+)$/.exec(location.hash);
+      if (m) void this.openFinding(decodeURIComponent(m[1]));
+    };
+    window.addEventListener('hashchange', route);
+    route();
   }
 
   private async loadEvents(): Promise<void> {

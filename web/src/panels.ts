@@ -54,11 +54,12 @@ export async function eventDetail(el: HTMLElement, store: EventStore, row: numbe
   );
   const reports: number[] = (ev?.reports ?? []).slice(0, 50);
   const docs = await Promise.all(reports.map((i) => getJson<EntryDoc>(`/v1/entries/${i}`).catch(() => null)));
-  el.append(table(['entry', 'filed by', 'signed at', 'grade', 'perpetrator', 'narrative'],
+  el.append(table(['entry', 'filed by', 'signed at', 'grade', 'perpetrator', 'narrative', 'need-to-know part'],
     docs.filter((d): d is EntryDoc => d !== null).map((d) => [
       String(d.index), d.entry.author, time(d.entry.created),
       d.entry.body.grading ? `${d.entry.body.grading.source_reliability}${d.entry.body.grading.information_credibility}` : '—',
       String(d.entry.body.perpetrator ?? ''), String(d.entry.body.narrative ?? '').slice(0, 160),
+      sealedCell(d.entry.body.sealed, d.index),
     ]), 'Reports (log entries) on this event'));
 }
 
@@ -74,13 +75,26 @@ export function findingList(findings: MapFinding[], open: (id: string) => void, 
   return ul;
 }
 
+/** A need-to-know part as the server shows it to this caller (`readable`: sealed to them). */
+interface Sealed {
+  recipients: string[];
+  readable?: boolean;
+}
+
+function sealedCell(s: Sealed | null | undefined, index: number): string {
+  if (!s) return '—';
+  return s.readable
+    ? `sealed to ${s.recipients.join(', ')}; readable by you: truce unseal ${index}`
+    : `sealed to ${s.recipients.join(', ')}; not readable by you`;
+}
+
 interface FindingDoc {
   finding: any;
   rule: any;
   event: any;
   disputes: { index: number; dispute: any }[];
   rulings: { index: number; ruling: any }[];
-  evidence: { index: number; kind: string; author: string; created: string; envelope: string; receipt: Receipt }[];
+  evidence: { index: number; kind: string; author: string; created: string; envelope: string; receipt: Receipt; sealed?: Sealed | null }[];
 }
 
 export async function findingDetail(el: HTMLElement, id: string, vkey: string): Promise<any> {
@@ -118,7 +132,9 @@ export async function findingDetail(el: HTMLElement, id: string, vkey: string): 
       h('dt', {}, 'Disputable until'), h('dd', {}, time(f.dispute_until)),
     ),
     h('h3', {}, 'Evidence chain'),
-    table(['entry', 'kind', 'author', 'signed at'], doc.evidence.map((e) => [String(e.index), e.kind, e.author, time(e.created)]), 'Log entries the finding rests on'),
+    table(['entry', 'kind', 'author', 'signed at', 'need-to-know part'],
+      doc.evidence.map((e) => [String(e.index), e.kind, e.author, time(e.created), sealedCell(e.sealed, e.index)]),
+      'Log entries the finding rests on'),
     button, result,
     h('h3', {}, 'Status history'),
     table(['at', 'status', 'entry', 'why'], (f.history ?? []).map((t: any) => [time(t.at), t.status, String(t.index), t.reason]), 'Transitions'),

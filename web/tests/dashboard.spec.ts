@@ -194,3 +194,62 @@ test('the panels: notices, disputes, scorecards and the log with its verified ch
   await expect(page.locator('#tab-disputes')).toHaveAttribute('aria-selected', 'true');
   await expect(page.locator('#panel-disputes caption')).toContainText('awaiting a ruling');
 });
+
+test("a member of one party cannot read another party's sealed details", async ({ browser }) => {
+  const s = loadState();
+  // Syria reports an incursion with need-to-know details sealed to its own members and the
+  // mediator's (the default recipients), not to Israel.
+  const dir = mkdtempSync(join(tmpdir(), 'truce-web-sealed-'));
+  const now = new Date(Date.now() - 20 * 60_000).toISOString().slice(0, 19) + 'Z';
+  writeFileSync(join(dir, 'report.json'), JSON.stringify({
+    event_type: 'incursion',
+    time: { start: now, precision: 'exact' },
+    location: { point: [35.8703, 33.1812], precision_m: 100, place: 'browser test, sealed' },
+    perpetrator: 'IL',
+    narrative: 'Submitted by the dashboard browser test with sealed details.',
+    grading: { source_reliability: 'B', information_credibility: 2 },
+    source_ref: `WEB-SEALED-${Date.now()}`,
+  }));
+  const secret = `informant KESTREL-${Date.now()}`;
+  writeFileSync(join(dir, 'sealed.json'), JSON.stringify({ source: secret }));
+  const out = truce(['--token', s.tokens['sy.ops'], 'submit', '--server', s.url, '--key', join(s.data, 'keys', 'sy.ops.key'),
+    '--kind', 'report', '--body', join(dir, 'report.json'), '--seal', join(dir, 'sealed.json'), '--out', join(dir, 'receipts')], 60_000);
+  const index = Number(/entry (\d+)/.exec(out)?.[1]);
+  expect(index).toBeGreaterThan(0);
+  let finding = '';
+  await expect.poll(async () => {
+    const fs = (await get(s, 'us.ops', '/v1/findings?party=IL&limit=1000')).findings as { id: string; evidence: number[] }[];
+    finding = fs.find((f) => f.evidence.includes(index))?.id ?? '';
+    return finding;
+  }, { timeout: 30_000 }).not.toBe('');
+
+  const view = async (member: string) => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.addInitScript((t) => sessionStorage.setItem('truce.token', t), s.tokens[member]);
+    await page.goto(`${s.url}/#finding=${encodeURIComponent(finding)}`);
+    const row = page.locator('#panel-detail tr', { hasText: `sy.ops` }).filter({ hasText: 'sealed to' });
+    await expect(row).toHaveCount(1);
+    const text = await row.innerText();
+    const html = await page.content();
+    await ctx.close();
+    return { text, html };
+  };
+  const sy = await view('sy.ops');
+  expect(sy.text).toContain(`readable by you: truce unseal ${index}`);
+  const il = await view('il.ops');
+  expect(il.text).toContain('not readable by you');
+  // Neither view holds the details in clear: only a recipient's key opens them (truce unseal).
+  expect(il.html).not.toContain(secret);
+  expect(sy.html).not.toContain(secret);
+});
+
+test('without a token the page asks for one and shows no data', async ({ page }) => {
+  const { url } = loadState();
+  await page.goto(`${url}/`);
+  await expect(page.locator('body[data-signin=needed]')).toBeAttached();
+  await expect(page.locator('#panel-filters [role=alert]')).toContainText('Sign in with your API token');
+  await expect(page.locator('#token')).toBeFocused();
+  expect(await page.locator('body').getAttribute('data-shown')).toBeNull();
+  await shot(page, 'signin');
+});
