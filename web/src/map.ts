@@ -112,7 +112,7 @@ export class TruceMap {
     for (const p of places) {
       if (p.geometry.type !== 'Point') continue;
       const [lon, lat] = p.geometry.coordinates;
-      L.circleMarker([lat, lon], { radius: 2.5, color: '#333', weight: 1, fillOpacity: 1, renderer: this.renderer, interactive: false })
+      L.circleMarker([lat, lon], { radius: 3, color: '#333', weight: 1, fillOpacity: 1, renderer: this.renderer })
         .bindTooltip(String(p.properties.name ?? ''), { permanent: false })
         .addTo(layer);
     }
