@@ -3,6 +3,7 @@
 //! parses arguments and calls these.
 
 pub mod client;
+pub mod deconflict;
 pub mod eval;
 pub mod keys;
 pub mod replay;

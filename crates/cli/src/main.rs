@@ -1,7 +1,7 @@
 //! `truce`: the command-line interface of a truce mechanism. Thin: it parses arguments and
 //! wires the libraries together.
 
-use truce::{client, keys, scenario, submit, verify};
+use truce::{client, deconflict, keys, scenario, submit, verify};
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -75,6 +75,29 @@ enum Command {
         after_help = "Example:\n  truce rule --server http://127.0.0.1:8080 --key keys/us.ops.key \\\n    no-hostile-acts/e12 --decision upheld --reasons \"UNDOF observation confirms the origin of fire\""
     )]
     Rule(RuleArgs),
+    /// File a notice of a planned activity addressed to other parties (or amend or withdraw
+    /// one of yours): the record that they were told.
+    Notify(NotifyArgs),
+    /// Answer a notice addressed to your party: acknowledge it (the green light), with
+    /// conditions (--zones/--area, --start/--end, --cap), or only sign its receipt (--received).
+    Ack(AckArgs),
+    /// Object to a notice addressed to your party, with reasons.
+    Object(ReasonArgs),
+    /// Press the addressees of a notice for their answers (mediator officers).
+    Escalate(ReasonArgs),
+    /// Attest that no significant incident happened in a past period; once every party has
+    /// attested the same period, calm is on record, co-signed.
+    Attest(AttestArgs),
+    /// Civilian detention and abduction cases: report one (the personal record sealed to the
+    /// entitled members, only a salted commitment in clear), file the detaining party's steps,
+    /// or open a record you are entitled to.
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// Open the sealed (need-to-know) part of an entry with your key, if it was sealed to you.
+    Unseal(UnsealArgs),
+    /// Follow the hotline: the alerts for a party as they happen (notices, answers, findings,
+    /// cases, attestations); reconnects and resumes by log index.
+    Watch(WatchArgs),
     /// Replay the server's log locally and check its signed state commitment: proves the
     /// published findings right or wrong.
     #[command(
@@ -250,6 +273,188 @@ struct RuleArgs {
     out: PathBuf,
 }
 
+/// Where and as whom to submit a signed entry.
+#[derive(Args)]
+struct SignArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    /// Your member key file.
+    #[arg(long, env = "TRUCE_KEY")]
+    key: PathBuf,
+    /// Where an entry is kept if the server cannot be reached (send it later with `truce sync`).
+    #[arg(long, default_value = "truce-queue")]
+    queue: PathBuf,
+    /// Where receipts are saved.
+    #[arg(long, default_value = "receipts")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct NotifyArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// security_operation, troop_movement, exercise, flight, humanitarian_convoy, evacuation.
+    #[arg(long)]
+    activity: String,
+    /// Zone ids of the area (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    zones: Vec<String>,
+    /// A GeoJSON file with the area (Polygon or MultiPolygon, or a Feature holding one).
+    #[arg(long)]
+    area: Option<PathBuf>,
+    /// Start of the window, RFC 3339 UTC.
+    #[arg(long)]
+    start: String,
+    /// End of the window, RFC 3339 UTC.
+    #[arg(long)]
+    end: String,
+    /// Forces involved, category=count (repeatable), e.g. --forces tanks=10.
+    #[arg(long)]
+    forces: Vec<String>,
+    #[arg(long)]
+    purpose: String,
+    /// The parties it is addressed to (comma-separated), e.g. IL,US.
+    #[arg(long = "to", value_delimiter = ',', required = true)]
+    addressees: Vec<String>,
+    /// Replace your notice at this log index with this one (its answers are asked again).
+    #[arg(long, conflicts_with = "withdraw")]
+    amend: Option<u64>,
+    /// Withdraw your notice at this log index (the other arguments restate it).
+    #[arg(long)]
+    withdraw: Option<u64>,
+}
+
+#[derive(Args)]
+struct AckArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The notice's log index.
+    notice: u64,
+    /// Only confirm receipt; answer later.
+    #[arg(long, conflicts_with_all = ["zones", "area", "start", "end", "cap"])]
+    received: bool,
+    /// Condition: only in these zones (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    zones: Vec<String>,
+    /// Condition: only in this GeoJSON area.
+    #[arg(long)]
+    area: Option<PathBuf>,
+    /// Condition: not before (RFC 3339 UTC; with --end).
+    #[arg(long, requires = "end")]
+    start: Option<String>,
+    /// Condition: not after (RFC 3339 UTC; with --start).
+    #[arg(long, requires = "start")]
+    end: Option<String>,
+    /// Condition: at most this many, category=count (repeatable), e.g. --cap tanks=10.
+    #[arg(long)]
+    cap: Vec<String>,
+    #[arg(long)]
+    reasons: Option<String>,
+}
+
+#[derive(Args)]
+struct ReasonArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The notice's log index.
+    notice: u64,
+    #[arg(long)]
+    reasons: String,
+}
+
+#[derive(Args)]
+struct AttestArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// Start of the period, RFC 3339 UTC.
+    #[arg(long)]
+    from: String,
+    /// End of the period (past), RFC 3339 UTC.
+    #[arg(long)]
+    to: String,
+    #[arg(long, default_value = "No significant incidents in the period.")]
+    statement: String,
+}
+
+#[derive(Subcommand)]
+enum CaseCommand {
+    /// Report a detention or abduction: the person's record (a JSON file) is sealed to the
+    /// members of your party, of the detaining party and of the mediator.
+    Report(CaseReportArgs),
+    /// File a step of a case (the detaining party or the mediator): acknowledge, deny,
+    /// disclose_location, grant_access, release, transfer.
+    Step(CaseStepArgs),
+    /// Open the sealed record of a case with your key (if it was sealed to you).
+    Open(CaseOpenArgs),
+}
+
+#[derive(Args)]
+struct CaseReportArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The party said to detain the person.
+    #[arg(long)]
+    detaining: String,
+    /// JSON file with the personal record (name, age, place last seen, ...).
+    #[arg(long)]
+    person: PathBuf,
+    /// A note every member can read: never personal data.
+    #[arg(long)]
+    note: Option<String>,
+}
+
+#[derive(Args)]
+struct CaseStepArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The case's log index.
+    case: u64,
+    #[arg(long)]
+    action: String,
+    #[arg(long)]
+    note: Option<String>,
+}
+
+#[derive(Args)]
+struct CaseOpenArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    /// Your member key file (with its encryption identity).
+    #[arg(long, env = "TRUCE_KEY")]
+    key: PathBuf,
+    /// The case's log index.
+    case: u64,
+}
+
+#[derive(Args)]
+struct UnsealArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    /// Your member key file (with its encryption identity).
+    #[arg(long, env = "TRUCE_KEY")]
+    key: PathBuf,
+    /// The entry's log index.
+    index: u64,
+}
+
+#[derive(Args)]
+struct WatchArgs {
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: String,
+    /// The party whose alerts to follow.
+    #[arg(long)]
+    party: String,
+    /// Resume after this log index.
+    #[arg(long)]
+    after: Option<u64>,
+    /// Stop after this many alert messages (default: follow until interrupted).
+    #[arg(long)]
+    count: Option<usize>,
+    /// Failed connections in a row before giving up.
+    #[arg(long, default_value_t = 30)]
+    retries: u32,
+}
+
 #[derive(Args)]
 struct ReplayArgs {
     #[arg(long, env = "TRUCE_SERVER")]
@@ -334,6 +539,14 @@ struct SubmitArgs {
     /// Where receipts are saved.
     #[arg(long, default_value = "receipts")]
     out: PathBuf,
+    /// A JSON file of need-to-know details (sources, identities) to seal into the entry
+    /// (reports, notices, disputes, sightings): encrypted with age to the members of your
+    /// party, of the mediator and of --seal-to; every other member sees only that it exists.
+    #[arg(long, requires = "server")]
+    seal: Option<PathBuf>,
+    /// Further parties the sealed details are for (comma-separated).
+    #[arg(long, value_delimiter = ',', requires = "seal")]
+    seal_to: Vec<String>,
 }
 
 #[derive(Args)]
@@ -557,17 +770,124 @@ fn run(cli: Cli) -> Result<()> {
         Command::Findings(a) => findings_cmd(j, a, &token)?,
         Command::Dispute(a) => {
             let body = json!({"finding": a.finding, "reasons": a.reasons, "evidence": a.evidence});
-            let s = SubmitArgs {
-                server: Some(a.server),
+            let sign = SignArgs {
+                server: a.server,
                 key: a.key,
-                kind: "dispute".into(),
-                body: PathBuf::new(),
-                mechanism: None,
-                offline: false,
                 queue: a.queue,
                 out: a.out,
             };
-            submit_body(j, &s, &body, &token)?;
+            submit_signed(j, sign, "dispute", &body, &token)?;
+        }
+        Command::Notify(a) => {
+            let (action, refers_to) = match (a.amend, a.withdraw) {
+                (Some(n), _) => ("amend", Some(n)),
+                (_, Some(n)) => ("withdraw", Some(n)),
+                _ => ("file", None),
+            };
+            let mut body = json!({
+                "action": action,
+                "activity": a.activity,
+                "area": deconflict::area(&a.zones, a.area.as_deref())?,
+                "window": deconflict::window(&a.start, &a.end),
+                "purpose": a.purpose,
+                "addressees": a.addressees,
+            });
+            let forces = deconflict::parse_forces(&a.forces)?;
+            if !forces.is_empty() {
+                body["forces"] = forces.into();
+            }
+            if let Some(r) = refers_to {
+                body["refers_to"] = r.into();
+            }
+            submit_signed(j, a.sign, "notice", &body, &token)?;
+        }
+        Command::Ack(a) => {
+            let mut body = json!({"notice": a.notice, "response": "acknowledge"});
+            if a.received {
+                body["response"] = "received".into();
+            }
+            let mut conditions = json!({});
+            if !a.zones.is_empty() || a.area.is_some() {
+                conditions["area"] = deconflict::area(&a.zones, a.area.as_deref())?;
+            }
+            if let (Some(s), Some(e)) = (&a.start, &a.end) {
+                conditions["window"] = deconflict::window(s, e);
+            }
+            let caps = deconflict::parse_forces(&a.cap)?;
+            if !caps.is_empty() {
+                conditions["force_caps"] = caps.into();
+            }
+            if conditions.as_object().is_some_and(|c| !c.is_empty()) {
+                body["response"] = "acknowledge_with_conditions".into();
+                body["conditions"] = conditions;
+            }
+            if let Some(r) = a.reasons {
+                body["reasons"] = r.into();
+            }
+            submit_signed(j, a.sign, "acknowledgement", &body, &token)?;
+        }
+        Command::Object(a) => {
+            let body = json!({"notice": a.notice, "response": "object", "reasons": a.reasons});
+            submit_signed(j, a.sign, "acknowledgement", &body, &token)?;
+        }
+        Command::Escalate(a) => {
+            let body = json!({"notice": a.notice, "response": "escalate", "reasons": a.reasons});
+            submit_signed(j, a.sign, "acknowledgement", &body, &token)?;
+        }
+        Command::Attest(a) => {
+            let body =
+                json!({"period": deconflict::window(&a.from, &a.to), "statement": a.statement});
+            submit_signed(j, a.sign, "attestation", &body, &token)?;
+        }
+        Command::Case(c) => case_cmd(j, c, &token)?,
+        Command::Unseal(a) => {
+            let client = connect(&a.server, &token)?;
+            let key = keys::MemberKey::load(&a.key)?;
+            let identity = key.encryption.as_ref().with_context(|| {
+                format!(
+                    "{}: this key file has no encryption identity",
+                    a.key.display()
+                )
+            })?;
+            let entry = client.get_ok(&format!("/v1/entries/{}", a.index))?.json()?;
+            let sealed = entry["entry"]["body"]["sealed"]["age"]
+                .as_str()
+                .with_context(|| format!("entry {} has no sealed part", a.index))?;
+            let details = deconflict::unseal(sealed, identity)?;
+            print(j, json!({"index": a.index, "sealed": details}), || {
+                serde_json::to_string_pretty(&details).unwrap_or_default()
+            });
+        }
+        Command::Watch(a) => {
+            let mut left = a.count;
+            deconflict::watch(
+                &a.server,
+                token.as_deref(),
+                &a.party,
+                a.after,
+                a.retries,
+                |m| {
+                    if m.event != "alerts" && m.event != "due" {
+                        return Ok(true);
+                    }
+                    if j {
+                        let data: serde_json::Value =
+                            serde_json::from_str(&m.data).unwrap_or_else(|_| json!(m.data));
+                        println!("{}", json!({"event": m.event, "id": m.id, "data": data}));
+                    } else {
+                        print_alerts(&m.event, &m.data);
+                    }
+                    use std::io::Write as _;
+                    std::io::stdout().flush()?;
+                    if m.event == "alerts"
+                        && let Some(n) = left.as_mut()
+                    {
+                        *n = n.saturating_sub(1);
+                        return Ok(*n > 0);
+                    }
+                    Ok(true)
+                },
+            )?;
         }
         Command::Rule(a) => {
             let client = connect(&a.server, &token)?;
@@ -588,17 +908,13 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(d) = open {
                 body["dispute"] = d.into();
             }
-            let s = SubmitArgs {
-                server: Some(a.server),
+            let sign = SignArgs {
+                server: a.server,
                 key: a.key,
-                kind: "ruling".into(),
-                body: PathBuf::new(),
-                mechanism: None,
-                offline: false,
                 queue: a.queue,
                 out: a.out,
             };
-            submit_body(j, &s, &body, &token)?;
+            submit_signed(j, sign, "ruling", &body, &token)?;
         }
         Command::Replay(a) => {
             let client = connect(&a.server, &token)?;
@@ -869,6 +1185,143 @@ fn submit_cmd(j: bool, a: SubmitArgs, token: &Option<String>) -> Result<()> {
 }
 
 /// Signs `body` as an entry of `a.kind` with the key in `a.key` and submits it.
+/// Signs and submits a body built by a command.
+fn submit_signed(
+    j: bool,
+    s: SignArgs,
+    kind: &str,
+    body: &serde_json::Value,
+    token: &Option<String>,
+) -> Result<()> {
+    let a = SubmitArgs {
+        server: Some(s.server),
+        key: s.key,
+        kind: kind.into(),
+        body: PathBuf::new(),
+        mechanism: None,
+        offline: false,
+        queue: s.queue,
+        out: s.out,
+        seal: None,
+        seal_to: vec![],
+    };
+    submit_body(j, &a, body, token)
+}
+
+/// One stream message as lines of text.
+fn print_alerts(event: &str, data: &str) {
+    let v: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+    if event == "due" {
+        for d in v["deadlines"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            println!(
+                "due   {}  {} must meet {} by {}",
+                d["id"].as_str().unwrap_or(""),
+                d["party"].as_str().unwrap_or(""),
+                d["obligation"]["type"].as_str().unwrap_or(""),
+                d["due"].as_str().unwrap_or("")
+            );
+        }
+        return;
+    }
+    for a in v["alerts"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        println!(
+            "{:>6}  {:<16} {}",
+            v["index"],
+            a["type"].as_str().unwrap_or(""),
+            a["summary"].as_str().unwrap_or("")
+        );
+    }
+}
+
+fn case_cmd(j: bool, c: CaseCommand, token: &Option<String>) -> Result<()> {
+    match c {
+        CaseCommand::Report(a) => {
+            let client = connect(&a.sign.server, token)?;
+            let mechanism = client.get_ok("/v1/mechanism")?.json()?;
+            let key = keys::MemberKey::load(&a.sign.key)?;
+            let own = mechanism["members"]
+                .as_array()
+                .and_then(|ms| ms.iter().find(|m| m["id"] == key.member.as_str()))
+                .and_then(|m| m["party"].as_str())
+                .with_context(|| format!("member {} is not registered on the server", key.member))?
+                .to_owned();
+            let mediator = mechanism["agreement"]["parties"]
+                .as_array()
+                .and_then(|ps| ps.iter().find(|p| p["role"] == "mediator"))
+                .and_then(|p| p["id"].as_str())
+                .context("the agreement names no mediator")?
+                .to_owned();
+            let record = submit::read_json(&a.person)?;
+            let rcpt = deconflict::recipients(&mechanism, &[&own, &a.detaining, &mediator]);
+            let (commitment, sealed) = deconflict::seal(&record, &rcpt)?;
+            let mut body = json!({
+                "action": "report",
+                "commitment": commitment,
+                "detaining_party": a.detaining,
+                "sealed": sealed,
+            });
+            if let Some(n) = a.note {
+                body["note"] = n.into();
+            }
+            submit_signed(j, a.sign, "case", &body, token)
+        }
+        CaseCommand::Step(a) => {
+            let client = connect(&a.sign.server, token)?;
+            let case = find_case(&client, a.case)?;
+            let mut body = json!({
+                "action": a.action,
+                "case": a.case,
+                "commitment": case["commitment"],
+                "detaining_party": case["detaining_party"],
+            });
+            if let Some(n) = a.note {
+                body["note"] = n.into();
+            }
+            submit_signed(j, a.sign, "case", &body, token)
+        }
+        CaseCommand::Open(a) => {
+            let client = connect(&a.server, token)?;
+            let key = keys::MemberKey::load(&a.key)?;
+            let identity = key.encryption.as_ref().with_context(|| {
+                format!(
+                    "{}: this key file has no encryption identity",
+                    a.key.display()
+                )
+            })?;
+            let entry = client.get_ok(&format!("/v1/entries/{}", a.case))?.json()?;
+            let body = &entry["entry"]["body"];
+            let (Some(sealed), Some(commitment)) =
+                (body["sealed"]["age"].as_str(), body["commitment"].as_str())
+            else {
+                anyhow::bail!("entry {} is not a case report with a sealed record", a.case);
+            };
+            let record = deconflict::open(sealed, identity, commitment)?;
+            print(j, json!({"case": a.case, "record": record}), || {
+                serde_json::to_string_pretty(&record).unwrap_or_default()
+            });
+            Ok(())
+        }
+    }
+}
+
+/// The body of a case's report entry, from the log.
+fn find_case(client: &client::Client, case: u64) -> Result<serde_json::Value> {
+    let entry = client.get_ok(&format!("/v1/entries/{case}"))?.json()?;
+    let e = &entry["entry"];
+    if e["kind"] != "case" || e["body"]["action"] != "report" {
+        anyhow::bail!("entry {case} is not the report of a case (see GET /v1/cases)");
+    }
+    Ok(e["body"].clone())
+}
+
 fn submit_body(
     j: bool,
     a: &SubmitArgs,
@@ -887,6 +1340,31 @@ fn submit_body(
             "--offline needs --mechanism ORIGIN (the log origin, e.g. truce.example/golan-1974)"
         ),
     };
+    let mut body = body.clone();
+    if let Some(path) = &a.seal {
+        let client = client
+            .as_ref()
+            .context("--seal needs --server (for the members' keys)")?;
+        let mechanism = client.get_ok("/v1/mechanism")?.json()?;
+        let own = mechanism["members"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["id"] == key.member.as_str()))
+            .and_then(|m| m["party"].as_str())
+            .with_context(|| format!("member {} is not registered on the server", key.member))?
+            .to_owned();
+        let mediator = mechanism["agreement"]["parties"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["role"] == "mediator"))
+            .and_then(|p| p["id"].as_str())
+            .context("the agreement names no mediator")?
+            .to_owned();
+        let mut parties = vec![own.as_str(), mediator.as_str()];
+        parties.extend(a.seal_to.iter().map(String::as_str));
+        let details = submit::read_json(path)?;
+        let rcpt = deconflict::recipients(&mechanism, &parties);
+        body["sealed"] = deconflict::seal_details(&details, &rcpt)?;
+    }
+    let body = &body;
     let env = submit::build(&origin, &a.kind, &key, body)?;
     if a.offline {
         let path = submit::enqueue(&a.queue, &env)?;
@@ -1249,6 +1727,15 @@ fn demo_traffic(
         };
         simulate::simulate(&cfg, out, Some(target), false)
     };
+    let seeded = connect(url, &token).and_then(|c| {
+        truce::deconflict::seed_demo(&c, keys, &out.with_file_name("deconfliction-receipts"))
+    });
+    match seeded {
+        Ok(n) => eprintln!(
+            "truce demo: {n} deconfliction entries logged (notices and answers, a week of calm, a sealed civilian case); see {url}/v1/notices"
+        ),
+        Err(e) => eprintln!("truce demo: the deconfliction traffic stopped: {e:#}"),
+    }
     match run() {
         Ok(s) => eprintln!(
             "truce demo: simulated {} incidents of the last 30 days: {} reports and {} denials logged; see {url}/v1/events, {url}/v1/findings, {url}/v1/scorecards (ground truth in {})",

@@ -1004,6 +1004,7 @@ fn report_body(p: &ReportPlan, source_ref: String) -> Result<Value> {
         perpetrator: p.perpetrator.to_owned(),
         target: p.target.map(str::to_owned),
         notice: None,
+        sealed: None,
         actors: vec![],
         casualties: Casualties {
             injured: p.injured,
@@ -1165,6 +1166,7 @@ impl Sink {
             reasons: "Simulated denial: the accused party says none of its forces were involved."
                 .into(),
             evidence: vec![],
+            sealed: None,
         });
         let leaf = self.sign(member_of(party), Kind::Sighting, &body, created)?;
         self.emit(leaf, TruthLine::Sighting { report, party })

@@ -82,7 +82,7 @@ pub fn between(state: &State, from: u64, to: u64) -> BTreeMap<u64, Vec<Alert>> {
                     audience: audience(&everyone),
                     subject: i.to_string(),
                     against: None,
-                    status: Some(wire_name(&n.status)),
+                    status: Some("filed".to_owned()),
                     summary: format!(
                         "{} notifies a {activity} from {} to {}; answers due by {}",
                         n.party, n.start, n.end, n.answer_due
@@ -119,7 +119,7 @@ pub fn between(state: &State, from: u64, to: u64) -> BTreeMap<u64, Vec<Alert>> {
                 },
             );
         }
-        for (party, (a, response)) in &n.answers {
+        for (a, party, response) in &n.answer_log {
             if within(*a) {
                 push(
                     *a,
@@ -225,6 +225,8 @@ pub fn between(state: &State, from: u64, to: u64) -> BTreeMap<u64, Vec<Alert>> {
     }
 
     for a in state.attestations.values() {
+        // Co-signed by the last signature that completed it.
+        let completed = a.signers.values().max().copied().filter(|_| a.cosigned);
         for (party, &i) in a.signers.iter().filter(|(_, i)| within(**i)) {
             push(
                 i,
@@ -233,7 +235,14 @@ pub fn between(state: &State, from: u64, to: u64) -> BTreeMap<u64, Vec<Alert>> {
                     audience: all_parties.clone(),
                     subject: format!("{}/{}", a.start, a.end),
                     against: None,
-                    status: Some(if a.cosigned { "cosigned" } else { "signed" }.to_owned()),
+                    status: Some(
+                        if completed == Some(i) {
+                            "cosigned"
+                        } else {
+                            "signed"
+                        }
+                        .to_owned(),
+                    ),
                     summary: format!(
                         "{party} attests no significant incidents from {} to {}",
                         a.start, a.end

@@ -266,6 +266,9 @@ impl Engine {
         };
         let t = entry.created;
         let clock = self.state.clock.map_or(t, |c| c.max(t));
+        if let Some(r) = entry.body.sealed_recipients() {
+            self.state.sealed.insert(index, r.to_vec());
+        }
         // The log learns of everything below at this entry's moment: findings made now are
         // stamped with it. Deadlines strictly before it fire before the entry takes effect;
         // those reached exactly at it fire after, so an entry stamped at the deadline counts.
@@ -613,6 +616,7 @@ impl Engine {
                             finding: id,
                             reasons: format!("denied in sighting {index}: {}", sg.reasons),
                             evidence: sg.evidence.clone(),
+                            sealed: None,
                         };
                         // Only the responsible party's denial, inside the window, disputes.
                         let _ = lifecycle::dispute(
@@ -739,6 +743,7 @@ impl Engine {
             withdrawn_at: None,
             replaced_by: None,
             answers: BTreeMap::new(),
+            answer_log: Vec::new(),
             conditions: BTreeMap::new(),
             answer_due,
             escalations: Vec::new(),
@@ -812,6 +817,7 @@ impl Engine {
             return;
         }
         n.answers.insert(party.clone(), (index, ack.response));
+        n.answer_log.push((index, party.clone(), ack.response));
         match &ack.conditions {
             Some(c) => n.conditions.insert(party.clone(), c.clone()),
             None => n.conditions.remove(&party),

@@ -38,6 +38,8 @@ fn later(t: Timestamp, h: u32) -> Timestamp {
 /// timer).
 pub fn record(state: &mut State, index: u64, d: Draft) -> Option<(String, Timestamp)> {
     let clock = state.clock.unwrap_or(d.occurred);
+    let state_sealed = &state.sealed;
+    let sealed_evidence = sealed_of(state_sealed, &d.evidence);
     if let Some(f) = state.findings.get_mut(&d.id) {
         let open = matches!(f.status, Status::Alleged | Status::Corroborated);
         if f.party != d.party {
@@ -61,6 +63,7 @@ pub fn record(state: &mut State, index: u64, d: Draft) -> Option<(String, Timest
             }
         }
         f.superseded = None;
+        f.sealed_evidence = sealed_of(state_sealed, &d.evidence);
         f.evidence = d.evidence;
         f.certainty = d.certainty;
         f.summary = d.summary;
@@ -106,6 +109,7 @@ pub fn record(state: &mut State, index: u64, d: Draft) -> Option<(String, Timest
         dispute_until: later(clock, window(state)),
         appeals: 0,
         superseded: None,
+        sealed_evidence,
         history: vec![Transition {
             status,
             index,
@@ -115,6 +119,15 @@ pub fn record(state: &mut State, index: u64, d: Draft) -> Option<(String, Timest
     };
     state.findings.insert(d.id.clone(), f);
     (status == Status::Alleged).then_some((d.id, clock))
+}
+
+/// The evidence entries that have sealed parts.
+fn sealed_of(sealed: &std::collections::BTreeMap<u64, Vec<String>>, evidence: &[u64]) -> Vec<u64> {
+    evidence
+        .iter()
+        .copied()
+        .filter(|i| sealed.contains_key(i))
+        .collect()
 }
 
 fn open_dispute(state: &State, finding: &str) -> Option<u64> {

@@ -64,6 +64,9 @@ pub struct State {
     pub notices: BTreeMap<u64, NoticeRec>,
     /// Civilian detention and abduction cases by the log index of their report.
     pub cases: BTreeMap<u64, CaseRec>,
+    /// Entries with sealed (need-to-know) content, by log index: the members it is sealed to.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sealed: BTreeMap<u64, Vec<String>>,
     /// "No significant incidents" attestations by period (`<start>/<end>`).
     pub attestations: BTreeMap<String, AttestationRec>,
     /// Admitted entries the engine could not give effect to, with the reason (for example a
@@ -118,6 +121,7 @@ impl Default for State {
             posture: BTreeMap::new(),
             notices: BTreeMap::new(),
             cases: BTreeMap::new(),
+            sealed: BTreeMap::new(),
             attestations: BTreeMap::new(),
             ignored: BTreeMap::new(),
         }
@@ -341,6 +345,10 @@ pub struct Finding {
     /// status and only gain this note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded: Option<String>,
+    /// Evidence entries with sealed (need-to-know) parts: members outside their recipients
+    /// see that the finding rests on content they cannot read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sealed_evidence: Vec<u64>,
 }
 
 /// The state of an obligation with a due time.
@@ -462,6 +470,9 @@ pub struct NoticeRec {
     /// The latest answer of each addressee: (log index, response). A receipt (`received`)
     /// never replaces an answer.
     pub answers: BTreeMap<String, (u64, Response)>,
+    /// Every answer in log order: (log index, party, response).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answer_log: Vec<(u64, String, Response)>,
     /// Conditions of the addressees that acknowledged with conditions.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub conditions: BTreeMap<String, Conditions>,

@@ -226,6 +226,10 @@ pub struct Notice {
     pub forces: Vec<ForceCount>,
     pub purpose: String,
     pub addressees: Vec<String>,
+    /// Need-to-know details, encrypted to named members (see `Sealed`); the rest of the body
+    /// is what every member reads and what the engine uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<Sealed>,
 }
 
 impl Notice {
@@ -245,6 +249,9 @@ impl Notice {
         }
         self.area.check("body.area")?;
         self.window.check("body.window")?;
+        if let Some(s) = &self.sealed {
+            s.check("body.sealed")?;
+        }
         check_text("body.purpose", &self.purpose, 4000)?;
         if self.addressees.is_empty() {
             return Err(Refusal::invalid(
@@ -344,10 +351,17 @@ pub struct Dispute {
     pub reasons: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
+    /// Need-to-know details, encrypted to named members (see `Sealed`); the rest of the body
+    /// is what every member reads and what the engine uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<Sealed>,
 }
 
 impl Dispute {
     pub fn checked(self) -> Result<Self, Refusal> {
+        if let Some(s) = &self.sealed {
+            s.check("body.sealed")?;
+        }
         check_text("body.finding", &self.finding, 200)?;
         check_text("body.reasons", &self.reasons, 8000)?;
         for e in &self.evidence {
@@ -561,10 +575,17 @@ pub struct Sighting {
     /// SHA-256 (hex) of evidence in the blob store.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
+    /// Need-to-know details, encrypted to named members (see `Sealed`); the rest of the body
+    /// is what every member reads and what the engine uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<Sealed>,
 }
 
 impl Sighting {
     pub fn checked(self) -> Result<Self, Refusal> {
+        if let Some(s) = &self.sealed {
+            s.check("body.sealed")?;
+        }
         check_text("body.reasons", &self.reasons, 8000)?;
         if self.evidence.len() > 64 {
             return Err(Refusal::invalid("body.evidence has more than 64 entries"));

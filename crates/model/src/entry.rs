@@ -99,6 +99,28 @@ pub enum Body {
     Attestation(Attestation),
 }
 
+impl Body {
+    /// The need-to-know part of a report, notice, dispute or sighting, if it has one (a case's
+    /// sealed record is checked with the case).
+    pub fn sealed_part(&self) -> Option<&crate::bodies::Sealed> {
+        match self {
+            Body::Report(r) => r.sealed.as_ref(),
+            Body::Notice(n) => n.sealed.as_ref(),
+            Body::Dispute(d) => d.sealed.as_ref(),
+            Body::Sighting(s) => s.sealed.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The members any sealed content of the entry is encrypted to.
+    pub fn sealed_recipients(&self) -> Option<&[String]> {
+        match self {
+            Body::Case(c) => c.sealed.as_ref().map(|s| s.recipients.as_slice()),
+            b => b.sealed_part().map(|s| s.recipients.as_slice()),
+        }
+    }
+}
+
 /// A parsed entry payload.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {

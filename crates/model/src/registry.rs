@@ -302,7 +302,12 @@ impl Registry {
                         Some(c.detaining_party.as_str()),
                         mediator,
                     ];
-                    self.check_recipients("body.sealed.recipients", &sealed.recipients, &entitled)?;
+                    self.check_recipients(
+                        "body.sealed.recipients",
+                        &sealed.recipients,
+                        &entitled,
+                        Some(&entitled),
+                    )?;
                 }
             }
             Body::Ruling(r) => {
@@ -314,27 +319,46 @@ impl Registry {
                 }
             }
             Body::Acknowledgement(a) => {
-                let escalation = a.response == crate::bodies::Response::Escalate;
-                if escalation != (party.role == PartyRole::Mediator) {
+                if a.response == crate::bodies::Response::Escalate
+                    && party.role != PartyRole::Mediator
+                {
                     return Err(refuse(
                         "role-not-allowed",
                         403,
-                        "addressees answer notices; only the mediator escalates (response `escalate`)",
+                        "only the mediator escalates (response `escalate`); addressees answer",
                     ));
                 }
             }
             Body::Dispute(_) | Body::Sighting(_) | Body::Coverage(_) | Body::Attestation(_) => {}
         }
+        if let Some(sealed) = entry.body.sealed_part() {
+            // Need-to-know details: the author's own party and the mediator can always read
+            // them; whom else they go to is the author's choice.
+            let mediator = agreement
+                .body
+                .parties
+                .iter()
+                .find(|p| p.role == PartyRole::Mediator)
+                .map(|p| p.id.as_str());
+            self.check_recipients(
+                "body.sealed.recipients",
+                &sealed.recipients,
+                &[Some(member.party.as_str()), mediator],
+                None,
+            )?;
+        }
         Ok(())
     }
 
     /// Sealed content goes to active members with an encryption key: at least one of each
-    /// entitled party (`None` entries are skipped), and no member of any other party.
+    /// `required` party (`None` entries are skipped), and, when `allowed` is given, no member of
+    /// a party outside it.
     fn check_recipients(
         &self,
         field: &str,
         recipients: &[String],
-        entitled: &[Option<&str>],
+        required: &[Option<&str>],
+        allowed: Option<&[Option<&str>]>,
     ) -> Result<(), Refusal> {
         let mut seen = BTreeSet::new();
         for r in recipients {
@@ -349,20 +373,20 @@ impl Registry {
                     "{field}: `{r}` is not an active member with an encryption key"
                 )));
             }
-            if !entitled.contains(&Some(m.party.as_str())) {
+            if allowed.is_some_and(|a| !a.contains(&Some(m.party.as_str()))) {
                 return Err(Refusal::invalid(format!(
                     "{field}: `{r}` belongs to party {}, which is not entitled to this content",
                     m.party
                 )));
             }
         }
-        for p in entitled.iter().flatten() {
+        for p in required.iter().flatten() {
             if !recipients
                 .iter()
                 .any(|r| self.members.get(r).is_some_and(|m| m.party == *p))
             {
                 return Err(Refusal::invalid(format!(
-                    "{field}: no member of party {p}, which is entitled to this content"
+                    "{field}: no member of party {p}, which must be able to read this content"
                 )));
             }
         }

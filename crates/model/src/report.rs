@@ -159,6 +159,10 @@ pub struct Report {
     /// ties it to one (it then counts against that notice's acknowledged scope).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<u64>,
+    /// Need-to-know details (sources, identities, raw material), encrypted to named members;
+    /// the rest of the report is what every member reads and what fusion uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<crate::bodies::Sealed>,
 }
 
 /// Words for the perpetrator/target when no party applies.
@@ -168,6 +172,9 @@ impl Report {
     /// Checks the report's internal consistency. `created` is the entry's creation time: an
     /// incident cannot start after it was reported.
     pub fn checked(self, created: Timestamp) -> Result<Self, Refusal> {
+        if let Some(s) = &self.sealed {
+            s.check("body.sealed")?;
+        }
         if let Some(sub) = &self.sub_event_type {
             let allowed = self.event_type.acled_sub_types();
             if !allowed.is_empty() && !allowed.contains(&sub.as_str()) {

@@ -563,7 +563,7 @@ fn records<'a, K: serde::Serialize, T: serde::Serialize + 'a>(
             .ok()
             .and_then(|v| v["status"].as_str().map(str::to_owned))
             .unwrap_or_default();
-        if !q.status.as_deref().is_none_or(|s| s == status) || !keep(t, &status, q.party.as_deref())
+        if q.status.as_deref().is_some_and(|s| s != status) || !keep(t, &status, q.party.as_deref())
         {
             continue;
         }

@@ -36,7 +36,9 @@ const DUE_EVERY: Duration = Duration::from_secs(60);
 const DUE_WITHIN_HOURS: i64 = 24;
 
 pub fn routes() -> Router<LogService> {
-    Router::new().route("/v1/stream", get(stream))
+    Router::new()
+        .route("/v1/stream", get(stream))
+        .route("/v1/stream/alerts", get(alerts_page))
 }
 
 #[derive(Deserialize)]
@@ -191,4 +193,72 @@ async fn due(c: &Cursor) -> Option<Event> {
     }
     let data = json!({"now": now.to_string(), "deadlines": list}).to_string();
     Some(Event::default().event("due").data(data))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    party: Option<String>,
+    after: Option<String>,
+    limit: Option<String>,
+}
+
+/// The same alerts as the stream, as one JSON page (for scripts and for checking a stream):
+/// the entries after `after` with alerts for `party`, at most `limit` (1..=1000) of them.
+async fn alerts_page(
+    State(s): State<LogService>,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let q = q
+        .map(|Query(q)| q)
+        .map_err(|e| Problem::bad_request(format!("query parameters: {}", e.body_text())))?;
+    let party = q.party.ok_or_else(|| {
+        Problem::bad_request("party is required: whose alerts to list, e.g. ?party=SY")
+    })?;
+    let num = |name: &str, v: Option<&str>| {
+        v.map(|v| {
+            v.parse::<u64>()
+                .map_err(|_| Problem::bad_request(format!("{name} must be a non-negative integer")))
+        })
+        .transpose()
+    };
+    let after = num("after", q.after.as_deref())?;
+    let limit = num("limit", q.limit.as_deref())?.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(Problem::bad_request("limit must be 1..1000"));
+    }
+    let from = after.map_or(0, |a| a.saturating_add(1));
+    let derived = s.derived().clone();
+    let answer = tokio::task::spawn_blocking(move || {
+        derived.read(|e| {
+            let st = e.state();
+            let known = st
+                .agreement
+                .as_ref()
+                .is_some_and(|a| a.parties.contains_key(&party));
+            if !known {
+                return Err(Problem::not_found(format!(
+                    "`{}` is not a party of the agreement in force",
+                    party.chars().take(40).collect::<String>()
+                )));
+            }
+            let mut items = Vec::new();
+            let mut next = from;
+            while next < st.size && (items.len() as u64) < limit {
+                let to = st.size.min(next.saturating_add(STEP));
+                for (index, all) in truce_engine::alerts::between(st, next, to) {
+                    let mine = truce_engine::alerts::for_party(&all, &party);
+                    if !mine.is_empty() && (items.len() as u64) < limit {
+                        items.push(json!({"index": index, "alerts": mine}));
+                    }
+                }
+                next = to;
+            }
+            Ok(json!({"applied_size": st.size, "party": party, "entries": items}))
+        })
+    })
+    .await
+    .map_err(|e| Problem::unavailable(e.to_string()))?
+    .ok_or_else(|| Problem::unavailable("derived state lock poisoned; restart the server"))??;
+    Ok(axum::Json(answer).into_response())
 }

@@ -8,6 +8,7 @@ fn routed() -> BTreeSet<String> {
     [
         include_str!("../src/api.rs"),
         include_str!("../src/read_api.rs"),
+        include_str!("../src/stream.rs"),
     ]
     .iter()
     .flat_map(|src| src.lines())

@@ -38,6 +38,7 @@ const ROUTES: &[&str] = &[
     "/v1/cases",
     "/v1/attestations",
     "/v1/stream",
+    "/v1/stream/alerts",
 ];
 
 #[test]
@@ -323,6 +324,7 @@ fn every_route_answers_every_caller_as_documented() {
         ("/v1/cases", "/v1/cases".into()),
         ("/v1/attestations", "/v1/attestations".into()),
         ("/v1/stream", "/v1/stream?party=SY".into()),
+        ("/v1/stream/alerts", "/v1/stream/alerts?party=SY".into()),
     ];
     let mut covered: BTreeMap<&str, usize> = BTreeMap::new();
     let mut failures = Vec::new();

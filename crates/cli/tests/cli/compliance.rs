@@ -5,31 +5,6 @@
 use crate::util::*;
 use serde_json::{Value, json};
 
-fn write_json(dir: &std::path::Path, name: &str, v: &Value) -> std::path::PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
-    p
-}
-
-/// Runs `truce <args> --key <member's key> --out <dir>/receipts`.
-fn as_member(
-    s: &Server,
-    m: &Mechanism,
-    member: &str,
-    args: &[&str],
-    want_success: bool,
-) -> std::process::Output {
-    run(
-        s.truce()
-            .args(args)
-            .arg("--key")
-            .arg(m.key_path(member))
-            .arg("--out")
-            .arg(m.tmp.path().join("receipts")),
-        want_success,
-    )
-}
-
 fn shelling_by(perpetrator: &str) -> Value {
     let mut r = report("Artillery fire on the outskirts of Al Qunaytirah (test)");
     r["perpetrator"] = perpetrator.into();
@@ -43,7 +18,6 @@ fn findings_disputes_rulings_and_replay() {
     let dir = m.tmp.path();
     let body = write_json(dir, "r.json", &shelling_by("IL"));
     as_member(
-        &s,
         &m,
         "sy.ops",
         &[
@@ -111,7 +85,6 @@ fn findings_disputes_rulings_and_replay() {
     // SY is not the party held responsible; the mediator may not rule inside the dispute
     // window without a dispute.
     let out = as_member(
-        &s,
         &m,
         "sy.ops",
         &[
@@ -128,7 +101,6 @@ fn findings_disputes_rulings_and_replay() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("only IL, the party held responsible"), "{err}");
     let out = as_member(
-        &s,
         &m,
         "us.ops",
         &[
@@ -153,7 +125,6 @@ fn findings_disputes_rulings_and_replay() {
 
     // IL, the party held responsible, disputes it; the mediator rules on the dispute.
     as_member(
-        &s,
         &m,
         "il.ops",
         &[
@@ -172,7 +143,6 @@ fn findings_disputes_rulings_and_replay() {
         "disputed"
     );
     as_member(
-        &s,
         &m,
         "us.ops",
         &[
@@ -234,7 +204,6 @@ fn findings_disputes_rulings_and_replay() {
     // New entries make the server publish a commitment over its (tampered) state.
     let body = write_json(dir, "r2.json", &shelling_by("UNKNOWN"));
     as_member(
-        &s,
         &m,
         "undof.ops",
         &[

@@ -93,6 +93,41 @@ fn the_demo_serves_a_mechanism_with_simulated_traffic() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // And the deconfliction traffic: notices in each state, calm on record, a sealed case.
+    let (_, body) = http(
+        agent
+            .get(format!("{url}/v1/notices"))
+            .header("authorization", format!("Bearer {token}"))
+            .call(),
+    );
+    let notices: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let statuses: Vec<&str> = notices["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["delivered", "conditioned", "objected", "filed"],
+        "{notices}"
+    );
+    let (_, body) = http(
+        agent
+            .get(format!("{url}/v1/attestations?status=cosigned"))
+            .header("authorization", format!("Bearer {token}"))
+            .call(),
+    );
+    let calm: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(calm["total"], 1, "{calm}");
+    let (_, body) = http(
+        agent
+            .get(format!("{url}/v1/cases"))
+            .header("authorization", format!("Bearer {token}"))
+            .call(),
+    );
+    let cases: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(cases["cases"][0]["status"], "acknowledged", "{cases}");
 }
 
 /// Kills the demo when the test ends, however it ends.

@@ -6,6 +6,7 @@ mod bad_input;
 mod compliance;
 mod corpus;
 mod crash;
+mod deconfliction;
 mod demo;
 mod hardening;
 mod lifecycle;

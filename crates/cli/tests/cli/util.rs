@@ -50,6 +50,8 @@ pub struct Mechanism {
     pub tmp: tempfile::TempDir,
     pub data: PathBuf,
     pub vkey: String,
+    /// A write token of the mediator's officer, made on first use.
+    token: std::sync::OnceLock<String>,
 }
 
 impl Mechanism {
@@ -61,7 +63,12 @@ impl Mechanism {
             .as_str()
             .unwrap()
             .to_owned();
-        Self { tmp, data, vkey }
+        Self {
+            tmp,
+            data,
+            vkey,
+            token: std::sync::OnceLock::new(),
+        }
     }
 
     pub fn empty() -> Self {
@@ -72,7 +79,12 @@ impl Mechanism {
             .as_str()
             .unwrap()
             .to_owned();
-        Self { tmp, data, vkey }
+        Self {
+            tmp,
+            data,
+            vkey,
+            token: std::sync::OnceLock::new(),
+        }
     }
 
     pub fn key_path(&self, member: &str) -> PathBuf {
@@ -85,6 +97,11 @@ impl Mechanism {
 
     pub fn serve(&self) -> Server {
         Server::start(&self.data)
+    }
+
+    /// The tests' API token for reading (`us.ops`, write scope), made once.
+    pub fn test_token(&self) -> &str {
+        self.token.get_or_init(|| self.token("us.ops", "write"))
     }
 
     /// A new API token for `member` (`truce token create`).
@@ -387,5 +404,25 @@ pub fn sign_report(m: &Mechanism, member: &str, narrative: &str) -> Envelope {
         member,
         &now(),
         &report(narrative),
+    )
+}
+
+pub fn write_json(dir: &Path, name: &str, v: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
+    p
+}
+
+/// Runs `truce <args> --key <member's key> --out <dir>/receipts`.
+pub fn as_member(m: &Mechanism, member: &str, args: &[&str], want_success: bool) -> Output {
+    run(
+        truce()
+            .env("TRUCE_TOKEN", m.test_token())
+            .args(args)
+            .arg("--key")
+            .arg(m.key_path(member))
+            .arg("--out")
+            .arg(m.tmp.path().join("receipts")),
+        want_success,
     )
 }
