@@ -182,8 +182,8 @@ impl Server {
             }
         });
         let url = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("server did not start within 30 s");
+            .recv_timeout(Duration::from_secs(120))
+            .expect("server did not start within 120 s");
         Self {
             child,
             url,
