@@ -79,7 +79,11 @@ pub fn api_token(data: &[u8]) {
         return;
     };
     if let Some((id, secret)) = truce_server::auth::parse_token(s) {
-        assert_eq!(format!("truce_{id}_{secret}"), s, "a parsed token is its parts");
+        assert_eq!(
+            format!("truce_{id}_{secret}"),
+            s,
+            "a parsed token is its parts"
+        );
         assert_eq!(id.len(), 16);
         assert_eq!(secret.len(), 43);
     }
