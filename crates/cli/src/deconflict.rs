@@ -226,8 +226,7 @@ pub fn read_sse(r: impl Read, mut on: impl FnMut(SseMessage) -> Result<bool>) ->
 
 /// Follows `/v1/stream` for `party`, reconnecting (with `Last-Event-ID`) when the connection
 /// drops, and calls `on` for each message until it returns false. `after` resumes after a log
-/// index. Gives up after `retries` failed connections in a row. `token` is sent as a bearer
-/// token.
+/// index. Gives up after `retries` failed connections in a row.
 pub fn watch(
     base: &str,
     token: Option<&str>,
@@ -245,11 +244,11 @@ pub fn watch(
     loop {
         let url = format!("{}/v1/stream?party={party}", base.trim_end_matches('/'));
         let mut req = agent.get(&url).header("accept", "text/event-stream");
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
         if let Some(a) = after {
             req = req.header("last-event-id", a.to_string());
+        }
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
         }
         match req.call() {
             Ok(mut resp) if resp.status().is_success() => {

@@ -77,9 +77,15 @@ enum Command {
     Rule(RuleArgs),
     /// File a notice of a planned activity addressed to other parties (or amend or withdraw
     /// one of yours): the record that they were told.
+    #[command(
+        after_help = "Example:\n  truce notify --server $URL --key keys/sy.ops.key --activity security_operation \\\n    --zones gov-as-suwayda --start 2026-12-01T06:00:00Z --end 2026-12-01T18:00:00Z \\\n    --forces personnel=300 --purpose \"Operation on the Sweida-Damascus road\" --to IL,US\n\nAnswers are due by the start of the window. Details: docs/deconfliction.md"
+    )]
     Notify(NotifyArgs),
     /// Answer a notice addressed to your party: acknowledge it (the green light), with
     /// conditions (--zones/--area, --start/--end, --cap), or only sign its receipt (--received).
+    #[command(
+        after_help = "Examples:\n  truce ack --server $URL --key keys/il.ops.key 24                 # the green light\n  truce ack ... 24 --zones gov-as-suwayda --cap tanks=0             # with conditions\n  truce ack ... 24 --received                                       # receipt only"
+    )]
     Ack(AckArgs),
     /// Object to a notice addressed to your party, with reasons.
     Object(ReasonArgs),
@@ -311,6 +317,7 @@ struct NotifyArgs {
     /// Forces involved, category=count (repeatable), e.g. --forces tanks=10.
     #[arg(long)]
     forces: Vec<String>,
+    /// What the activity is for (every addressee reads it).
     #[arg(long)]
     purpose: String,
     /// The parties it is addressed to (comma-separated), e.g. IL,US.
@@ -348,6 +355,7 @@ struct AckArgs {
     /// Condition: at most this many, category=count (repeatable), e.g. --cap tanks=10.
     #[arg(long)]
     cap: Vec<String>,
+    /// Why (optional; every member reads it).
     #[arg(long)]
     reasons: Option<String>,
 }
@@ -849,8 +857,8 @@ fn run(cli: Cli) -> Result<()> {
                     a.key.display()
                 )
             })?;
-            let entry = client.get_ok(&format!("/v1/entries/{}", a.index))?.json()?;
-            let sealed = entry["entry"]["body"]["sealed"]["age"]
+            let entry = logged_body(&client, a.index)?;
+            let sealed = entry["body"]["sealed"]["age"]
                 .as_str()
                 .with_context(|| format!("entry {} has no sealed part", a.index))?;
             let details = deconflict::unseal(sealed, identity)?;
@@ -1296,8 +1304,8 @@ fn case_cmd(j: bool, c: CaseCommand, token: &Option<String>) -> Result<()> {
                     a.key.display()
                 )
             })?;
-            let entry = client.get_ok(&format!("/v1/entries/{}", a.case))?.json()?;
-            let body = &entry["entry"]["body"];
+            let entry = logged_body(&client, a.case)?;
+            let body = &entry["body"];
             let (Some(sealed), Some(commitment)) =
                 (body["sealed"]["age"].as_str(), body["commitment"].as_str())
             else {
@@ -1310,6 +1318,20 @@ fn case_cmd(j: bool, c: CaseCommand, token: &Option<String>) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// An entry's payload as logged, decoded from its verbatim envelope (the decoded view the
+/// server adds leaves out sealed parts the token's member may not read).
+fn logged_body(client: &client::Client, index: u64) -> Result<serde_json::Value> {
+    use base64::Engine as _;
+    let answer = client.get_ok(&format!("/v1/entries/{index}"))?.json()?;
+    let payload = answer["envelope"]["payload"]
+        .as_str()
+        .context("the server's entry has no envelope payload")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .context("the envelope payload is not base64")?;
+    serde_json::from_slice(&bytes).context("the envelope payload is not JSON")
 }
 
 /// The body of a case's report entry, from the log.

@@ -387,7 +387,11 @@ async fn post_batch(
     Ok(json_response(StatusCode::OK, &Results { results }))
 }
 
-async fn get_entry(State(s): State<LogService>, Path(index): Path<String>) -> ApiResult {
+async fn get_entry(
+    State(s): State<LogService>,
+    caller: Option<Extension<Caller>>,
+    Path(index): Path<String>,
+) -> ApiResult {
     let index = parse_index(&index)?;
     let size = s.checkpoint().size;
     if index >= size {
@@ -408,9 +412,12 @@ async fn get_entry(State(s): State<LogService>, Path(index): Path<String>) -> Ap
         .ok()
         .and_then(|s| RawValue::from_string(s).ok())
         .ok_or_else(|| Problem::unavailable(format!("stored entry {index} is not JSON")))?;
-    let payload = Envelope::parse(&leaf)
+    let mut payload = Envelope::parse(&leaf)
         .ok()
         .and_then(|e| serde_json::from_slice::<serde_json::Value>(&e.payload).ok());
+    if let Some(p) = payload.as_mut() {
+        crate::auth::mark_sealed(caller.as_deref(), p);
+    }
     #[derive(serde::Serialize)]
     struct EntryView<'a> {
         index: u64,

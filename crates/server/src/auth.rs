@@ -159,6 +159,31 @@ pub fn entry_visible_to(_caller: &Caller, kind: truce_model::Kind) -> bool {
     }
 }
 
+/// Marks the sealed (need-to-know) part of a decoded entry for a caller outside its
+/// recipients: the ciphertext is left out of the decoded view (it stays in the verbatim envelope,
+/// which the log and its proofs need, and which only its recipients can decrypt) and
+/// `readable: false` says so. Recipients (and callers before the agreement exists) get it whole,
+/// with `readable: true`.
+pub fn mark_sealed(caller: Option<&Caller>, entry: &mut serde_json::Value) {
+    let Some(sealed) = entry
+        .get_mut("body")
+        .and_then(|b| b.get_mut("sealed"))
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    let readable = caller.is_none_or(|c| {
+        sealed
+            .get("recipients")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|r| r.iter().any(|m| m.as_str() == Some(c.member.as_str())))
+    });
+    if !readable {
+        sealed.remove("age");
+    }
+    sealed.insert("readable".into(), readable.into());
+}
+
 /// Per-member request limits: a token bucket of `burst` requests refilled at `per_second`.
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimit {

@@ -281,7 +281,12 @@ async fn commitment(
     })))
 }
 
-async fn finding(State(s): State<LogService>, Path(id): Path<String>) -> ApiResult {
+async fn finding(
+    State(s): State<LogService>,
+    caller: Option<axum::Extension<crate::auth::Caller>>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let caller = caller.map(|axum::Extension(c)| c);
     let found = read(&s, |e| {
         let st = e.state();
         st.findings.get(&id).map(|f| {
@@ -333,15 +338,19 @@ async fn finding(State(s): State<LogService>, Path(id): Path<String>) -> ApiResu
                     .into_iter()
                     .next()
                     .ok_or_else(|| Problem::unavailable(format!("entry {index} is missing")))?;
-                let entry = Envelope::parse(&leaf)
+                let mut entry = Envelope::parse(&leaf)
                     .ok()
                     .and_then(|e| serde_json::from_slice::<Value>(&e.payload).ok());
+                if let Some(e) = entry.as_mut() {
+                    crate::auth::mark_sealed(caller.as_ref(), e);
+                }
                 let receipt = svc.receipt(index).map_err(Problem::from)?;
                 Ok(json!({
                     "index": index,
                     "kind": entry.as_ref().map(|e| e["kind"].clone()),
                     "author": entry.as_ref().map(|e| e["author"].clone()),
                     "created": entry.as_ref().map(|e| e["created"].clone()),
+                    "sealed": entry.as_ref().map(|e| e["body"]["sealed"].clone()).filter(|v| !v.is_null()),
                     "envelope": String::from_utf8_lossy(&leaf),
                     "receipt": receipt,
                 }))

@@ -11,8 +11,10 @@
 //! A slow consumer only slows its own connection: alerts are computed when its connection can
 //! take them, never queued for it.
 
+use crate::auth::Caller;
 use crate::problem::Problem;
 use crate::service::LogService;
+use axum::Extension;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -57,17 +59,45 @@ struct Cursor {
     next_due: Instant,
 }
 
+/// Whose alerts a caller follows: its own party's by default; a member of a party (or of the
+/// observer) only its own, the mediator's members and auditors any party's.
+fn party_for(caller: Option<&Caller>, asked: Option<String>) -> Result<String, Problem> {
+    use truce_model::agreement::PartyRole;
+    match (caller, asked) {
+        (Some(c), None) => Ok(c.party.clone()),
+        (Some(c), Some(p)) => {
+            let any = c.party_role == PartyRole::Mediator
+                || c.role == truce_model::bodies::MemberRole::Auditor;
+            if p != c.party && !any {
+                return Err(Problem::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "role-not-allowed",
+                    "Not allowed",
+                    format!(
+                        "member `{}` of {} follows {}'s alerts only; the mediator's members and auditors may follow any party's",
+                        c.member, c.party, c.party
+                    ),
+                ));
+            }
+            Ok(p)
+        }
+        (None, Some(p)) => Ok(p),
+        (None, None) => Err(Problem::bad_request(
+            "party is required: whose alerts to stream, e.g. ?party=SY",
+        )),
+    }
+}
+
 async fn stream(
     State(s): State<LogService>,
+    caller: Option<Extension<Caller>>,
     headers: HeaderMap,
     q: Result<Query<StreamQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
     let q = q
         .map(|Query(q)| q)
         .map_err(|e| Problem::bad_request(format!("query parameters: {}", e.body_text())))?;
-    let party = q.party.ok_or_else(|| {
-        Problem::bad_request("party is required: whose alerts to stream, e.g. ?party=SY")
-    })?;
+    let party = party_for(caller.as_deref(), q.party)?;
     let known = s
         .derived()
         .read(|e| {
@@ -207,14 +237,13 @@ struct PageQuery {
 /// the entries after `after` with alerts for `party`, at most `limit` (1..=1000) of them.
 async fn alerts_page(
     State(s): State<LogService>,
+    caller: Option<Extension<Caller>>,
     q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
     let q = q
         .map(|Query(q)| q)
         .map_err(|e| Problem::bad_request(format!("query parameters: {}", e.body_text())))?;
-    let party = q.party.ok_or_else(|| {
-        Problem::bad_request("party is required: whose alerts to list, e.g. ?party=SY")
-    })?;
+    let party = party_for(caller.as_deref(), q.party)?;
     let num = |name: &str, v: Option<&str>| {
         v.map(|v| {
             v.parse::<u64>()

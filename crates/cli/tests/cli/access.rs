@@ -139,6 +139,17 @@ fn want_read(c: Caller) -> Want {
     }
 }
 
+/// SY's alerts: SY's members, the mediator's and auditors follow them; another party's or the
+/// observer's members only their own.
+fn want_alerts_of_sy(c: Caller) -> Want {
+    match c {
+        Caller::ObserverOfficer | Caller::ObserverAdmin | Caller::OtherMember => {
+            (403, Some("role-not-allowed"))
+        }
+        c => want_read(c),
+    }
+}
+
 /// `POST /v1/entries` with a report signed by the caller's member.
 fn want_submit(c: Caller) -> Want {
     if let Some(w) = auth_failure(c) {
@@ -358,6 +369,8 @@ fn every_route_answers_every_caller_as_documented() {
         for &c in CALLERS {
             let want = if matches!(*route, "/healthz" | "/v1/openapi.json") {
                 (200, None)
+            } else if route.starts_with("/v1/stream") {
+                want_alerts_of_sy(c)
             } else {
                 want_read(c)
             };

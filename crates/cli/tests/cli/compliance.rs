@@ -18,6 +18,7 @@ fn findings_disputes_rulings_and_replay() {
     let dir = m.tmp.path();
     let body = write_json(dir, "r.json", &shelling_by("IL"));
     as_member(
+        &s,
         &m,
         "sy.ops",
         &[
@@ -85,6 +86,7 @@ fn findings_disputes_rulings_and_replay() {
     // SY is not the party held responsible; the mediator may not rule inside the dispute
     // window without a dispute.
     let out = as_member(
+        &s,
         &m,
         "sy.ops",
         &[
@@ -101,6 +103,7 @@ fn findings_disputes_rulings_and_replay() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("only IL, the party held responsible"), "{err}");
     let out = as_member(
+        &s,
         &m,
         "us.ops",
         &[
@@ -125,6 +128,7 @@ fn findings_disputes_rulings_and_replay() {
 
     // IL, the party held responsible, disputes it; the mediator rules on the dispute.
     as_member(
+        &s,
         &m,
         "il.ops",
         &[
@@ -143,6 +147,7 @@ fn findings_disputes_rulings_and_replay() {
         "disputed"
     );
     as_member(
+        &s,
         &m,
         "us.ops",
         &[
@@ -204,6 +209,7 @@ fn findings_disputes_rulings_and_replay() {
     // New entries make the server publish a commitment over its (tampered) state.
     let body = write_json(dir, "r2.json", &shelling_by("UNKNOWN"));
     as_member(
+        &s,
         &m,
         "undof.ops",
         &[

@@ -23,10 +23,10 @@ fn at(offset_s: i64) -> String {
 }
 
 /// `truce --json <args>` as `member`, returning the logged index.
-fn logged(m: &Mechanism, member: &str, args: &[&str]) -> u64 {
+fn logged(s: &Server, m: &Mechanism, member: &str, args: &[&str]) -> u64 {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
-    let out = as_member(m, member, &all, true);
+    let out = as_member(s, m, member, &all, true);
     stdout_json(&out)["receipt"]["index"].as_u64().unwrap()
 }
 
@@ -45,6 +45,7 @@ fn incident(event_type: &str, point: [f64; 2], perpetrator: &str, target: &str) 
 fn submit_report(m: &Mechanism, s: &Server, member: &str, body: &Value, name: &str) -> u64 {
     let path = write_json(m.tmp.path(), name, body);
     logged(
+        s,
         m,
         member,
         &[
@@ -73,6 +74,7 @@ fn the_sweida_sequence_and_its_mirror() {
     let (start, end) = (at(2), at(3 * 3600));
     // SY notifies a security operation in As-Suwayda; IL gives the green light.
     let notice = logged(
+        &s,
         &m,
         "sy.ops",
         &[
@@ -96,6 +98,7 @@ fn the_sweida_sequence_and_its_mirror() {
         ],
     );
     let ack = logged(
+        &s,
         &m,
         "il.ops",
         &["ack", "--server", &s.url, &notice.to_string()],
@@ -148,6 +151,7 @@ fn the_sweida_sequence_and_its_mirror() {
     // As-Suwayda only; SY operates in Daraa: a finding against SY.
     let (start, end) = (at(2), at(3 * 3600));
     let notice2 = logged(
+        &s,
         &m,
         "sy.ops",
         &[
@@ -169,6 +173,7 @@ fn the_sweida_sequence_and_its_mirror() {
         ],
     );
     let ack2 = logged(
+        &s,
         &m,
         "il.ops",
         &[
@@ -214,13 +219,15 @@ fn the_sweida_sequence_and_its_mirror() {
 fn subscribe(s: &Server, party: &str, last: Option<u64>) -> mpsc::Receiver<SseMessage> {
     let (tx, rx) = mpsc::channel();
     let url = format!("{}/v1/stream?party={party}", s.url);
-    let auth = format!("Bearer {}", s.token().unwrap());
+    let token = s.token().unwrap().to_owned();
     std::thread::spawn(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
             .into();
-        let mut req = agent.get(&url).header("authorization", &auth);
+        let mut req = agent
+            .get(&url)
+            .header("authorization", format!("Bearer {token}"));
         if let Some(l) = last {
             req = req.header("last-event-id", l.to_string());
         }
@@ -275,11 +282,11 @@ fn the_hotline_reaches_each_party_resumes_and_is_not_stalled() {
     let s = m.serve();
     // A consumer that connects and never reads.
     let addr = s.url.trim_start_matches("http://").to_owned();
-    let token = s.token().unwrap().to_owned();
     let mut slow = std::net::TcpStream::connect(&addr).unwrap();
     write!(
         slow,
-        "GET /v1/stream?party=US HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+        "GET /v1/stream?party=US HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\nAuthorization: Bearer {}\r\n\r\n",
+        s.token().unwrap()
     )
     .unwrap();
     let sy = subscribe(&s, "SY", None);
@@ -296,6 +303,7 @@ fn the_hotline_reaches_each_party_resumes_and_is_not_stalled() {
 
     let (start, end) = (at(3600), at(7200));
     let sy_notice = logged(
+        &s,
         &m,
         "sy.ops",
         &[
@@ -317,12 +325,14 @@ fn the_hotline_reaches_each_party_resumes_and_is_not_stalled() {
         ],
     );
     logged(
+        &s,
         &m,
         "il.ops",
         &["ack", "--server", &s.url, &sy_notice.to_string()],
     );
     // IL's notice to the mediator alone: SY must not hear of it.
     let il_notice = logged(
+        &s,
         &m,
         "il.ops",
         &[
@@ -363,6 +373,7 @@ fn the_hotline_reaches_each_party_resumes_and_is_not_stalled() {
     let calm_to = at(-7 * 86400);
     for member in ["sy.ops", "il.ops"] {
         logged(
+            &s,
             &m,
             member,
             &[
@@ -414,6 +425,7 @@ fn case_records_reach_the_entitled_members_only() {
         &json!({"name": name, "age": 34, "last_seen": "Checkpoint Testplace-7"}),
     );
     let case = logged(
+        &s,
         &m,
         "sy.ops",
         &[
@@ -430,6 +442,7 @@ fn case_records_reach_the_entitled_members_only() {
         ],
     );
     logged(
+        &s,
         &m,
         "il.ops",
         &[
@@ -526,6 +539,7 @@ fn need_to_know_details_of_a_report_are_sealed() {
         &json!({"source": "Informant Zeta-Testsource", "contact": "redacted channel 7"}),
     );
     let index = logged(
+        &s,
         &m,
         "sy.ops",
         &[
@@ -565,9 +579,26 @@ fn need_to_know_details_of_a_report_are_sealed() {
     // The finding made from the report says that it rests on sealed evidence.
     let f = &s.get_json("/v1/findings?party=IL")["findings"][0];
     assert_eq!(f["sealed_evidence"], json!([index]), "{f}");
-    // The public part is in the log for all; the sealed part never in clear.
+    // The public part is in the log for all; the sealed part never in clear. A member outside
+    // the recipients sees that there is a sealed part, not its ciphertext, in the decoded view.
     let (_, body) = s.get(&format!("/v1/entries/{index}"));
     let text = String::from_utf8_lossy(&body);
     assert!(text.contains("explosions_remote_violence"));
     assert!(!text.contains("Zeta-Testsource"));
+    let il = m.token("il.ops", "read");
+    let (status, body) = http(
+        agent()
+            .get(format!("{}/v1/entries/{index}", s.url))
+            .header("authorization", format!("Bearer {il}"))
+            .call(),
+    );
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["entry"]["body"]["sealed"]["readable"], false, "{v}");
+    assert!(v["entry"]["body"]["sealed"]["age"].is_null());
+    let mine: Value = s.get_json(&format!("/v1/entries/{index}"));
+    assert_eq!(
+        mine["entry"]["body"]["sealed"]["readable"], true,
+        "the mediator's view"
+    );
 }

@@ -50,8 +50,6 @@ pub struct Mechanism {
     pub tmp: tempfile::TempDir,
     pub data: PathBuf,
     pub vkey: String,
-    /// A write token of the mediator's officer, made on first use.
-    token: std::sync::OnceLock<String>,
 }
 
 impl Mechanism {
@@ -63,12 +61,7 @@ impl Mechanism {
             .as_str()
             .unwrap()
             .to_owned();
-        Self {
-            tmp,
-            data,
-            vkey,
-            token: std::sync::OnceLock::new(),
-        }
+        Self { tmp, data, vkey }
     }
 
     pub fn empty() -> Self {
@@ -79,12 +72,7 @@ impl Mechanism {
             .as_str()
             .unwrap()
             .to_owned();
-        Self {
-            tmp,
-            data,
-            vkey,
-            token: std::sync::OnceLock::new(),
-        }
+        Self { tmp, data, vkey }
     }
 
     pub fn key_path(&self, member: &str) -> PathBuf {
@@ -97,11 +85,6 @@ impl Mechanism {
 
     pub fn serve(&self) -> Server {
         Server::start(&self.data)
-    }
-
-    /// The tests' API token for reading (`us.ops`, write scope), made once.
-    pub fn test_token(&self) -> &str {
-        self.token.get_or_init(|| self.token("us.ops", "write"))
     }
 
     /// A new API token for `member` (`truce token create`).
@@ -414,10 +397,15 @@ pub fn write_json(dir: &Path, name: &str, v: &Value) -> PathBuf {
 }
 
 /// Runs `truce <args> --key <member's key> --out <dir>/receipts`.
-pub fn as_member(m: &Mechanism, member: &str, args: &[&str], want_success: bool) -> Output {
+pub fn as_member(
+    s: &Server,
+    m: &Mechanism,
+    member: &str,
+    args: &[&str],
+    want_success: bool,
+) -> Output {
     run(
-        truce()
-            .env("TRUCE_TOKEN", m.test_token())
+        s.truce()
             .args(args)
             .arg("--key")
             .arg(m.key_path(member))
