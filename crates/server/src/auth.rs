@@ -160,7 +160,7 @@ pub fn entry_visible_to(_caller: &Caller, kind: truce_model::Kind) -> bool {
     use truce_model::Kind::*;
     match kind {
         Agreement | Ratification | Membership | Report | Notice | Acknowledgement | Dispute
-        | Ruling | Posture | Case | Sighting | Coverage | Attestation => true,
+        | Ruling | Posture | Case | Sighting | Coverage | Attestation | Participation => true,
     }
 }
 
