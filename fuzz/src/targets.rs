@@ -3,7 +3,7 @@
 //! Shared by the libFuzzer wrappers in `fuzz/fuzz_targets/` and by the test that replays the
 //! committed corpora (`crates/server/tests/fuzz_corpus.rs`, which includes this file with
 //! `#[path]`), so only what both the `truce-fuzz` crate and `truce-server`'s tests depend on may
-//! be used here: `truce_log`, `truce_model`, `truce_geo` and `serde_json`.
+//! be used here: `truce_log`, `truce_model`, `truce_geo`, `truce_server` and `serde_json`.
 //!
 //! The property is "parsing never panics", plus round trips where they are cheap and must hold.
 
@@ -27,6 +27,7 @@ pub const TARGETS: &[Target] = &[
     ("geometry", geometry),
     ("agreement", agreement),
     ("state_commitment", state_commitment),
+    ("api_token", api_token),
 ];
 
 /// The verifier key the `checkpoint` seeds are signed with (a throwaway key for the log origin
@@ -69,6 +70,22 @@ pub fn tile_path(data: &[u8]) {
         assert_eq!(TileRef::parse(&t.path()), Ok(t));
         let _ = t.entry_range();
         let _ = t.available_in(u64::MAX);
+    }
+}
+
+/// An API token as sent in `Authorization: Bearer`; what parses is exactly `truce_<id>_<secret>`.
+pub fn api_token(data: &[u8]) {
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Some((id, secret)) = truce_server::auth::parse_token(s) {
+        assert_eq!(
+            format!("truce_{id}_{secret}"),
+            s,
+            "a parsed token is its parts"
+        );
+        assert_eq!(id.len(), 16);
+        assert_eq!(secret.len(), 43);
     }
 }
 

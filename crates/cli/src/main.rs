@@ -101,6 +101,9 @@ enum Command {
     Case(CaseCommand),
     /// Open the sealed (need-to-know) part of an entry with your key, if it was sealed to you.
     Unseal(UnsealArgs),
+    /// Suspend or resume your party's participation in the mechanism (party administrators),
+    /// with the reason: on record, in the alerts and in the scorecards.
+    Participation(ParticipationArgs),
     /// Follow the hotline: the alerts for a party as they happen (notices, answers, findings,
     /// cases, attestations); reconnects and resumes by log index.
     Watch(WatchArgs),
@@ -432,6 +435,18 @@ struct CaseOpenArgs {
     key: PathBuf,
     /// The case's log index.
     case: u64,
+}
+
+#[derive(Args)]
+struct ParticipationArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// suspend or resume.
+    #[arg(value_parser = ["suspend", "resume"])]
+    action: String,
+    /// Why (every member reads it).
+    #[arg(long)]
+    reason: String,
 }
 
 #[derive(Args)]
@@ -848,6 +863,10 @@ fn run(cli: Cli) -> Result<()> {
             submit_signed(j, a.sign, "attestation", &body, &token)?;
         }
         Command::Case(c) => case_cmd(j, c, &token)?,
+        Command::Participation(a) => {
+            let body = json!({"action": a.action, "reason": a.reason});
+            submit_signed(j, a.sign, "participation", &body, &token)?;
+        }
         Command::Unseal(a) => {
             let client = connect(&a.server, &token)?;
             let key = keys::MemberKey::load(&a.key)?;

@@ -359,158 +359,162 @@ pub fn data(dir: &Path, vkey: Option<&str>) -> Result<DataReport> {
         Some(k) => (k.to_owned(), false),
         None => (data.read_log_key()?.verifier_key().to_owned(), true),
     };
-    let mut problems = Vec::new();
-    let entry_problem = |i: u64, p: String| StoreProblem {
-        entry: Some(i),
-        checkpoint: None,
-        problem: p,
-    };
-    let mut registry = Registry::new();
-    let mut hashes = MemoryHashes::new();
-    let mut expected = 0u64;
-    let mut gap: Option<u64> = None;
-    let mut zones = |sha: &str| -> Result<Vec<u8>> {
-        truce_store::Store::get_blob(&store, sha)?
-            .with_context(|| format!("blob {sha} is not in the store"))
-    };
-    loop {
-        let rows = store.entry_rows(expected, 4096)?;
-        let full = rows.len() == 4096;
-        for row in rows {
-            if row.index != expected {
-                for missing in expected..row.index {
-                    problems.push(entry_problem(missing, "missing from the database".into()));
-                }
-                gap.get_or_insert(expected);
-            }
-            let i = row.index;
-            let lh = leaf_hash(&row.leaf);
-            if row.leaf_hash != lh.0 {
-                problems.push(entry_problem(
-                    i,
-                    "the stored leaf hash does not match the leaf".into(),
-                ));
-            }
-            match readmit(&mut registry, &data.origin, i, &row.leaf, &mut zones)? {
-                Ok(entry) => {
-                    if entry.kind.as_str() != row.kind || entry.author != row.author {
-                        problems.push(entry_problem(
-                            i,
-                            format!(
-                                "stored kind/author `{}`/`{}` differ from the entry's `{}`/`{}`",
-                                row.kind,
-                                row.author,
-                                entry.kind.as_str(),
-                                entry.author
-                            ),
-                        ));
-                    }
-                }
-                Err(why) => problems.push(entry_problem(i, why)),
-            }
-            if gap.is_none() {
-                hashes.append(lh).map_err(|e| anyhow!(e.to_string()))?;
-            }
-            expected = i + 1;
-        }
-        if !full {
-            break;
-        }
-    }
-    let entries = expected;
-    // Checkpoints: signed by the log key, and committing to the entries as stored.
-    let checkpoints = store.checkpoints()?;
-    let mut previous = 0u64;
-    let mut latest = 0u64;
-    let mut origin = data.origin.clone();
-    for (size, note) in &checkpoints {
-        let cp_problem = |p: String| StoreProblem {
-            entry: None,
-            checkpoint: Some(*size),
+    // One snapshot of the database: a server writing meanwhile cannot make them disagree.
+    let (problems, entries, checkpoints, origin) = store.snapshot(|snap| -> Result<_> {
+        let mut problems = Vec::new();
+        let entry_problem = |i: u64, p: String| StoreProblem {
+            entry: Some(i),
+            checkpoint: None,
             problem: p,
         };
-        match verify_checkpoint(note, &vkey) {
-            Err(e) => problems.push(cp_problem(format!("does not verify: {e}"))),
-            Ok(cp) if cp.size != *size => problems.push(cp_problem(format!(
-                "is stored under size {size} but signs size {}",
-                cp.size
-            ))),
-            Ok(cp) => {
-                origin = cp.origin.clone();
-                latest = latest.max(cp.size);
-                if cp.size <= hashes.size() {
-                    let root = hashes.root(cp.size).map_err(|e| anyhow!(e.to_string()))?;
-                    if root != cp.root {
-                        problems.push(cp_problem(format!(
-                            "its root differs from the root of the stored entries: an entry in {previous}..{} was changed",
-                            cp.size
-                        )));
+        let mut registry = Registry::new();
+        let mut hashes = MemoryHashes::new();
+        let mut expected = 0u64;
+        let mut gap: Option<u64> = None;
+        let mut zones = |sha: &str| -> Result<Vec<u8>> {
+            snap.blob(sha)?
+                .with_context(|| format!("blob {sha} is not in the store"))
+        };
+        loop {
+            let rows = snap.entry_rows(expected, 4096)?;
+            let full = rows.len() == 4096;
+            for row in rows {
+                if row.index != expected {
+                    for missing in expected..row.index {
+                        problems.push(entry_problem(missing, "missing from the database".into()));
                     }
-                } else {
-                    problems.push(cp_problem(format!(
-                        "covers {} entries but only {} can be checked (entries missing)",
-                        cp.size,
-                        hashes.size()
-                    )));
+                    gap.get_or_insert(expected);
                 }
-                previous = cp.size;
+                let i = row.index;
+                let lh = leaf_hash(&row.leaf);
+                if row.leaf_hash != lh.0 {
+                    problems.push(entry_problem(
+                        i,
+                        "the stored leaf hash does not match the leaf".into(),
+                    ));
+                }
+                match readmit(&mut registry, &data.origin, i, &row.leaf, &mut zones)? {
+                    Ok(entry) => {
+                        if entry.kind.as_str() != row.kind || entry.author != row.author {
+                            problems.push(entry_problem(
+                                i,
+                                format!(
+                                    "stored kind/author `{}`/`{}` differ from the entry's `{}`/`{}`",
+                                    row.kind,
+                                    row.author,
+                                    entry.kind.as_str(),
+                                    entry.author
+                                ),
+                            ));
+                        }
+                    }
+                    Err(why) => problems.push(entry_problem(i, why)),
+                }
+                if gap.is_none() {
+                    hashes.append(lh).map_err(|e| anyhow!(e.to_string()))?;
+                }
+                expected = i + 1;
+            }
+            if !full {
+                break;
             }
         }
-    }
-    // Entries cut from the end, or stored beyond what any checkpoint signs (a commit stores
-    // entries and their checkpoint in one transaction, so neither happens by accident).
-    for i in entries.min(latest)..entries.max(latest) {
-        problems.push(entry_problem(
-            i,
-            if i >= entries {
-                format!("missing from the database: the latest checkpoint signs {latest} entries")
-            } else {
-                format!("not signed by any checkpoint (the latest signs {latest} entries)")
-            },
-        ));
-    }
-    // The stored interior hashes: the same as those recomputed from the entries.
-    let mut stored = Vec::new();
-    for (first, run) in store.hash_runs()? {
-        if first != stored.len() as u64 || run.len() % 32 != 0 {
+        let entries = expected;
+        // Checkpoints: signed by the log key, and committing to the entries as stored.
+        let checkpoints = snap.checkpoints()?;
+        let mut previous = 0u64;
+        let mut latest = 0u64;
+        let mut origin = data.origin.clone();
+        for (size, note) in &checkpoints {
+            let cp_problem = |p: String| StoreProblem {
+                entry: None,
+                checkpoint: Some(*size),
+                problem: p,
+            };
+            match verify_checkpoint(note, &vkey) {
+                Err(e) => problems.push(cp_problem(format!("does not verify: {e}"))),
+                Ok(cp) if cp.size != *size => problems.push(cp_problem(format!(
+                    "is stored under size {size} but signs size {}",
+                    cp.size
+                ))),
+                Ok(cp) => {
+                    origin = cp.origin.clone();
+                    latest = latest.max(cp.size);
+                    if cp.size <= hashes.size() {
+                        let root = hashes.root(cp.size).map_err(|e| anyhow!(e.to_string()))?;
+                        if root != cp.root {
+                            problems.push(cp_problem(format!(
+                                "its root differs from the root of the stored entries: an entry in {previous}..{} was changed",
+                                cp.size
+                            )));
+                        }
+                    } else {
+                        problems.push(cp_problem(format!(
+                            "covers {} entries but only {} can be checked (entries missing)",
+                            cp.size,
+                            hashes.size()
+                        )));
+                    }
+                    previous = cp.size;
+                }
+            }
+        }
+        // Entries cut from the end, or stored beyond what any checkpoint signs (a commit stores
+        // entries and their checkpoint in one transaction, so neither happens by accident).
+        for i in entries.min(latest)..entries.max(latest) {
+            problems.push(entry_problem(
+                i,
+                if i >= entries {
+                    format!("missing from the database: the latest checkpoint signs {latest} entries")
+                } else {
+                    format!("not signed by any checkpoint (the latest signs {latest} entries)")
+                },
+            ));
+        }
+        // The stored interior hashes: the same as those recomputed from the entries.
+        let mut stored = Vec::new();
+        for (first, run) in snap.hash_runs()? {
+            if first != stored.len() as u64 || run.len() % 32 != 0 {
+                problems.push(StoreProblem {
+                    entry: None,
+                    checkpoint: None,
+                    problem: format!("stored hash run at {first} is misplaced or truncated"),
+                });
+                break;
+            }
+            stored.extend(run.chunks_exact(32).map(|c| c.to_vec()));
+        }
+        let recomputed = hashes.stored_from(0);
+        // Each leaf's own hash in the stored tree (tlog stored order: leaf i at 2i - popcount(i)),
+        // so that entries moved together with their leaf-hash column are still named.
+        for i in 0..hashes.size() {
+            let k = (2 * i - u64::from(i.count_ones())) as usize;
+            if stored.get(k).is_some_and(|h| *h != recomputed[k].0) {
+                problems.push(entry_problem(
+                    i,
+                    "the tree's stored hash of this leaf differs: the entry was replaced or moved"
+                        .into(),
+                ));
+            }
+        }
+        let differing: Vec<usize> = (0..stored.len().min(recomputed.len()))
+            .filter(|&k| stored[k] != recomputed[k].0)
+            .collect();
+        if !differing.is_empty() || (gap.is_none() && stored.len() != recomputed.len()) {
             problems.push(StoreProblem {
                 entry: None,
                 checkpoint: None,
-                problem: format!("stored hash run at {first} is misplaced or truncated"),
+                problem: format!(
+                    "{} stored tree hashes differ from those recomputed from the entries (first at stored index {}); {} stored, {} expected",
+                    differing.len(),
+                    differing.first().map_or("-".to_owned(), |k| k.to_string()),
+                    stored.len(),
+                    recomputed.len()
+                ),
             });
-            break;
         }
-        stored.extend(run.chunks_exact(32).map(|c| c.to_vec()));
-    }
-    let recomputed = hashes.stored_from(0);
-    // Each leaf's own hash in the stored tree (tlog stored order: leaf i at 2i - popcount(i)),
-    // so that entries moved together with their leaf-hash column are still named.
-    for i in 0..hashes.size() {
-        let k = (2 * i - u64::from(i.count_ones())) as usize;
-        if stored.get(k).is_some_and(|h| *h != recomputed[k].0) {
-            problems.push(entry_problem(
-                i,
-                "the tree's stored hash of this leaf differs: the entry was replaced or moved"
-                    .into(),
-            ));
-        }
-    }
-    let differing: Vec<usize> = (0..stored.len().min(recomputed.len()))
-        .filter(|&k| stored[k] != recomputed[k].0)
-        .collect();
-    if !differing.is_empty() || (gap.is_none() && stored.len() != recomputed.len()) {
-        problems.push(StoreProblem {
-            entry: None,
-            checkpoint: None,
-            problem: format!(
-                "{} stored tree hashes differ from those recomputed from the entries (first at stored index {}); {} stored, {} expected",
-                differing.len(),
-                differing.first().map_or("-".to_owned(), |k| k.to_string()),
-                stored.len(),
-                recomputed.len()
-            ),
-        });
-    }
+        Ok((problems, entries, checkpoints.len() as u64, origin))
+    })?;
     let mut bad_entries: Vec<u64> = problems.iter().filter_map(|p| p.entry).collect();
     bad_entries.sort_unstable();
     bad_entries.dedup();
@@ -519,7 +523,7 @@ pub fn data(dir: &Path, vkey: Option<&str>) -> Result<DataReport> {
         verifier_key: vkey,
         trusted_own_key,
         entries,
-        checkpoints: checkpoints.len() as u64,
+        checkpoints,
         problems,
         bad_entries,
     })

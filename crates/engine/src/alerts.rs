@@ -25,7 +25,7 @@ use truce_model::ids::wire_name;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {
     /// `notice`, `notice_withdrawn`, `notice_amended`, `answer`, `escalation`,
-    /// `answer_missed`, `finding`, `case` or `attestation`.
+    /// `answer_missed`, `finding`, `case`, `attestation` or `participation`.
     #[serde(rename = "type")]
     pub kind: &'static str,
     /// Parties it is addressed to.
@@ -219,6 +219,23 @@ pub fn between(state: &State, from: u64, to: u64) -> BTreeMap<u64, Vec<Alert>> {
                         c.detaining_party,
                         wire_name(action)
                     ),
+                },
+            );
+        }
+    }
+
+    for (party, recs) in &state.participation {
+        for r in recs.iter().filter(|r| within(r.index)) {
+            let action = wire_name(&r.action);
+            push(
+                r.index,
+                Alert {
+                    kind: "participation",
+                    audience: all_parties.clone(),
+                    subject: party.clone(),
+                    against: None,
+                    status: Some(action.clone()),
+                    summary: format!("{party}: participation {action}ed: {}", r.reason),
                 },
             );
         }

@@ -409,6 +409,21 @@ impl Engine {
             }
             Body::Case(c) => self.apply_case(index, entry, c),
             Body::Sighting(sg) => self.apply_sighting(index, entry, sg, clock),
+            Body::Participation(p) => {
+                let Some(party) = self.party_of(&entry.author) else {
+                    return;
+                };
+                self.state
+                    .participation
+                    .entry(party)
+                    .or_default()
+                    .push(state::ParticipationRec {
+                        index,
+                        action: p.action,
+                        at: clock,
+                        reason: p.reason.clone(),
+                    });
+            }
             Body::Attestation(a) => {
                 let Some(party) = self.party_of(&entry.author) else {
                     return;

@@ -26,7 +26,20 @@ pub struct Scorecard {
     /// month, by current status.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub cases: BTreeMap<CaseStatus, u32>,
+    /// Under [`PARTICIPATION`]: suspensions of participation the party made in the month, and
+    /// the hours of the month (up to the log clock) during which it was suspended.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub suspensions: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended_hours: Option<f64>,
 }
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The `rule` of scorecards that count a party's suspensions of participation.
+pub const PARTICIPATION: &str = "participation";
 
 /// The `rule` of scorecards that count answers to notices (deadlines no rule sets).
 pub const NOTICE_ANSWERS: &str = "notice-answers";
@@ -58,6 +71,8 @@ fn get<'a>(
         disputes_lost: 0,
         median_hours_to_ruling: None,
         cases: BTreeMap::new(),
+        suspensions: 0,
+        suspended_hours: None,
     })
 }
 
@@ -88,6 +103,27 @@ pub fn scorecards(state: &State) -> Vec<Scorecard> {
             .cases
             .entry(c.status)
             .or_insert(0) += 1;
+    }
+    for (party, recs) in &state.participation {
+        use truce_model::bodies::ParticipationAction::{Resume, Suspend};
+        let mut since: Option<jiff::Timestamp> = None;
+        let until = state.clock;
+        for r in recs {
+            match r.action {
+                Suspend => {
+                    get(&mut cards, party, PARTICIPATION, month(r.at)).suspensions += 1;
+                    since = Some(r.at);
+                }
+                Resume => {
+                    if let Some(s) = since.take() {
+                        suspended_hours(&mut cards, party, s, r.at);
+                    }
+                }
+            }
+        }
+        if let (Some(s), Some(u)) = (since, until) {
+            suspended_hours(&mut cards, party, s, u);
+        }
     }
     for d in state.disputes.values() {
         let Some(f) = state.findings.get(&d.finding) else {
@@ -125,4 +161,31 @@ pub fn scorecards(state: &State) -> Vec<Scorecard> {
         }
     }
     cards.into_values().collect()
+}
+
+/// Adds the hours of `from..to` to the party's participation cards, month by month.
+fn suspended_hours(
+    cards: &mut BTreeMap<Key, Scorecard>,
+    party: &str,
+    from: jiff::Timestamp,
+    to: jiff::Timestamp,
+) {
+    let mut cur = from;
+    while cur < to {
+        let next_month = cur
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .first_of_month()
+            .ok()
+            .and_then(|z| z.start_of_day().ok())
+            .and_then(|z| z.checked_add(jiff::Span::new().months(1)).ok())
+            .map(|z| z.timestamp());
+        let end = next_month.map_or(to, |n| n.min(to));
+        if end <= cur {
+            break;
+        }
+        let c = get(cards, party, PARTICIPATION, month(cur));
+        let h = end.duration_since(cur).as_secs_f64() / 3600.0;
+        c.suspended_hours = Some(c.suspended_hours.unwrap_or(0.0) + h);
+        cur = end;
+    }
 }

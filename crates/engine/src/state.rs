@@ -67,6 +67,9 @@ pub struct State {
     /// Entries with sealed (need-to-know) content, by log index: the members it is sealed to.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sealed: BTreeMap<u64, Vec<String>>,
+    /// Suspensions and resumptions of participation, per party, in log order.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub participation: BTreeMap<String, Vec<ParticipationRec>>,
     /// "No significant incidents" attestations by period (`<start>/<end>`).
     pub attestations: BTreeMap<String, AttestationRec>,
     /// Admitted entries the engine could not give effect to, with the reason (for example a
@@ -122,6 +125,7 @@ impl Default for State {
             notices: BTreeMap::new(),
             cases: BTreeMap::new(),
             sealed: BTreeMap::new(),
+            participation: BTreeMap::new(),
             attestations: BTreeMap::new(),
             ignored: BTreeMap::new(),
         }
@@ -576,6 +580,27 @@ impl NoticeRec {
             }
             _ => None,
         }
+    }
+}
+
+/// A party suspended or resumed its participation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipationRec {
+    pub index: u64,
+    pub action: truce_model::bodies::ParticipationAction,
+    /// Log time.
+    pub at: Timestamp,
+    pub reason: String,
+}
+
+impl State {
+    /// Whether a party's participation is suspended now.
+    pub fn suspended(&self, party: &str) -> bool {
+        self.participation
+            .get(party)
+            .and_then(|v| v.last())
+            .is_some_and(|r| r.action == truce_model::bodies::ParticipationAction::Suspend)
     }
 }
 

@@ -79,3 +79,28 @@ fn alerts_do_not_depend_on_how_they_are_fetched() {
         whole.len()
     );
 }
+
+#[test]
+fn a_suspension_of_participation_is_in_the_alerts_and_the_scorecards() {
+    let (_, case) = common::conformance_cases()
+        .into_iter()
+        .find(|(n, _)| n.starts_with("18-"))
+        .expect("the participation case");
+    let run = common::run(&case);
+    let state = run.engine.state();
+    let all = alerts::between(state, 0, state.size);
+    let il = kinds_for(&all, "IL");
+    assert!(
+        il.iter()
+            .any(|(i, k, s)| *i == 4 && k == "participation" && s == "SY"),
+        "{il:?}"
+    );
+    let cards = truce_engine::scorecard::scorecards(state);
+    let sy = cards
+        .iter()
+        .find(|c| c.party == "SY" && c.rule == truce_engine::scorecard::PARTICIPATION)
+        .expect("SY's participation card");
+    assert_eq!(sy.period, "2026-02");
+    assert_eq!(sy.suspensions, 1);
+    assert_eq!(sy.suspended_hours, Some(48.0));
+}

@@ -2,8 +2,8 @@
 
 use crate::agreement::Agreement;
 use crate::bodies::{
-    Acknowledgement, Attestation, Case, Coverage, Dispute, Membership, Notice, Posture,
-    Ratification, Ruling, Sighting,
+    Acknowledgement, Attestation, Case, Coverage, Dispute, Membership, Notice, Participation,
+    Posture, Ratification, Ruling, Sighting,
 };
 use crate::ids::check_member_id;
 use crate::refusal::Refusal;
@@ -32,10 +32,11 @@ pub enum Kind {
     Sighting,
     Coverage,
     Attestation,
+    Participation,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Agreement,
         Kind::Ratification,
         Kind::Membership,
@@ -49,6 +50,7 @@ impl Kind {
         Kind::Sighting,
         Kind::Coverage,
         Kind::Attestation,
+        Kind::Participation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +68,7 @@ impl Kind {
             Kind::Sighting => "sighting",
             Kind::Coverage => "coverage",
             Kind::Attestation => "attestation",
+            Kind::Participation => "participation",
         }
     }
 
@@ -97,6 +100,7 @@ pub enum Body {
     Sighting(Sighting),
     Coverage(Box<Coverage>),
     Attestation(Attestation),
+    Participation(Participation),
 }
 
 impl Body {
@@ -213,6 +217,7 @@ impl Entry {
             Kind::Sighting => Body::Sighting(body::<Sighting>(raw)?.checked()?),
             Kind::Coverage => Body::Coverage(Box::new(body::<Coverage>(raw)?.checked()?)),
             Kind::Attestation => Body::Attestation(body::<Attestation>(raw)?.checked(created)?),
+            Kind::Participation => Body::Participation(body::<Participation>(raw)?.checked()?),
         };
         Ok(Self {
             mechanism: wire.mechanism,

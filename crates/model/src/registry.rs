@@ -59,6 +59,8 @@ pub struct Registry {
     rule_ids: BTreeSet<String>,
     members: BTreeMap<String, MemberState>,
     keys: HashMap<String, String>,
+    /// Parties that have suspended their participation.
+    suspended: BTreeSet<String>,
     /// Key ids that were rotated away or removed: never registered again.
     retired: std::collections::HashSet<String>,
 }
@@ -87,6 +89,11 @@ impl Registry {
     /// A logged amendment that is not yet ratified by every party and the mediator.
     pub fn pending_amendment(&self) -> Option<&AgreementState> {
         self.pending.as_ref()
+    }
+
+    /// Parties whose participation is suspended.
+    pub fn suspended_parties(&self) -> &BTreeSet<String> {
+        &self.suspended
     }
 
     pub fn members(&self) -> impl Iterator<Item = &MemberState> {
@@ -326,6 +333,29 @@ impl Registry {
                         "role-not-allowed",
                         403,
                         "only the mediator escalates (response `escalate`); addressees answer",
+                    ));
+                }
+            }
+            Body::Participation(p) => {
+                let suspended = self.suspended.contains(&member.party);
+                let action = p.action;
+                let ok = match action {
+                    crate::bodies::ParticipationAction::Suspend => !suspended,
+                    crate::bodies::ParticipationAction::Resume => suspended,
+                };
+                if !ok {
+                    return Err(refuse(
+                        "conflict",
+                        409,
+                        format!(
+                            "party {} has {} its participation already",
+                            member.party,
+                            if suspended {
+                                "suspended"
+                            } else {
+                                "not suspended"
+                            }
+                        ),
                     ));
                 }
             }
@@ -602,6 +632,14 @@ impl Registry {
                 }
             }
             Body::Membership(m) => self.apply_membership(&entry.author, m),
+            Body::Participation(p) => {
+                if let Some(party) = self.members.get(&entry.author).map(|m| m.party.clone()) {
+                    match p.action {
+                        crate::bodies::ParticipationAction::Suspend => self.suspended.insert(party),
+                        crate::bodies::ParticipationAction::Resume => self.suspended.remove(&party),
+                    };
+                }
+            }
             _ => {}
         }
     }
@@ -671,6 +709,7 @@ pub fn check_role(kind: Kind, party: PartyRole, member: MemberRole) -> Result<()
         }
         Kind::Notice | Kind::Dispute => party == Party && member == Officer,
         Kind::Acknowledgement | Kind::Attestation => party != Observer && member == Officer,
+        Kind::Participation => party != Mediator && member == Administrator,
         Kind::Ruling => party == Mediator && member == Officer,
     };
     if ok {

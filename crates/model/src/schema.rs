@@ -30,6 +30,7 @@ pub fn body_schema(kind: Kind) -> serde_json::Value {
         Kind::Sighting => schema_for::<bodies::Sighting>(),
         Kind::Coverage => schema_for::<bodies::Coverage>(),
         Kind::Attestation => schema_for::<bodies::Attestation>(),
+        Kind::Participation => schema_for::<bodies::Participation>(),
     };
     let mut v = schema.to_value();
     if let Some(o) = v.as_object_mut() {

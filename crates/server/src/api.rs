@@ -226,6 +226,7 @@ async fn mechanism(State(s): State<LogService>) -> Response {
             "in_force": registry.in_force(),
             "ratified_by": a.ratified,
             "awaiting_ratification": registry.awaiting_ratification(),
+            "suspended_parties": registry.suspended_parties(),
             "parties": a.body.parties,
             "rules": a.body.rules,
             "sources": a.body.sources,

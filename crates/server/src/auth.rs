@@ -39,6 +39,11 @@ use truce_store::TokenRecord;
 pub const VERIFIED_TTL: Duration = Duration::from_secs(300);
 /// Largest total size of a request's header names and values.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Checks of one token's secret by argon2 (those remembered do not count).
+const ARGON2_LIMIT: RateLimit = RateLimit {
+    per_second: 1.0,
+    burst: 10.0,
+};
 /// Longest lifetime of a token.
 pub const MAX_TOKEN_DAYS: i64 = 366;
 const PREFIX: &str = "truce_";
@@ -156,7 +161,7 @@ pub fn entry_visible_to(_caller: &Caller, kind: truce_model::Kind) -> bool {
     use truce_model::Kind::*;
     match kind {
         Agreement | Ratification | Membership | Report | Notice | Acknowledgement | Dispute
-        | Ruling | Posture | Case | Sighting | Coverage | Attestation => true,
+        | Ruling | Posture | Case | Sighting | Coverage | Attestation | Participation => true,
     }
 }
 
@@ -220,29 +225,30 @@ impl Guard {
         })
     }
 
-    /// Takes one request from the member's bucket; on refusal, the seconds until one is
-    /// available.
-    fn take(&self, member: &str) -> Result<(), u64> {
+    /// Takes one request from the bucket `key` under `limit`; on refusal, the seconds until
+    /// one is available.
+    fn take(&self, key: &str, limit: RateLimit) -> Result<(), u64> {
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
         let now = Instant::now();
-        let (tokens, at) = buckets
-            .entry(member.to_owned())
-            .or_insert((self.limit.burst, now));
-        let refilled = (*tokens + now.duration_since(*at).as_secs_f64() * self.limit.per_second)
-            .min(self.limit.burst);
+        let (tokens, at) = buckets.entry(key.to_owned()).or_insert((limit.burst, now));
+        let refilled =
+            (*tokens + now.duration_since(*at).as_secs_f64() * limit.per_second).min(limit.burst);
         *at = now;
         if refilled >= 1.0 {
             *tokens = refilled - 1.0;
             Ok(())
         } else {
             *tokens = refilled;
-            Err(((1.0 - refilled) / self.limit.per_second).ceil().max(1.0) as u64)
+            Err(((1.0 - refilled) / limit.per_second).ceil().max(1.0) as u64)
         }
     }
 
-    async fn check_secret(&self, record: &TokenRecord, secret: &str) -> bool {
+    /// Whether `secret` is the token's. An argon2 check (the remembered ones cost nothing) is
+    /// itself rate-limited per token, so that someone who knows a token's public id cannot
+    /// make the server hash without end: on refusal, the seconds to wait.
+    async fn check_secret(&self, record: &TokenRecord, secret: &str) -> Result<bool, u64> {
         let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
         let remembered = self
             .verified
@@ -251,8 +257,9 @@ impl Guard {
             .and_then(|m| m.get(&record.id).copied())
             .is_some_and(|(d, at)| d == digest && at.elapsed() < VERIFIED_TTL);
         if remembered {
-            return true;
+            return Ok(true);
         }
+        self.take(&format!("argon2 {}", record.id), ARGON2_LIMIT)?;
         let (phc, secret) = (record.secret_hash.clone(), secret.to_owned());
         let ok = tokio::task::spawn_blocking(move || secret_matches(&phc, &secret))
             .await
@@ -260,22 +267,22 @@ impl Guard {
         if ok && let Ok(mut m) = self.verified.lock() {
             m.insert(record.id.clone(), (digest, Instant::now()));
         }
-        ok
+        Ok(ok)
     }
 
-    /// Resolves a bearer token to its caller, or the problem to answer.
-    async fn caller(&self, bearer: &str) -> Result<Caller, Problem> {
+    /// Resolves a bearer token to its caller, or the answer to give.
+    async fn caller(&self, bearer: &str) -> Result<Caller, Response> {
         let Some((id, secret)) = parse_token(bearer) else {
-            return Err(unauthorized(
+            return Err(with_auth_header(unauthorized(
                 "invalid-token",
                 "the bearer token is not a truce token (truce_<id>_<secret>); create one with `truce token create`",
-            ));
+            )));
         };
         let record = self
             .service
             .store()
             .token(id)
-            .map_err(|e| Problem::unavailable(e.to_string()))?;
+            .map_err(|e| Problem::unavailable(e.to_string()).into_response())?;
         let unknown = || {
             unauthorized(
                 "invalid-token",
@@ -283,22 +290,32 @@ impl Guard {
             )
         };
         let Some(record) = record else {
-            return Err(unknown());
+            return Err(with_auth_header(unknown()));
         };
-        if !self.check_secret(&record, secret).await {
-            return Err(unknown());
+        match self.check_secret(&record, secret).await {
+            Ok(true) => {}
+            Ok(false) => return Err(with_auth_header(unknown())),
+            Err(retry) => {
+                return Err(too_many(
+                    format!(
+                        "too many checks of token {id}'s secret ({} per second, bursts of {}); retry in {retry} s",
+                        ARGON2_LIMIT.per_second, ARGON2_LIMIT.burst
+                    ),
+                    retry,
+                ));
+            }
         }
         if record.revoked.is_some() {
-            return Err(unauthorized(
+            return Err(with_auth_header(unauthorized(
                 "token-revoked",
                 format!("token {id} was revoked; ask for a new one"),
-            ));
+            )));
         }
         if jiff::Timestamp::now().as_second() >= record.expires {
-            return Err(unauthorized(
+            return Err(with_auth_header(unauthorized(
                 "token-expired",
                 format!("token {id} has expired; ask for a new one"),
-            ));
+            )));
         }
         let registry = self.service.registry();
         let member = registry.members().find(|m| m.id == record.member);
@@ -311,7 +328,8 @@ impl Guard {
                     "token {id} belongs to `{}`, who is not an active member",
                     record.member
                 ),
-            ));
+            )
+            .into_response());
         };
         let party_role = registry
             .agreement()
@@ -335,6 +353,21 @@ fn unauthorized(code: &str, detail: impl Into<String>) -> Problem {
         "Authentication required",
         detail,
     )
+}
+
+/// 429 `rate-limited` with `Retry-After`.
+fn too_many(detail: String, retry: u64) -> Response {
+    let mut res = Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate-limited",
+        "Too many requests",
+        detail,
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
 }
 
 fn forbidden(code: &str, detail: impl Into<String>) -> Problem {
@@ -423,23 +456,16 @@ pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) ->
     };
     let caller = match g.caller(&bearer).await {
         Ok(c) => c,
-        Err(p) => return with_auth_header(p),
+        Err(res) => return res,
     };
-    if let Err(retry) = g.take(&caller.member) {
-        let mut res = Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate-limited",
-            "Too many requests",
+    if let Err(retry) = g.take(&caller.member, g.limit) {
+        return too_many(
             format!(
                 "member `{}` exceeded {} requests per second (bursts of {}); retry in {retry} s",
                 caller.member, g.limit.per_second, g.limit.burst
             ),
-        )
-        .into_response();
-        if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return res;
+            retry,
+        );
     }
     if matches!(access, Access::Signed | Access::Upload) && caller.scope != Scope::Write {
         return forbidden(

@@ -506,7 +506,7 @@ fn replay(store: &dyn Store, size: u64) -> Result<(Registry, Annexes), ServiceEr
 fn affects_registry(kind: Kind) -> bool {
     matches!(
         kind,
-        Kind::Agreement | Kind::Ratification | Kind::Membership
+        Kind::Agreement | Kind::Ratification | Kind::Membership | Kind::Participation
     )
 }
 

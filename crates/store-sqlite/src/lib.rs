@@ -121,16 +121,38 @@ pub struct EntryRow {
 }
 
 /// Raw reads for `truce verify data`, which checks the database row by row: unlike the
-/// [`Store`] methods they return what is stored even when it is inconsistent.
+/// [`Store`] methods they return what is stored even when it is inconsistent, and they all see
+/// one snapshot of the database (a read transaction), so a server writing meanwhile does not
+/// make entries and checkpoints disagree.
+#[derive(Debug)]
+pub struct Snapshot<'a>(&'a Connection);
+
 impl SqliteStore {
+    /// Runs `f` on one consistent snapshot of the database.
+    pub fn snapshot<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Snapshot<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        let conn = self.readers[i]
+            .lock()
+            .map_err(|_| StoreError::Database("reader lock poisoned".into()))?;
+        conn.execute_batch("BEGIN").map_err(db)?;
+        let out = f(&Snapshot(&conn));
+        conn.execute_batch("COMMIT").map_err(db)?;
+        out
+    }
+}
+
+impl Snapshot<'_> {
     /// Entry rows with index at least `from`, in index order, at most `limit`.
     pub fn entry_rows(&self, from: u64, limit: usize) -> Result<Vec<EntryRow>, StoreError> {
         let from = to_i64(from)?;
-        self.with_reader(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT idx, leaf_hash, leaf, kind, author FROM entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![from, limit as i64], |r| {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT idx, leaf_hash, leaf, kind, author FROM entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+        ).map_err(db)?;
+        let rows = stmt
+            .query_map(params![from, limit as i64], |r| {
                 Ok(EntryRow {
                     index: r.get::<_, i64>(0)? as u64,
                     leaf_hash: r.get(1)?,
@@ -138,27 +160,37 @@ impl SqliteStore {
                     kind: r.get(3)?,
                     author: r.get(4)?,
                 })
-            })?;
-            rows.collect()
-        })
+            })
+            .map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)
+    }
+
+    /// A blob by SHA-256 (hex).
+    pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0
+            .query_row("SELECT data FROM blobs WHERE sha256 = ?1", [sha256], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)
     }
 
     /// Every stored checkpoint: tree size and note, by size.
     pub fn checkpoints(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        self.with_reader(|conn| {
-            let mut stmt = conn.prepare("SELECT size, note FROM checkpoints ORDER BY size")?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?;
-            rows.collect()
-        })
+        self.sized_rows("SELECT size, note FROM checkpoints ORDER BY size")
     }
 
     /// The stored hash runs: first stored index and concatenated hashes, by first index.
     pub fn hash_runs(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        self.with_reader(|conn| {
-            let mut stmt = conn.prepare("SELECT first, hashes FROM hash_runs ORDER BY first")?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?;
-            rows.collect()
-        })
+        self.sized_rows("SELECT first, hashes FROM hash_runs ORDER BY first")
+    }
+
+    fn sized_rows(&self, sql: &str) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let mut stmt = self.0.prepare(sql).map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+            .map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)
     }
 }
 

@@ -602,3 +602,45 @@ fn need_to_know_details_of_a_report_are_sealed() {
         "the mediator's view"
     );
 }
+
+#[test]
+fn a_party_suspends_and_resumes_its_participation() {
+    let m = Mechanism::golan();
+    let s = m.serve();
+    let args = |action: &'static str, reason: &'static str| {
+        [
+            "participation",
+            "--server",
+            s.url.as_str(),
+            action,
+            "--reason",
+            reason,
+        ]
+    };
+    logged(
+        &s,
+        &m,
+        "sy.admin",
+        &args("suspend", "Consultations in the capital (test)"),
+    );
+    assert_eq!(
+        s.get_json("/v1/mechanism")["agreement"]["suspended_parties"],
+        json!(["SY"])
+    );
+    // Twice is refused; an officer does not decide it.
+    as_member(&s, &m, "sy.admin", &args("suspend", "again"), false);
+    as_member(&s, &m, "sy.ops", &args("resume", "an officer"), false);
+    logged(
+        &s,
+        &m,
+        "sy.admin",
+        &args("resume", "Back at the table (test)"),
+    );
+    assert_eq!(
+        s.get_json("/v1/mechanism")["agreement"]["suspended_parties"],
+        json!([])
+    );
+    s.settled_commitment();
+    let cards = s.get_json("/v1/scorecards?party=SY&rule=participation");
+    assert_eq!(cards["scorecards"][0]["suspensions"], 1, "{cards}");
+}

@@ -58,10 +58,17 @@ fn the_demo_serves_a_mechanism_with_simulated_traffic() {
     }
     let (url, done, token) = (url.unwrap(), done.unwrap(), token.unwrap());
     assert!(token.starts_with("truce_"), "{token}");
-    assert!(
-        std::fs::metadata(data.join("demo-tokens.json")).is_ok(),
-        "the demo saves its tokens"
-    );
+    let saved =
+        std::fs::metadata(data.join("demo-tokens.json")).expect("the demo saves its tokens");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            saved.permissions().mode() & 0o777,
+            0o600,
+            "tokens are private"
+        );
+    }
     let _guard = scopeguard(child);
     assert!(
         done.starts_with("truce demo: simulated 40 incidents"),

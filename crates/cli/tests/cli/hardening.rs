@@ -137,3 +137,50 @@ fn tokens_never_reach_the_server_log() {
     assert!(!text.contains(secret), "the token's secret is in the log");
     assert!(!text.contains(&wrong["Bearer truce_".len()..]));
 }
+
+#[test]
+fn guessing_a_known_tokens_secret_is_rate_limited_and_its_owner_is_unaffected() {
+    let m = Mechanism::golan();
+    let s = m.serve();
+    let token = m.token("sy.ops", "read");
+    let agent = agent();
+    let get = |t: &str| {
+        let mut r = agent
+            .get(format!("{}/v1/mechanism", s.url))
+            .header("authorization", format!("Bearer {t}"))
+            .call()
+            .unwrap();
+        let retry = r.headers().get("retry-after").is_some();
+        let body: serde_json::Value =
+            serde_json::from_slice(&r.body_mut().read_to_vec().unwrap()).unwrap_or_default();
+        (
+            r.status().as_u16(),
+            retry,
+            body["type"].as_str().unwrap_or("").to_owned(),
+        )
+    };
+    // The owner's secret is checked once and remembered.
+    assert_eq!(get(&token).0, 200);
+    let wrong = format!("{}{}", &token[..token.len() - 3], "xyz");
+    // Ten argon2 checks of a token in a burst (the owner's first one included), then one a
+    // second.
+    let answers: Vec<_> = (0..20).map(|_| get(&wrong)).collect();
+    for a in &answers[..9] {
+        assert_eq!(
+            (a.0, a.2.as_str()),
+            (401, "urn:truce:problem:invalid-token")
+        );
+    }
+    assert!(
+        answers
+            .iter()
+            .any(|a| (a.0, a.1, a.2.as_str()) == (429, true, "urn:truce:problem:rate-limited")),
+        "{answers:?}"
+    );
+    assert!(answers.iter().all(|a| a.0 == 401 || a.0 == 429));
+    assert_eq!(
+        get(&token).0,
+        200,
+        "the owner's remembered token still works"
+    );
+}

@@ -188,6 +188,44 @@ fn verify_data_finds_every_change_to_the_stored_log_and_names_the_entries() {
             .0,
         200
     );
+    // On a live server taking entries meanwhile, the check reads one snapshot: all is well.
+    let writer = {
+        let (url, key) = (s.url.clone(), m.key("il.ops"));
+        std::thread::spawn(move || {
+            for n in 0..20 {
+                let env = sign_with(
+                    &key,
+                    ORIGIN,
+                    "report",
+                    "il.ops",
+                    &now(),
+                    &report(&format!("live {n}")),
+                );
+                let (status, _) = http(
+                    agent()
+                        .post(format!("{url}/v1/entries"))
+                        .header("content-type", "application/json")
+                        .send(&env.to_leaf()[..]),
+                );
+                assert_eq!(status, 201);
+            }
+        })
+    };
+    for _ in 0..3 {
+        let out = truce()
+            .args(["--json", "verify", "data"])
+            .arg(&m.data)
+            .args(["--vkey", &m.vkey])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    writer.join().unwrap();
     let size = s.tree_size() as i64;
     let data = s.stop();
     let verify = |dir: &Path| {

@@ -164,9 +164,12 @@ impl Server {
                 }
             }
         });
-        let url = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("server did not start within 30 s");
+        let Ok(url) = rx.recv_timeout(Duration::from_secs(120)) else {
+            // Not left running after the test.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("server did not start within 120 s");
+        };
         Self {
             child,
             url,

@@ -346,6 +346,26 @@ pub fn check(case: &Value, run: &Run) -> Vec<String> {
             .map(|a| serde_json::to_value(a).unwrap());
         partial(&format!("attestation {period}"), got, &want, &mut problems);
     }
+    for (party, want) in expect["participation"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let got: Vec<Value> = state
+            .participation
+            .get(&party)
+            .map(|v| {
+                v.iter()
+                    .map(|r| serde_json::to_value(r.action).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if Value::Array(got.clone()) != want {
+            problems.push(format!(
+                "participation of {party}: {got:?}, expected {want}"
+            ));
+        }
+    }
     // Entries the engine must ignore (by position in the case's entry list), with a word of
     // the reason.
     let offset = 4u64; // agreement and three ratifications
