@@ -61,9 +61,15 @@ export async function startServer(): Promise<Running> {
   return { url, data, pid: child.pid ?? 0, tokens };
 }
 
-/** Feeds the server with simulated traffic (reports by both parties and UNDOF, denials). */
+/**
+ * Feeds the server with simulated traffic (reports by both parties and UNDOF, denials), at
+ * most about 60 incidents a day (the simulator's default density: a month for the demo's 300 or
+ * 2,000; years for the performance runs, not tens of thousands of incidents crammed into one
+ * month, which no real mechanism sees and which makes fusion's candidate search the bottleneck).
+ */
 export function simulate(s: Running, incidents: number, seed = 1974): void {
-  truce(['--token', s.tokens['us.ops'], 'simulate', '--seed', String(seed), '--incidents', String(incidents), '--days', '30',
+  const days = Math.max(30, Math.ceil(incidents / 60));
+  truce(['--token', s.tokens['us.ops'], 'simulate', '--seed', String(seed), '--incidents', String(incidents), '--days', String(days),
     '--out', join(s.data, '..', `sim-${seed}`), '--server', s.url, '--keys', join(s.data, 'keys')], 3_600_000);
 }
 
