@@ -87,6 +87,23 @@ pub fn recipients(mechanism: &Value, parties: &[&str]) -> Vec<(String, String)> 
     out
 }
 
+/// The party of `member` and the mediator's party id, from the server's `/v1/mechanism`.
+pub fn own_party_and_mediator(mechanism: &Value, member: &str) -> Result<(String, String)> {
+    let own = mechanism["members"]
+        .as_array()
+        .and_then(|ms| ms.iter().find(|m| m["id"] == member))
+        .and_then(|m| m["party"].as_str())
+        .with_context(|| format!("member {member} is not registered on the server"))?
+        .to_owned();
+    let mediator = mechanism["agreement"]["parties"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["role"] == "mediator"))
+        .and_then(|p| p["id"].as_str())
+        .context("the agreement names no mediator")?
+        .to_owned();
+    Ok((own, mediator))
+}
+
 /// The commitment to a personal record: SHA-256 of the salt followed by the record's JSON
 /// (serde_json's encoding, keys in order), lowercase hex.
 pub fn commitment(salt: &[u8], record: &Value) -> String {

@@ -1274,18 +1274,7 @@ fn case_cmd(j: bool, c: CaseCommand, token: &Option<String>) -> Result<()> {
             let client = connect(&a.sign.server, token)?;
             let mechanism = client.get_ok("/v1/mechanism")?.json()?;
             let key = keys::MemberKey::load(&a.sign.key)?;
-            let own = mechanism["members"]
-                .as_array()
-                .and_then(|ms| ms.iter().find(|m| m["id"] == key.member.as_str()))
-                .and_then(|m| m["party"].as_str())
-                .with_context(|| format!("member {} is not registered on the server", key.member))?
-                .to_owned();
-            let mediator = mechanism["agreement"]["parties"]
-                .as_array()
-                .and_then(|ps| ps.iter().find(|p| p["role"] == "mediator"))
-                .and_then(|p| p["id"].as_str())
-                .context("the agreement names no mediator")?
-                .to_owned();
+            let (own, mediator) = deconflict::own_party_and_mediator(&mechanism, &key.member)?;
             let record = submit::read_json(&a.person)?;
             let rcpt = deconflict::recipients(&mechanism, &[&own, &a.detaining, &mediator]);
             let (commitment, sealed) = deconflict::seal(&record, &rcpt)?;
@@ -1387,18 +1376,7 @@ fn submit_body(
             .as_ref()
             .context("--seal needs --server (for the members' keys)")?;
         let mechanism = client.get_ok("/v1/mechanism")?.json()?;
-        let own = mechanism["members"]
-            .as_array()
-            .and_then(|ms| ms.iter().find(|m| m["id"] == key.member.as_str()))
-            .and_then(|m| m["party"].as_str())
-            .with_context(|| format!("member {} is not registered on the server", key.member))?
-            .to_owned();
-        let mediator = mechanism["agreement"]["parties"]
-            .as_array()
-            .and_then(|ps| ps.iter().find(|p| p["role"] == "mediator"))
-            .and_then(|p| p["id"].as_str())
-            .context("the agreement names no mediator")?
-            .to_owned();
+        let (own, mediator) = deconflict::own_party_and_mediator(&mechanism, &key.member)?;
         let mut parties = vec![own.as_str(), mediator.as_str()];
         parties.extend(a.seal_to.iter().map(String::as_str));
         let details = submit::read_json(path)?;
