@@ -60,6 +60,31 @@ fn submit_report(m: &Mechanism, s: &Server, member: &str, body: &Value, name: &s
     )
 }
 
+/// `truce notify` as `member`: [activity, zones, start, end, purpose, addressees], plus
+/// `extra` arguments; returns the notice's log index.
+fn notify(s: &Server, m: &Mechanism, member: &str, a: [&str; 6], extra: &[&str]) -> u64 {
+    let [activity, zones, start, end, purpose, to] = a;
+    let mut args = vec![
+        "notify",
+        "--server",
+        s.url.as_str(),
+        "--activity",
+        activity,
+        "--zones",
+        zones,
+        "--start",
+        start,
+        "--end",
+        end,
+        "--purpose",
+        purpose,
+        "--to",
+        to,
+    ];
+    args.extend_from_slice(extra);
+    logged(s, m, member, &args)
+}
+
 fn findings_of(s: &Server, rule: &str) -> Vec<Value> {
     s.get_json(&format!("/v1/findings?rule={rule}"))["findings"]
         .as_array()
@@ -73,29 +98,19 @@ fn the_sweida_sequence_and_its_mirror() {
     let s = m.serve();
     let (start, end) = (at(2), at(3 * 3600));
     // SY notifies a security operation in As-Suwayda; IL gives the green light.
-    let notice = logged(
+    let notice = notify(
         &s,
         &m,
         "sy.ops",
-        &[
-            "notify",
-            "--server",
-            &s.url,
-            "--activity",
+        [
             "security_operation",
-            "--zones",
             "gov-as-suwayda",
-            "--start",
             &start,
-            "--end",
             &end,
-            "--forces",
-            "personnel=400",
-            "--purpose",
             "Security operation against armed groups in As-Suwayda",
-            "--to",
             "IL,US",
         ],
+        &["--forces", "personnel=400"],
     );
     let ack = logged(
         &s,
@@ -150,27 +165,19 @@ fn the_sweida_sequence_and_its_mirror() {
     // The mirror: SY notifies an operation in As-Suwayda and Daraa; IL acknowledges it for
     // As-Suwayda only; SY operates in Daraa: a finding against SY.
     let (start, end) = (at(2), at(3 * 3600));
-    let notice2 = logged(
+    let notice2 = notify(
         &s,
         &m,
         "sy.ops",
-        &[
-            "notify",
-            "--server",
-            &s.url,
-            "--activity",
+        [
             "security_operation",
-            "--zones",
             "gov-as-suwayda,gov-daraa",
-            "--start",
             &start,
-            "--end",
             &end,
-            "--purpose",
             "Second phase",
-            "--to",
             "IL",
         ],
+        &[],
     );
     let ack2 = logged(
         &s,
@@ -302,27 +309,19 @@ fn the_hotline_reaches_each_party_resumes_and_is_not_stalled() {
         .unwrap();
 
     let (start, end) = (at(3600), at(7200));
-    let sy_notice = logged(
+    let sy_notice = notify(
         &s,
         &m,
         "sy.ops",
-        &[
-            "notify",
-            "--server",
-            &s.url,
-            "--activity",
+        [
             "troop_movement",
-            "--zones",
             "gov-daraa",
-            "--start",
             &start,
-            "--end",
             &end,
-            "--purpose",
             "Rotation of units",
-            "--to",
             "IL",
         ],
+        &[],
     );
     logged(
         &s,
@@ -331,27 +330,12 @@ fn the_hotline_reaches_each_party_resumes_and_is_not_stalled() {
         &["ack", "--server", &s.url, &sy_notice.to_string()],
     );
     // IL's notice to the mediator alone: SY must not hear of it.
-    let il_notice = logged(
+    let il_notice = notify(
         &s,
         &m,
         "il.ops",
-        &[
-            "notify",
-            "--server",
-            &s.url,
-            "--activity",
-            "exercise",
-            "--zones",
-            "gov-quneitra",
-            "--start",
-            &start,
-            "--end",
-            &end,
-            "--purpose",
-            "Exercise",
-            "--to",
-            "US",
-        ],
+        ["exercise", "gov-quneitra", &start, &end, "Exercise", "US"],
+        &[],
     );
     // A finding against IL, on SY's report.
     let shelling = incident("explosions_remote_violence", SUWAYDA, "IL", "SY");
