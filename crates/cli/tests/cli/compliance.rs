@@ -60,9 +60,10 @@ fn findings_disputes_rulings_and_replay() {
     receipt
         .verify(ev["envelope"].as_str().unwrap().as_bytes(), &m.vkey)
         .expect("evidence receipt verifies");
-    // Monitoring verdicts: the shelled governorate has an event; a zone nobody reported on
-    // or observed is not observable.
-    let cov = s.get_json("/v1/coverage");
+    // Monitoring verdicts on the day of the shelling (the default window, the last week of the
+    // log clock, moves with the wall clock): the shelled governorate has an event; a zone
+    // nobody reported on or observed is not observable.
+    let cov = s.get_json("/v1/coverage?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z");
     let verdict = |z: &str| {
         cov["zones"]
             .as_array()
