@@ -216,6 +216,7 @@ def main():
     mechanism = json.loads(get(f"{base}/v1/mechanism"))
     keys = {m["key_id"]: Ed25519PublicKey.from_public_bytes(base64.b64decode(m["public_key"]))
             for m in mechanism["members"]}
+    countersigned = 0
     for i, leaf in enumerate(leaves):
         env = json.loads(leaf)
         compact = json.dumps({"payloadType": env["payloadType"], "payload": env["payload"],
@@ -223,13 +224,16 @@ def main():
                              separators=(",", ":")).encode()
         if compact != leaf:
             fail(f"entry {i} is not in the compact form")
-        sig = env["signatures"][0]
-        if hashlib.sha256(keys[sig["keyid"]].public_bytes_raw()).hexdigest() != sig["keyid"]:
-            fail(f"entry {i}: key id is not SHA-256 of the key")
-        try:
-            keys[sig["keyid"]].verify(base64.b64decode(sig["sig"]), pae(env["payloadType"], base64.b64decode(env["payload"])))
-        except InvalidSignature:
-            fail(f"entry {i}: signature does not verify")
+        # The author's signature, then any countersignatures (membership entries the
+        # mediator countersigned): each must verify over the same PAE.
+        for sig in env["signatures"]:
+            if hashlib.sha256(keys[sig["keyid"]].public_bytes_raw()).hexdigest() != sig["keyid"]:
+                fail(f"entry {i}: key id is not SHA-256 of the key")
+            try:
+                keys[sig["keyid"]].verify(base64.b64decode(sig["sig"]), pae(env["payloadType"], base64.b64decode(env["payload"])))
+            except InvalidSignature:
+                fail(f"entry {i}: signature by {sig['keyid'][:12]} does not verify")
+        countersigned += len(env["signatures"]) > 1
 
     # A party's own system: sign a report here and submit it (pretty-printed: the server
     # must store the compact form).
@@ -251,7 +255,7 @@ def main():
     compact = json.dumps(envelope, separators=(",", ":")).encode()
     if not verify_inclusion(index, psize, leaf_hash(compact), proof, proot):
         fail("tlog-proof does not prove the submitted entry")
-    print(f"OK: {origin}: checkpoint, {size} mirrored entries, their signatures and root verified; "
+    print(f"OK: {origin}: checkpoint, {size} mirrored entries ({countersigned} countersigned), their signatures and root verified; "
           f"a Python-signed report was admitted as entry {index} and its tlog-proof verified")
 
 

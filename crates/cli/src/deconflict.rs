@@ -302,7 +302,8 @@ pub fn watch(
 
 /// Files the demo's deconfliction traffic on a live server, as of now: notices awaiting,
 /// acknowledged, acknowledged with conditions and objected to; a co-signed week of calm; a
-/// civilian case with a sealed (fictional) record. Returns the number of entries logged.
+/// civilian case with a sealed (fictional) record; a new desk added with the mediator's
+/// countersignature. Returns the number of entries logged.
 pub fn seed_demo(
     client: &crate::client::Client,
     keys_dir: &Path,
@@ -430,6 +431,25 @@ pub fn seed_demo(
         "case",
         json!({"action": "acknowledge", "case": case, "commitment": commit, "detaining_party": "IL"}),
     )?;
+    // A second Israeli desk, added by IL's administrator and countersigned by the mediator's
+    // (the Golan agreement asks for it); its key is saved beside the others.
+    let desk_file = keys_dir.join("il.desk-2.key");
+    if !desk_file.exists() {
+        let desk = crate::keys::MemberKey::generate("il.desk-2");
+        desk.save(&desk_file)?;
+        let mut body = json!({"action": "add", "member": "il.desk-2", "role": "officer",
+            "public_key": desk.public_key_b64(), "name": "Second Israeli liaison desk (demo)"});
+        if let Some(k) = desk.encryption_key() {
+            body["encryption_key"] = k.into();
+        }
+        let admin = crate::keys::MemberKey::load(&keys_dir.join("il.admin.key"))?;
+        let mut env = crate::submit::build(&origin, "membership", &admin, &body)?;
+        let mediator = crate::keys::MemberKey::load(&keys_dir.join("us.admin.key"))?;
+        env.countersign(&mediator.key)
+            .map_err(|e| anyhow::anyhow!("countersigning the demo's membership entry: {e}"))?;
+        crate::submit::post(client, &env, receipts)?;
+        logged += 1;
+    }
     Ok(logged)
 }
 

@@ -104,6 +104,13 @@ enum Command {
     /// Suspend or resume your party's participation in the mechanism (party administrators),
     /// with the reason: on record, in the alerts and in the scorecards.
     Participation(ParticipationArgs),
+    /// Countersign a membership entry another party's administrator signed (mediator
+    /// administrators, where the agreement requires it): shows what it does, adds your
+    /// signature to the envelope file, and submits it with --server.
+    #[command(
+        after_help = "The party's administrator signs without sending:\n  truce submit --kind membership --body add.json --key il-admin.key --server URL --sign-only add.envelope.json\nThe mediator's administrator reads, countersigns and submits it:\n  truce countersign add.envelope.json --key us-admin.key --server URL"
+    )]
+    Countersign(CountersignArgs),
     /// Follow the hotline: the alerts for a party as they happen (notices, answers, findings,
     /// cases, attestations); reconnects and resumes by log index.
     Watch(WatchArgs),
@@ -570,6 +577,32 @@ struct SubmitArgs {
     /// Further parties the sealed details are for (comma-separated).
     #[arg(long, value_delimiter = ',', requires = "seal")]
     seal_to: Vec<String>,
+    /// Sign the entry and write its envelope to this file instead of sending it: for a
+    /// membership entry the mediator must countersign (`truce countersign FILE`).
+    #[arg(long, conflicts_with = "offline")]
+    sign_only: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CountersignArgs {
+    /// The signed envelope (written by `truce submit --sign-only`); the countersigned
+    /// envelope replaces it unless --write names another file.
+    envelope: PathBuf,
+    /// Your member key file (an administrator of the mediator).
+    #[arg(long, env = "TRUCE_KEY")]
+    key: PathBuf,
+    /// Submit the countersigned entry to this server (and save its receipt in --out).
+    #[arg(long, env = "TRUCE_SERVER")]
+    server: Option<String>,
+    /// The mechanism the entry must be for (taken from --server when omitted).
+    #[arg(long, env = "TRUCE_MECHANISM")]
+    mechanism: Option<String>,
+    /// Write the countersigned envelope here instead of over the input.
+    #[arg(long)]
+    write: Option<PathBuf>,
+    /// Where receipts are saved.
+    #[arg(long, default_value = "receipts")]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -863,6 +896,7 @@ fn run(cli: Cli) -> Result<()> {
             submit_signed(j, a.sign, "attestation", &body, &token)?;
         }
         Command::Case(c) => case_cmd(j, c, &token)?,
+        Command::Countersign(a) => countersign_cmd(j, a, &token)?,
         Command::Participation(a) => {
             let body = json!({"action": a.action, "reason": a.reason});
             submit_signed(j, a.sign, "participation", &body, &token)?;
@@ -1206,6 +1240,58 @@ async fn shutdown_signal() {
     }
 }
 
+fn countersign_cmd(j: bool, a: CountersignArgs, token: &Option<String>) -> Result<()> {
+    let key = keys::MemberKey::load(&a.key)?;
+    let client = a.server.as_deref().map(|u| connect(u, token)).transpose()?;
+    let origin = match (&a.mechanism, &client) {
+        (Some(m), _) => Some(m.clone()),
+        (None, Some(c)) => Some(
+            c.get_ok("/v1/mechanism")?.json()?["origin"]
+                .as_str()
+                .context("server did not say its origin")?
+                .to_owned(),
+        ),
+        (None, None) => None,
+    };
+    let (env, summary) = submit::countersign(&a.envelope, &key, origin.as_deref())?;
+    let written = a.write.as_ref().unwrap_or(&a.envelope);
+    let Some(client) = client else {
+        submit::write_envelope(written, &env)?;
+        print(
+            j,
+            json!({"envelope": written, "entry": summary, "submitted": false}),
+            || {
+                format!(
+                    "countersigned: {summary}\nwrote {} (not sent; submit it with --server)",
+                    written.display()
+                )
+            },
+        );
+        return Ok(());
+    };
+    // Written once admitted: a refused countersignature leaves the file as it was.
+    let saved = submit::post(&client, &env, &a.out)?;
+    submit::write_envelope(written, &env)?;
+    print(
+        j,
+        json!({"envelope": written, "entry": summary, "submitted": true, "created": saved.created, "receipt": saved.receipt, "files": saved.files}),
+        || {
+            format!(
+                "countersigned: {summary}\nlogged entry {} (leaf hash {})\nsaved {}",
+                saved.receipt.index,
+                saved.receipt.leaf_hash,
+                saved
+                    .files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
+    );
+    Ok(())
+}
+
 fn submit_cmd(j: bool, a: SubmitArgs, token: &Option<String>) -> Result<()> {
     let body = submit::read_json(&a.body)?;
     submit_body(j, &a, &body, token)
@@ -1231,6 +1317,7 @@ fn submit_signed(
         out: s.out,
         seal: None,
         seal_to: vec![],
+        sign_only: None,
     };
     submit_body(j, &a, body, token)
 }
@@ -1385,6 +1472,17 @@ fn submit_body(
     }
     let body = &body;
     let env = submit::build(&origin, &a.kind, &key, body)?;
+    if let Some(path) = &a.sign_only {
+        submit::write_envelope(path, &env)?;
+        print(j, json!({"envelope": path}), || {
+            format!(
+                "signed and wrote {} (not sent); to countersign it: `truce countersign {} --key MEDIATOR-ADMIN.key --server URL`",
+                path.display(),
+                path.display()
+            )
+        });
+        return Ok(());
+    }
     if a.offline {
         let path = submit::enqueue(&a.queue, &env)?;
         print(j, json!({"queued": path}), || {

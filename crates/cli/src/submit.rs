@@ -60,6 +60,79 @@ pub fn build(origin: &str, kind: &str, key: &MemberKey, body: &Value) -> Result<
     Ok(env)
 }
 
+/// Writes an envelope (its compact leaf form) to `path`, atomically.
+pub fn write_envelope(path: &Path, env: &Envelope) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, env.to_leaf()).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Reads a signed membership envelope, checks it on its own (shape, payload, mechanism when
+/// `origin` is known) and adds `key`'s countersignature. Returns the envelope and a one-line
+/// description of what the entry does, for the countersigner to read.
+pub fn countersign(
+    path: &Path,
+    key: &MemberKey,
+    origin: Option<&str>,
+) -> Result<(Envelope, String)> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut env = Envelope::parse(&bytes)
+        .map_err(|e| anyhow!(Refused(format!("{}: {e}", path.display()))))?;
+    env.check_entry_shape()
+        .map_err(|e| anyhow!(Refused(format!("{}: {e}", path.display()))))?;
+    let entry = truce_model::Entry::parse(&env.payload).map_err(|r| {
+        anyhow!(Refused(format!(
+            "{}: the entry is invalid: {}",
+            path.display(),
+            r.detail
+        )))
+    })?;
+    let truce_model::entry::Body::Membership(m) = &entry.body else {
+        return Err(anyhow!(Refused(format!(
+            "{}: is a {} entry; only membership entries are countersigned",
+            path.display(),
+            entry.kind
+        ))));
+    };
+    if let Some(origin) = origin
+        && entry.mechanism != origin
+    {
+        return Err(anyhow!(Refused(format!(
+            "{}: the entry is for mechanism `{}`, not `{origin}`",
+            path.display(),
+            entry.mechanism
+        ))));
+    }
+    let mut summary = format!(
+        "{} signed at {}: {} member `{}`",
+        entry.author,
+        entry.created,
+        truce_model::ids::wire_name(&m.action),
+        m.member
+    );
+    if let Some(role) = &m.role {
+        summary.push_str(&format!(" as {}", truce_model::ids::wire_name(role)));
+    }
+    if let Some(k) = &m.public_key {
+        let id = truce_model::agreement::parse_public_key("public_key", k)
+            .map(|k| truce_log::dsse::key_id(&k))
+            .unwrap_or_default();
+        summary.push_str(&format!(" with key id {id}"));
+    }
+    if let Some(r) = &m.reason {
+        summary.push_str(&format!(" (reason: {r})"));
+    }
+    env.countersign(&key.key).map_err(|e| {
+        anyhow!(Refused(format!(
+            "{}: {e}; it already carries your signature",
+            path.display()
+        )))
+    })?;
+    env.check_entry_shape()
+        .map_err(|e| anyhow!(Refused(format!("{}: {e}", path.display()))))?;
+    Ok((env, summary))
+}
+
 /// Where a receipt was saved.
 #[derive(Debug)]
 pub struct Saved {

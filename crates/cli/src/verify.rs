@@ -293,13 +293,18 @@ pub fn readmit(
         ))));
     }
     let keyid = env.signature().keyid.clone();
+    let countersigners: Vec<&str> = env
+        .countersignatures()
+        .iter()
+        .map(|s| s.keyid.as_str())
+        .collect();
     let checked = registry
-        .signer_key(&entry, &keyid)
+        .envelope_keys(&entry, &env)
         .map_err(|r| r.detail)
-        .and_then(|key| env.verify_strict(&key).map_err(|e| e.to_string()))
+        .and_then(|keys| env.verify_all_strict(&keys).map_err(|e| e.to_string()))
         .and_then(|()| {
             registry
-                .check(&entry, &keyid)
+                .check(&entry, &keyid, &countersigners)
                 .map_err(|r| format!("should not have been admitted: {}", r.detail))
         });
     if let Err(why) = checked {

@@ -10,6 +10,10 @@ use sha2::{Digest, Sha256};
 /// The payload type of every truce entry.
 pub const ENTRY_PAYLOAD_TYPE: &str = "application/vnd.truce.entry+json";
 
+/// Most signatures an entry envelope may carry: its author's, then countersignatures (a
+/// membership entry countersigned by the mediator's administrators).
+pub const MAX_SIGNATURES: usize = 4;
+
 /// Largest leaf the log accepts: entry bundles (C2SP tlog-tiles) prefix each entry with a
 /// 16-bit length.
 pub const MAX_LEAF_BYTES: usize = 65_535;
@@ -23,8 +27,15 @@ pub enum EnvelopeError {
     Base64 { field: &'static str },
     #[error("envelope has no signatures; sign the payload with the author's key")]
     NoSignatures,
-    #[error("envelope has {0} signatures; truce entries carry exactly one, by their author")]
+    #[error(
+        "envelope has {0} signatures; a truce entry carries its author's and at most {max} countersignatures",
+        max = MAX_SIGNATURES - 1
+    )]
     TooManySignatures(usize),
+    #[error("envelope has {signatures} signatures but {keys} keys were given to check them")]
+    SignerCount { signatures: usize, keys: usize },
+    #[error("key {0} signs the envelope twice; each signer signs once")]
+    DuplicateSigner(String),
     #[error("signature is {0} bytes; an Ed25519 signature is 64 bytes")]
     SignatureLength(usize),
     #[error("keyid `{0}` is not a lowercase hex SHA-256 (64 characters)")]
@@ -152,14 +163,21 @@ impl Envelope {
         }
     }
 
-    /// The checks every truce entry envelope must pass before its payload is looked at:
-    /// the payload type, exactly one signature, and the size limit of a leaf.
+    /// The checks every truce entry envelope must pass before its payload is looked at: the
+    /// payload type, one to [`MAX_SIGNATURES`] signatures by distinct keys (the author's
+    /// first), and the size limit of a leaf. Which entries may be countersigned, and by whom,
+    /// is the registry's to say.
     pub fn check_entry_shape(&self) -> Result<(), EnvelopeError> {
         if self.payload_type != ENTRY_PAYLOAD_TYPE {
             return Err(EnvelopeError::PayloadType(self.payload_type.clone()));
         }
-        if self.signatures.len() != 1 {
+        if self.signatures.len() > MAX_SIGNATURES {
             return Err(EnvelopeError::TooManySignatures(self.signatures.len()));
+        }
+        for (i, s) in self.signatures.iter().enumerate() {
+            if self.signatures[..i].iter().any(|t| t.keyid == s.keyid) {
+                return Err(EnvelopeError::DuplicateSigner(s.keyid.clone()));
+            }
         }
         let size = self.leaf_len();
         if size > MAX_LEAF_BYTES {
@@ -168,15 +186,60 @@ impl Envelope {
         Ok(())
     }
 
-    /// The one signature of an entry envelope (see [`Envelope::check_entry_shape`]).
+    /// The author's signature: the first (a parsed envelope has at least one).
     pub fn signature(&self) -> &EnvelopeSignature {
         &self.signatures[0]
     }
 
-    /// Verifies the first signature strictly (RFC 8032 with the stricter checks of
+    /// The signatures after the author's: countersignatures.
+    pub fn countersignatures(&self) -> &[EnvelopeSignature] {
+        self.signatures.get(1..).unwrap_or_default()
+    }
+
+    /// Adds `key`'s signature over the same payload (a countersignature), unless that key has
+    /// signed already. The existing signatures, and so the author's, are kept as they are.
+    pub fn countersign(&mut self, key: &SigningKey) -> Result<(), EnvelopeError> {
+        let keyid = key_id(&key.verifying_key());
+        if self.signatures.iter().any(|s| s.keyid == keyid) {
+            return Err(EnvelopeError::DuplicateSigner(keyid));
+        }
+        let sig = key.sign(&pae(&self.payload_type, &self.payload)).to_bytes();
+        self.signatures.push(EnvelopeSignature {
+            keyid,
+            sig,
+            sig_b64: B64.encode(sig),
+        });
+        Ok(())
+    }
+
+    /// Verifies the author's (first) signature strictly (RFC 8032 with the stricter checks of
     /// `ed25519-dalek`'s `verify_strict`: no small-order keys or R, canonical S).
     pub fn verify_strict(&self, key: &VerifyingKey) -> Result<(), EnvelopeError> {
-        let s = self.signature();
+        self.verify_signature_strict(self.signature(), key)
+    }
+
+    /// Verifies every signature strictly, the `i`-th under `keys[i]` (the author's first, then
+    /// the countersigners'); there must be exactly one key per signature.
+    pub fn verify_all_strict(&self, keys: &[VerifyingKey]) -> Result<(), EnvelopeError> {
+        if keys.len() != self.signatures.len() {
+            return Err(EnvelopeError::SignerCount {
+                signatures: self.signatures.len(),
+                keys: keys.len(),
+            });
+        }
+        self.signatures
+            .iter()
+            .zip(keys)
+            .try_for_each(|(s, k)| self.verify_signature_strict(s, k))
+    }
+
+    /// Verifies one of the envelope's signatures strictly under `key`, which its key id must
+    /// name.
+    pub fn verify_signature_strict(
+        &self,
+        s: &EnvelopeSignature,
+        key: &VerifyingKey,
+    ) -> Result<(), EnvelopeError> {
         if key_id(key) != s.keyid {
             return Err(EnvelopeError::KeyMismatch {
                 keyid: s.keyid.clone(),
@@ -271,6 +334,66 @@ mod tests {
         assert_eq!(back, env);
         assert_eq!(back.to_leaf(), leaf);
         back.verify_strict(&key(7).verifying_key()).unwrap();
+    }
+
+    #[test]
+    fn countersignatures_follow_the_authors_and_each_verifies() {
+        let payload = b"{\"v\":1}".to_vec();
+        let mut env = Envelope::sign(ENTRY_PAYLOAD_TYPE, payload, &key(1));
+        let authored = env.to_leaf();
+        env.countersign(&key(2)).unwrap();
+        assert_eq!(
+            env.countersign(&key(2)),
+            Err(EnvelopeError::DuplicateSigner(key_id(
+                &key(2).verifying_key()
+            )))
+        );
+        env.check_entry_shape().unwrap();
+        // The author's signature is untouched and still first.
+        assert_eq!(env.signature().keyid, key_id(&key(1).verifying_key()));
+        env.verify_strict(&key(1).verifying_key()).unwrap();
+        let [counter] = env.countersignatures() else {
+            panic!("one countersignature expected");
+        };
+        env.verify_signature_strict(counter, &key(2).verifying_key())
+            .unwrap();
+        assert!(matches!(
+            env.verify_signature_strict(counter, &key(1).verifying_key()),
+            Err(EnvelopeError::KeyMismatch { .. })
+        ));
+        let leaf = env.to_leaf();
+        assert_eq!(leaf.len(), env.leaf_len());
+        assert_eq!(&leaf[..authored.len() - 2], &authored[..authored.len() - 2]);
+        assert_eq!(Envelope::parse(&leaf).unwrap(), env);
+        // A countersignature over other bytes does not verify.
+        let mut forged = env.clone();
+        forged.signatures[1].sig = forged.signatures[0].sig;
+        assert!(matches!(
+            forged.verify_signature_strict(&forged.signatures[1].clone(), &key(2).verifying_key()),
+            Err(EnvelopeError::BadSignature(_))
+        ));
+    }
+
+    #[test]
+    fn entry_shape_limits_signers() {
+        let mut env = Envelope::sign(ENTRY_PAYLOAD_TYPE, b"{}".to_vec(), &key(1));
+        for k in 2..=MAX_SIGNATURES as u8 {
+            env.countersign(&key(k)).unwrap();
+        }
+        env.check_entry_shape().unwrap();
+        let mut five = env.clone();
+        five.countersign(&key(9)).unwrap();
+        assert_eq!(
+            five.check_entry_shape(),
+            Err(EnvelopeError::TooManySignatures(MAX_SIGNATURES + 1))
+        );
+        // A signature sent twice (parsed from the wire, not added with `countersign`).
+        let mut twice = Envelope::sign(ENTRY_PAYLOAD_TYPE, b"{}".to_vec(), &key(1));
+        twice.signatures.push(twice.signatures[0].clone());
+        assert!(matches!(
+            twice.check_entry_shape(),
+            Err(EnvelopeError::DuplicateSigner(_))
+        ));
     }
 
     #[test]

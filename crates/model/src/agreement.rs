@@ -1,7 +1,7 @@
 //! The agreement bundle: parties, members and their keys, zones (by reference to a GeoJSON
 //! document in the blob store), rules, and when it takes effect.
 
-use crate::bodies::MemberRole;
+use crate::bodies::{MemberRole, MembershipAction};
 use crate::ids::{check_member_id, check_party_id, check_sha256_hex, check_text};
 use crate::refusal::Refusal;
 use crate::rules::Rule;
@@ -90,6 +90,32 @@ pub struct Agreement {
     /// agreement, so a replay uses the parameters the log was fused with.
     #[serde(default)]
     pub fusion: FusionParams,
+    /// How parties manage their members (defaults: each party's administrators alone).
+    #[serde(default, skip_serializing_if = "MembershipPolicy::is_default")]
+    pub membership: MembershipPolicy,
+}
+
+/// Who must sign a party's membership entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipPolicy {
+    /// Membership actions (`add`, `rotate`, `suspend`, `reinstate`, `remove`) that a party's
+    /// or observer's administrator may take only with a countersignature by an active
+    /// administrator of the mediator, as a second signature on the same envelope. The
+    /// mediator's own membership entries need none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countersign: Vec<MembershipAction>,
+}
+
+impl MembershipPolicy {
+    fn is_default(&self) -> bool {
+        self.countersign.is_empty()
+    }
+
+    /// Whether `action` needs the mediator's countersignature.
+    pub fn needs_countersignature(&self, action: MembershipAction) -> bool {
+        self.countersign.contains(&action)
+    }
 }
 
 /// Parameters of report fusion (see docs/fusion.md).
@@ -233,6 +259,14 @@ impl Agreement {
             return Err(Refusal::invalid(
                 "body.procedure.allegation_expiry_days must be 1..3650",
             ));
+        }
+        for (i, a) in self.membership.countersign.iter().enumerate() {
+            if self.membership.countersign[..i].contains(a) {
+                return Err(Refusal::invalid(format!(
+                    "body.membership.countersign[{i}]: `{}` is listed twice",
+                    crate::ids::wire_name(a)
+                )));
+            }
         }
         let f = &self.fusion;
         if !(1..=99).contains(&f.threshold_percent)

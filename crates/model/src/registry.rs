@@ -11,7 +11,7 @@ use crate::ids::wire_name;
 use crate::refusal::Refusal;
 use ed25519_dalek::VerifyingKey;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use truce_log::dsse::key_id;
+use truce_log::dsse::{Envelope, key_id};
 
 /// Whether a member may act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -156,11 +156,53 @@ impl Registry {
         ))
     }
 
-    /// The checks that depend on the log so far. The envelope's signature must already have
-    /// been verified with [`Registry::signer_key`]. `zones` is the parsed zones document when
-    /// the entry is an agreement.
-    pub fn check(&self, entry: &Entry, keyid: &str) -> Result<(), Refusal> {
+    /// The keys an entry's envelope must verify under, in the order of its signatures: the
+    /// author's ([`Registry::signer_key`]), then each countersigner's (a current member key;
+    /// whether that member may countersign is [`Registry::check`]'s to say).
+    pub fn envelope_keys(
+        &self,
+        entry: &Entry,
+        envelope: &Envelope,
+    ) -> Result<Vec<VerifyingKey>, Refusal> {
+        let mut keys = vec![self.signer_key(entry, &envelope.signature().keyid)?];
+        for s in envelope.countersignatures() {
+            let key = self
+                .keys
+                .get(&s.keyid)
+                .and_then(|id| self.members.get(id))
+                .map(|m| m.key)
+                .ok_or_else(|| {
+                    refuse(
+                        "unknown-key",
+                        403,
+                        format!(
+                            "countersignature key {} is not registered to any member of this mechanism; a countersignature is made with the registered key of an administrator of the mediator",
+                            s.keyid
+                        ),
+                    )
+                })?;
+            keys.push(key);
+        }
+        Ok(keys)
+    }
+
+    /// The checks that depend on the log so far. Every signature of the envelope must already
+    /// have been verified under the keys [`Registry::envelope_keys`] gives: `keyid` is the
+    /// author's, `countersigners` the key ids of the further signatures, in order.
+    pub fn check(
+        &self,
+        entry: &Entry,
+        keyid: &str,
+        countersigners: &[&str],
+    ) -> Result<(), Refusal> {
         let Some(agreement) = &self.agreement else {
+            if !countersigners.is_empty() {
+                return Err(refuse(
+                    "countersignature-refused",
+                    403,
+                    "the agreement that opens the log carries only its author's signature",
+                ));
+            }
             return self.check_genesis(entry, keyid);
         };
         let member = self
@@ -231,6 +273,16 @@ impl Registry {
                 )))
             }
         };
+        if !countersigners.is_empty() && entry.kind != Kind::Membership {
+            return Err(refuse(
+                "countersignature-refused",
+                403,
+                format!(
+                    "a {} entry carries only its author's signature; only membership entries are countersigned (by the mediator)",
+                    entry.kind
+                ),
+            ));
+        }
         match &entry.body {
             Body::Agreement(a) => self.check_amendment(agreement, a)?,
             Body::Ratification(r) => {
@@ -261,7 +313,10 @@ impl Registry {
                     ));
                 }
             }
-            Body::Membership(m) => self.check_membership(member, m)?,
+            Body::Membership(m) => {
+                self.check_membership(member, m)?;
+                self.check_countersigners(agreement, party.role, m, countersigners)?;
+            }
             Body::Report(r) => {
                 for p in r.named_parties() {
                     known_party("body.perpetrator/target", p)?;
@@ -492,6 +547,74 @@ impl Registry {
                 "role-not-allowed",
                 403,
                 "the agreement is logged by an administrator of the mediator",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A membership entry's countersignatures: each by an active administrator of the
+    /// mediator, and at least one when the agreement in force requires it for the action
+    /// (the mediator's own entries need none).
+    fn check_countersigners(
+        &self,
+        agreement: &AgreementState,
+        author_role: PartyRole,
+        m: &Membership,
+        countersigners: &[&str],
+    ) -> Result<(), Refusal> {
+        for keyid in countersigners {
+            let Some(c) = self.keys.get(*keyid).and_then(|id| self.members.get(id)) else {
+                return Err(refuse(
+                    "unknown-key",
+                    403,
+                    format!("countersignature key {keyid} is not a current member key"),
+                ));
+            };
+            let mediator = agreement
+                .body
+                .party(&c.party)
+                .is_some_and(|p| p.role == PartyRole::Mediator);
+            if !mediator || c.role != MemberRole::Administrator {
+                return Err(refuse(
+                    "countersignature-refused",
+                    403,
+                    format!(
+                        "`{}` ({} of `{}`) may not countersign: membership entries are countersigned by an administrator of the mediator",
+                        c.id,
+                        wire_name(&c.role),
+                        c.party
+                    ),
+                ));
+            }
+            if c.status != MemberStatus::Active {
+                return Err(refuse(
+                    "countersignature-refused",
+                    403,
+                    format!(
+                        "countersigner `{}` is {}; an active administrator of the mediator must countersign",
+                        c.id,
+                        wire_name(&c.status)
+                    ),
+                ));
+            }
+        }
+        if countersigners.is_empty()
+            && author_role != PartyRole::Mediator
+            && agreement.body.membership.needs_countersignature(m.action)
+        {
+            let mediator = agreement
+                .body
+                .parties
+                .iter()
+                .find(|p| p.role == PartyRole::Mediator)
+                .map_or("the mediator", |p| p.id.as_str());
+            return Err(refuse(
+                "countersignature-required",
+                403,
+                format!(
+                    "the agreement requires the mediator's countersignature to {} a member: have an administrator of {mediator} add its signature to this envelope (`truce countersign`), then submit it",
+                    wire_name(&m.action)
+                ),
             ));
         }
         Ok(())
@@ -773,7 +896,7 @@ mod tests {
     fn genesis() -> Registry {
         let mut r = Registry::new();
         let a = entry(Kind::Agreement, "mm.admin", agreement());
-        r.check(&a, &kid(4)).unwrap();
+        r.check(&a, &kid(4), &[]).unwrap();
         r.apply(0, &a, &"ab".repeat(32), BTreeSet::new());
         r
     }
@@ -782,9 +905,15 @@ mod tests {
     fn genesis_must_be_the_agreement_by_a_mediator_administrator() {
         let r = Registry::new();
         let a = entry(Kind::Agreement, "aa.admin", agreement());
-        assert_eq!(r.check(&a, &kid(1)).unwrap_err().code, "role-not-allowed");
+        assert_eq!(
+            r.check(&a, &kid(1), &[]).unwrap_err().code,
+            "role-not-allowed"
+        );
         let a = entry(Kind::Agreement, "aa.admin", agreement());
-        assert_eq!(r.check(&a, &kid(4)).unwrap_err().code, "author-mismatch");
+        assert_eq!(
+            r.check(&a, &kid(4), &[]).unwrap_err().code,
+            "author-mismatch"
+        );
         assert_eq!(r.signer_key(&a, &kid(9)).unwrap_err().code, "unknown-key");
         let ratify = entry(
             Kind::Ratification,
@@ -805,13 +934,16 @@ mod tests {
             "location": {"point": [35.8, 33.1], "precision_m": 1000}, "perpetrator": "BB", "narrative": "n",
             "grading": {"source_reliability": "C", "information_credibility": 3}});
         let report = entry(Kind::Report, "aa.ops", report_body.clone());
-        assert_eq!(r.check(&report, &kid(2)).unwrap_err().code, "not-in-force");
+        assert_eq!(
+            r.check(&report, &kid(2), &[]).unwrap_err().code,
+            "not-in-force"
+        );
         let wrong = entry(
             Kind::Ratification,
             "aa.admin",
             json!({"agreement_index": 0, "agreement_sha256": "cd".repeat(32)}),
         );
-        assert_eq!(r.check(&wrong, &kid(1)).unwrap_err().code, "conflict");
+        assert_eq!(r.check(&wrong, &kid(1), &[]).unwrap_err().code, "conflict");
         for (i, (m, k)) in [("aa.admin", 1), ("bb.admin", 3), ("mm.admin", 4)]
             .into_iter()
             .enumerate()
@@ -821,20 +953,129 @@ mod tests {
                 m,
                 json!({"agreement_index": 0, "agreement_sha256": "ab".repeat(32)}),
             );
-            r.check(&e, &kid(k)).unwrap();
+            r.check(&e, &kid(k), &[]).unwrap();
             r.apply(1 + i as u64, &e, "x", BTreeSet::new());
             assert_eq!(
-                r.check(&e, &kid(k)).unwrap_err().code,
+                r.check(&e, &kid(k), &[]).unwrap_err().code,
                 "conflict",
                 "ratifying twice"
             );
         }
         assert!(r.in_force());
-        r.check(&report, &kid(2)).unwrap();
+        r.check(&report, &kid(2), &[]).unwrap();
         let mut unknown_party = report_body;
         unknown_party["perpetrator"] = "ZZ".into();
         let e = entry(Kind::Report, "aa.ops", unknown_party);
-        assert_eq!(r.check(&e, &kid(2)).unwrap_err().code, "invalid-entry");
+        assert_eq!(r.check(&e, &kid(2), &[]).unwrap_err().code, "invalid-entry");
+    }
+
+    #[test]
+    fn membership_countersignatures_follow_the_agreement() {
+        let mut body = agreement();
+        body["membership"] = json!({"countersign": ["add", "reinstate"]});
+        body["members"].as_array_mut().unwrap().extend([
+            json!({"id": "mm.ops", "party": "MM", "role": "officer", "public_key": b64(&key(5))}),
+            json!({"id": "mm.admin2", "party": "MM", "role": "administrator", "public_key": b64(&key(6))}),
+        ]);
+        let mut r = Registry::new();
+        let a = entry(Kind::Agreement, "mm.admin", body);
+        r.check(&a, &kid(4), &[]).unwrap();
+        r.apply(0, &a, &"ab".repeat(32), BTreeSet::new());
+        let by_aa = |b: serde_json::Value| entry(Kind::Membership, "aa.admin", b);
+        let add = by_aa(
+            json!({"action": "add", "member": "aa.desk", "role": "officer", "public_key": b64(&key(10))}),
+        );
+        let code = |r: &Registry, e: &Entry, counter: &[&str]| {
+            r.check(e, &kid(1), counter).err().map(|x| x.code)
+        };
+        assert_eq!(code(&r, &add, &[]), Some("countersignature-required"));
+        // Only an administrator of the mediator countersigns: not another party's, not a
+        // mediator officer, not an unknown key.
+        assert_eq!(code(&r, &add, &[&kid(3)]), Some("countersignature-refused"));
+        assert_eq!(code(&r, &add, &[&kid(5)]), Some("countersignature-refused"));
+        assert_eq!(code(&r, &add, &[&kid(42)]), Some("unknown-key"));
+        assert_eq!(code(&r, &add, &[&kid(4)]), None);
+        assert_eq!(code(&r, &add, &[&kid(4), &kid(6)]), None);
+        // One bad countersigner spoils the entry even beside a good one.
+        assert_eq!(
+            code(&r, &add, &[&kid(4), &kid(5)]),
+            Some("countersignature-refused")
+        );
+        r.apply(1, &add, "x", BTreeSet::new());
+        // Suspension is not on the agreement's list: the party acts alone.
+        let suspend = by_aa(json!({"action": "suspend", "member": "aa.desk"}));
+        assert_eq!(code(&r, &suspend, &[]), None);
+        r.apply(2, &suspend, "x", BTreeSet::new());
+        let reinstate = by_aa(json!({"action": "reinstate", "member": "aa.desk"}));
+        assert_eq!(code(&r, &reinstate, &[]), Some("countersignature-required"));
+        // A suspended mediator administrator cannot countersign.
+        let suspend_admin2 = entry(
+            Kind::Membership,
+            "mm.admin",
+            json!({"action": "suspend", "member": "mm.admin2"}),
+        );
+        r.check(&suspend_admin2, &kid(4), &[]).unwrap();
+        r.apply(3, &suspend_admin2, "x", BTreeSet::new());
+        assert_eq!(
+            code(&r, &reinstate, &[&kid(6)]),
+            Some("countersignature-refused")
+        );
+        assert_eq!(code(&r, &reinstate, &[&kid(4)]), None);
+        // The mediator's own membership entries need no countersignature.
+        let own = entry(
+            Kind::Membership,
+            "mm.admin",
+            json!({"action": "add", "member": "mm.desk", "role": "officer", "public_key": b64(&key(11))}),
+        );
+        r.check(&own, &kid(4), &[]).unwrap();
+        // Nothing but membership entries is countersigned.
+        let ratify = entry(
+            Kind::Ratification,
+            "aa.admin",
+            json!({"agreement_index": 0, "agreement_sha256": "ab".repeat(32)}),
+        );
+        assert_eq!(
+            r.check(&ratify, &kid(1), &[&kid(4)]).unwrap_err().code,
+            "countersignature-refused"
+        );
+        r.check(&ratify, &kid(1), &[]).unwrap();
+        // Nor is the agreement that opens a log.
+        let fresh = Registry::new();
+        assert_eq!(
+            fresh.check(&a, &kid(4), &[&kid(6)]).unwrap_err().code,
+            "countersignature-refused"
+        );
+    }
+
+    #[test]
+    fn an_agreement_lists_each_countersigned_action_once() {
+        let mut body = agreement();
+        body["membership"] = json!({"countersign": ["add", "add"]});
+        let created = "2026-06-01T00:00:00Z".parse().unwrap();
+        let err = Entry::parse(&build_payload(
+            ORIGIN,
+            Kind::Agreement,
+            "mm.admin",
+            created,
+            &body,
+        ))
+        .unwrap_err();
+        assert!(
+            err.detail.contains("body.membership.countersign[1]"),
+            "{}",
+            err.detail
+        );
+        body["membership"] = json!({"countersign": ["promote"]});
+        assert!(
+            Entry::parse(&build_payload(
+                ORIGIN,
+                Kind::Agreement,
+                "mm.admin",
+                created,
+                &body
+            ))
+            .is_err()
+        );
     }
 
     #[test]
@@ -844,30 +1085,33 @@ mod tests {
         let add = m(
             json!({"action": "add", "member": "aa.desk", "role": "officer", "public_key": b64(&key(10))}),
         );
-        r.check(&add, &kid(1)).unwrap();
+        r.check(&add, &kid(1), &[]).unwrap();
         r.apply(1, &add, "x", BTreeSet::new());
         assert_eq!(
-            r.check(&add, &kid(1)).unwrap_err().code,
+            r.check(&add, &kid(1), &[]).unwrap_err().code,
             "conflict",
             "ids are never reused"
         );
         let other_party = m(json!({"action": "suspend", "member": "bb.admin"}));
         assert_eq!(
-            r.check(&other_party, &kid(1)).unwrap_err().code,
+            r.check(&other_party, &kid(1), &[]).unwrap_err().code,
             "role-not-allowed"
         );
         let self_remove = m(json!({"action": "remove", "member": "aa.admin"}));
-        assert_eq!(r.check(&self_remove, &kid(1)).unwrap_err().code, "conflict");
+        assert_eq!(
+            r.check(&self_remove, &kid(1), &[]).unwrap_err().code,
+            "conflict"
+        );
         let reinstate_active = m(json!({"action": "reinstate", "member": "aa.desk"}));
         assert!(
-            r.check(&reinstate_active, &kid(1))
+            r.check(&reinstate_active, &kid(1), &[])
                 .unwrap_err()
                 .detail
                 .contains("is active; cannot reinstate")
         );
         let rotate =
             m(json!({"action": "rotate", "member": "aa.desk", "public_key": b64(&key(11))}));
-        r.check(&rotate, &kid(1)).unwrap();
+        r.check(&rotate, &kid(1), &[]).unwrap();
         r.apply(2, &rotate, "x", BTreeSet::new());
         assert!(
             r.signer_key(&add, &kid(10)).is_err(),
@@ -877,7 +1121,7 @@ mod tests {
             json!({"action": "add", "member": "aa.desk2", "role": "officer", "public_key": b64(&key(10))}),
         );
         assert_eq!(
-            r.check(&reuse, &kid(1)).unwrap_err().code,
+            r.check(&reuse, &kid(1), &[]).unwrap_err().code,
             "conflict",
             "a retired key is never registered again"
         );
@@ -887,7 +1131,7 @@ mod tests {
             json!({"action": "suspend", "member": "aa.desk"}),
         );
         assert_eq!(
-            r.check(&by_officer, &kid(2)).unwrap_err().code,
+            r.check(&by_officer, &kid(2), &[]).unwrap_err().code,
             "role-not-allowed"
         );
     }

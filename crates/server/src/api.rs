@@ -1,7 +1,7 @@
 //! The HTTP API: routes, request limits, and the mapping of every outcome to JSON or an
 //! RFC 9457 problem. Documented in `docs/api.md` and by the OpenAPI document it serves.
 
-use crate::auth::{Caller, Guard, RateLimit};
+use crate::auth::{Caller, Guard, RateLimit, SignedLimit};
 use crate::problem::Problem;
 use crate::service::LogService;
 use axum::body::{Body, Bytes};
@@ -230,6 +230,7 @@ async fn mechanism(State(s): State<LogService>) -> Response {
             "parties": a.body.parties,
             "rules": a.body.rules,
             "sources": a.body.sources,
+            "membership": a.body.membership,
         })
     });
     let members: Vec<_> = registry
@@ -286,11 +287,21 @@ fn check_token_author(caller: Option<&Caller>, envelope: &[u8]) -> Result<(), Pr
 async fn post_entry(
     State(s): State<LogService>,
     caller: Option<Extension<Caller>>,
+    limit: Option<Extension<SignedLimit>>,
     body: Body,
 ) -> ApiResult {
     let bytes = read_body(body, MAX_ENTRY_REQUEST).await?;
     check_token_author(caller.as_deref(), &bytes)?;
-    let admitted = s.submit(bytes.to_vec()).await.map_err(Problem::from)?;
+    let prepared = s
+        .prepare_blocking(bytes.to_vec())
+        .await
+        .map_err(Problem::from)?;
+    if let (Some(limit), Some(author)) = (limit, prepared.verified_author())
+        && let Some(res) = limit.refusal(author)
+    {
+        return Ok(res);
+    }
+    let admitted = s.submit_prepared(prepared).await.map_err(Problem::from)?;
     let status = if admitted.created {
         StatusCode::CREATED
     } else {
@@ -306,6 +317,7 @@ async fn post_entry(
 async fn post_batch(
     State(s): State<LogService>,
     caller: Option<Extension<Caller>>,
+    limit: Option<Extension<SignedLimit>>,
     body: Body,
 ) -> ApiResult {
     let bytes = read_body(body, MAX_BATCH_REQUEST).await?;
@@ -355,6 +367,26 @@ async fn post_batch(
             t.await
                 .map_err(|_| Problem::unavailable("admission worker failed; retry"))?,
         );
+    }
+    if let Some(limit) = limit {
+        // A batch is one request: it counts once against each author it verified, and an
+        // author over its rate has all of its entries in the batch refused.
+        let mut verdicts: HashMap<String, Option<String>> = HashMap::new();
+        for item in &mut prepared {
+            let Some(author) = item.as_ref().ok().and_then(|p| p.verified_author()) else {
+                continue;
+            };
+            let verdict = verdicts
+                .entry(author.to_owned())
+                .or_insert_with(|| limit.take(author).err().map(|(detail, _)| detail));
+            if let Some(detail) = verdict {
+                *item = Err(truce_model::Refusal::new(
+                    "rate-limited",
+                    429,
+                    detail.clone(),
+                ));
+            }
+        }
     }
     /// One batch result: a receipt or a problem, then its status.
     #[derive(serde::Serialize)]

@@ -355,6 +355,35 @@ fn unauthorized(code: &str, detail: impl Into<String>) -> Problem {
     )
 }
 
+/// Set on submissions sent without a token: the per-member limit is charged to each entry's
+/// author once admission has verified its signature (so a forged key id drains no one's
+/// bucket), before the entry is sequenced.
+#[derive(Clone, Debug)]
+pub struct SignedLimit(Arc<Guard>);
+
+impl SignedLimit {
+    /// Takes one request from `member`'s bucket (the one its tokens share), or says why not.
+    pub fn take(&self, member: &str) -> Result<(), (String, u64)> {
+        let g = &self.0;
+        g.take(member, g.limit).map_err(|retry| {
+            (
+                format!(
+                    "member `{member}` exceeded {} requests per second (bursts of {}); retry in {retry} s",
+                    g.limit.per_second, g.limit.burst
+                ),
+                retry,
+            )
+        })
+    }
+
+    /// [`SignedLimit::take`], with the 429 answer to give if `member` is over its rate.
+    pub fn refusal(&self, member: &str) -> Option<Response> {
+        self.take(member)
+            .err()
+            .map(|(detail, retry)| too_many(detail, retry))
+    }
+}
+
 /// 429 `rate-limited` with `Retry-After`.
 fn too_many(detail: String, retry: u64) -> Response {
     let mut res = Problem::new(
@@ -446,7 +475,13 @@ pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) ->
     let Some(bearer) = bearer else {
         // Before the agreement is logged no member exists and the log holds nothing but its
         // key: everything is open (so the mediator can upload the agreement's documents).
-        if access == Access::Signed || g.service.registry().agreement().is_none() {
+        if access == Access::Signed {
+            // Authenticated by their signatures: the handler charges each verified author's
+            // bucket before sequencing.
+            req.extensions_mut().insert(SignedLimit(g.clone()));
+            return next.run(req).await;
+        }
+        if g.service.registry().agreement().is_none() {
             return next.run(req).await;
         }
         return with_auth_header(unauthorized(

@@ -45,6 +45,17 @@ pub enum Prepared {
     Logged(u64),
 }
 
+impl Prepared {
+    /// The author of a new entry whose signature was verified at admission (none for a
+    /// repeat, nor for an entry whose key the sequencer has yet to resolve).
+    pub fn verified_author(&self) -> Option<&str> {
+        match self {
+            Prepared::New(c) if c.unverified.is_none() => Some(&c.entry.author),
+            _ => None,
+        }
+    }
+}
+
 /// A new entry on its way to the sequencer.
 #[derive(Debug)]
 pub struct Candidate {
@@ -52,8 +63,10 @@ pub struct Candidate {
     leaf: Vec<u8>,
     leaf_hash: Hash,
     keyid: String,
+    /// Key ids of the countersignatures (membership entries countersigned by the mediator).
+    countersigners: Vec<String>,
     payload_sha256: String,
-    /// Set when the signing key was not registered at admission time: the sequencer verifies
+    /// Set when a signing key was not registered at admission time: the sequencer verifies
     /// the signature against the registry as of the entry's place in the log (a membership
     /// entry earlier in the same batch may register it).
     unverified: Option<Envelope>,
@@ -124,6 +137,10 @@ fn lock_poisoned() -> Refusal {
         503,
         "internal lock poisoned; restart the server",
     )
+}
+
+fn as_strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }
 
 fn envelope_refusal(e: EnvelopeError) -> Refusal {
@@ -271,10 +288,17 @@ impl LogService {
         let entry = Entry::parse(&envelope.payload)?;
         entry.check_context(&self.origin, now)?;
         let keyid = envelope.signature().keyid.clone();
+        let countersigners: Vec<String> = envelope
+            .countersignatures()
+            .iter()
+            .map(|s| s.keyid.clone())
+            .collect();
         let registry = self.registry();
-        let unverified = match registry.signer_key(&entry, &keyid) {
-            Ok(key) => {
-                envelope.verify_strict(&key).map_err(envelope_refusal)?;
+        let unverified = match registry.envelope_keys(&entry, &envelope) {
+            Ok(keys) => {
+                envelope
+                    .verify_all_strict(&keys)
+                    .map_err(envelope_refusal)?;
                 None
             }
             Err(r) if r.code == "unknown-key" => Some(envelope.clone()),
@@ -282,7 +306,7 @@ impl LogService {
         };
         if unverified.is_none() && matches!(entry.kind, Kind::Dispute | Kind::Ruling) {
             // Who may submit it comes first (the sequencer checks again, authoritatively).
-            registry.check(&entry, &keyid)?;
+            registry.check(&entry, &keyid, &as_strs(&countersigners))?;
             let party = registry
                 .members()
                 .find(|m| m.id == entry.author)
@@ -301,6 +325,7 @@ impl LogService {
                 String::new()
             },
             keyid,
+            countersigners,
             entry,
             unverified,
         })))
@@ -369,11 +394,16 @@ impl LogService {
 
     /// Prepares (on a blocking thread) and sequences one envelope.
     pub async fn submit(&self, body: Vec<u8>) -> Result<Admitted, Refusal> {
-        let me = self.clone();
-        let prepared = tokio::task::spawn_blocking(move || me.prepare(&body, Timestamp::now()))
-            .await
-            .map_err(|_| Refusal::new("unavailable", 503, "admission worker failed; retry"))??;
+        let prepared = self.prepare_blocking(body).await?;
         self.submit_prepared(prepared).await
+    }
+
+    /// [`LogService::prepare`] on the blocking pool, now.
+    pub async fn prepare_blocking(&self, body: Vec<u8>) -> Result<Prepared, Refusal> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || me.prepare(&body, Timestamp::now()))
+            .await
+            .map_err(|_| Refusal::new("unavailable", 503, "admission worker failed; retry"))?
     }
 
     /// The registry as of the latest commit.
@@ -642,14 +672,14 @@ impl Sequencer {
             let registry = working.as_ref().unwrap_or(&snapshot);
             if let Some(env) = &p.unverified {
                 let verified = registry
-                    .signer_key(&p.entry, &p.keyid)
-                    .and_then(|key| env.verify_strict(&key).map_err(envelope_refusal));
+                    .envelope_keys(&p.entry, env)
+                    .and_then(|keys| env.verify_all_strict(&keys).map_err(envelope_refusal));
                 if let Err(r) = verified {
                     let _ = reply.send(Err(r));
                     continue;
                 }
             }
-            if let Err(r) = registry.check(&p.entry, &p.keyid) {
+            if let Err(r) = registry.check(&p.entry, &p.keyid, &as_strs(&p.countersigners)) {
                 let _ = reply.send(Err(r));
                 continue;
             }

@@ -223,13 +223,18 @@ fn setup() -> Setup {
         "us.admin",
         &json!({"action": "add", "member": "us.audit", "role": "auditor", "public_key": b64(&keys["us.audit"])}),
     );
-    submit(
-        &server,
+    // The Golan agreement has the mediator countersign a party's new members.
+    let mut add_clerk = sign_with(
         &keys["sy.admin"],
+        ORIGIN,
         "membership",
         "sy.admin",
+        &now(),
         &json!({"action": "add", "member": "sy.clerk", "role": "officer", "public_key": b64(&keys["sy.clerk"])}),
     );
+    add_clerk.countersign(&keys["us.admin"]).unwrap();
+    let (status, r) = server.post("/v1/entries", &add_clerk.to_leaf());
+    assert_eq!(status, 201, "countersigned membership: {r}");
     let mut tokens = BTreeMap::new();
     for c in CALLERS {
         let t = match c {

@@ -310,7 +310,7 @@ fn refusals_are_precise_and_store_nothing() {
     assert_eq!(s.post("/v1/entries", &leaf(&suspend)).0, 201);
     let after = sign_report(&m, "sy.ops", "while suspended");
     expect_problem(&s, "/v1/entries", &leaf(&after), 403, "member-inactive");
-    let reinstate = sign_with(
+    let mut reinstate = sign_with(
         &m.key("sy.admin"),
         ORIGIN,
         "membership",
@@ -318,6 +318,15 @@ fn refusals_are_precise_and_store_nothing() {
         &now(),
         &json!({"action": "reinstate", "member": "sy.ops"}),
     );
+    // The Golan agreement has the mediator countersign reinstatements.
+    expect_problem(
+        &s,
+        "/v1/entries",
+        &leaf(&reinstate),
+        403,
+        "countersignature-required",
+    );
+    reinstate.countersign(&m.key("us.admin")).unwrap();
     assert_eq!(s.post("/v1/entries", &leaf(&reinstate)).0, 201);
     assert_eq!(s.post("/v1/entries", &leaf(&after)).0, 201);
 

@@ -184,3 +184,72 @@ fn guessing_a_known_tokens_secret_is_rate_limited_and_its_owner_is_unaffected() 
         "the owner's remembered token still works"
     );
 }
+
+#[test]
+fn submissions_without_a_token_count_against_their_verified_author() {
+    let m = Mechanism::golan();
+    let s = Server::start_with(&m.data, &["--rate-limit", "0.2", "--rate-burst", "2"]);
+    let post = |body: &[u8]| {
+        let mut r = agent()
+            .post(format!("{}/v1/entries", s.url))
+            .header("content-type", "application/json")
+            .send(body)
+            .unwrap();
+        let retry = r
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body: serde_json::Value =
+            serde_json::from_slice(&r.body_mut().read_to_vec().unwrap()).unwrap();
+        (r.status().as_u16(), retry, body)
+    };
+    // Envelopes naming sy.ops's key id but signed with another key fail verification and
+    // drain nobody's bucket.
+    for i in 0..5 {
+        let mut forged = sign_report(&m, "sy.ops", &format!("forged {i}"));
+        let other = sign_report(&m, "il.ops", &format!("forged {i}"));
+        let mut leaf: serde_json::Value = serde_json::from_slice(&forged.to_leaf()).unwrap();
+        let other: serde_json::Value = serde_json::from_slice(&other.to_leaf()).unwrap();
+        leaf["signatures"][0]["sig"] = other["signatures"][0]["sig"].clone();
+        forged = truce_log::Envelope::parse(leaf.to_string().as_bytes()).unwrap();
+        assert_eq!(post(&forged.to_leaf()).0, 401);
+    }
+    for i in 0..2 {
+        let (status, _, body) = post(&sign_report(&m, "sy.ops", &format!("r{i}")).to_leaf());
+        assert_eq!(status, 201, "{body}");
+    }
+    let size = s.get_json("/v1/mechanism")["tree_size"].clone();
+    let (status, retry, p) = post(&sign_report(&m, "sy.ops", "one too many").to_leaf());
+    assert_eq!(status, 429, "{p}");
+    assert!(retry.expect("Retry-After").parse::<u64>().unwrap() >= 1);
+    assert_eq!(p["type"], "urn:truce:problem:rate-limited");
+    assert!(p["detail"].as_str().unwrap().contains("`sy.ops`"), "{p}");
+    assert_eq!(
+        s.get_json("/v1/mechanism")["tree_size"],
+        size,
+        "nothing was logged"
+    );
+    // A batch is one request per author in it: IL's two entries pass, SY's is refused.
+    let batch = [
+        sign_report(&m, "il.ops", "b1"),
+        sign_report(&m, "sy.ops", "b2"),
+        sign_report(&m, "il.ops", "b3"),
+    ]
+    .iter()
+    .map(|e| String::from_utf8(e.to_leaf()).unwrap())
+    .collect::<Vec<_>>()
+    .join(",");
+    let (status, v) = s.post("/v1/entries/batch", format!("[{batch}]").as_bytes());
+    assert_eq!(status, 200);
+    let statuses: Vec<u64> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![201, 429, 201], "{v}");
+    assert_eq!(
+        v["results"][1]["problem"]["type"],
+        "urn:truce:problem:rate-limited"
+    );
+}

@@ -347,7 +347,7 @@ fn a_batch_can_register_a_member_and_carry_its_first_entries() {
     let desk = ed25519_dalek::SigningKey::from_bytes(&[77; 32]);
     let add = serde_json::json!({"action": "add", "member": "sy.desk-2", "role": "officer",
         "public_key": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, desk.verifying_key().as_bytes())});
-    let add = sign_with(
+    let mut add = sign_with(
         &m.key("sy.admin"),
         ORIGIN,
         "membership",
@@ -355,6 +355,8 @@ fn a_batch_can_register_a_member_and_carry_its_first_entries() {
         &now(),
         &add,
     );
+    // The Golan agreement has the mediator countersign new members and new keys.
+    add.countersign(&m.key("us.admin")).unwrap();
     let first = sign_with(
         &desk,
         ORIGIN,
@@ -394,7 +396,7 @@ fn a_batch_can_register_a_member_and_carry_its_first_entries() {
     let next = ed25519_dalek::SigningKey::from_bytes(&[78; 32]);
     let rotate = serde_json::json!({"action": "rotate", "member": "sy.desk-2",
         "public_key": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, next.verifying_key().as_bytes())});
-    let rotate = sign_with(
+    let mut rotate = sign_with(
         &m.key("sy.admin"),
         ORIGIN,
         "membership",
@@ -402,6 +404,7 @@ fn a_batch_can_register_a_member_and_carry_its_first_entries() {
         &now(),
         &rotate,
     );
+    rotate.countersign(&m.key("us.admin")).unwrap();
     assert_eq!(server.post("/v1/entries", &rotate.to_leaf()).0, 201);
     let (status, again) = server.post("/v1/entries", &first.to_leaf());
     assert_eq!(status, 200);

@@ -10,6 +10,7 @@ mod deconfliction;
 mod demo;
 mod hardening;
 mod lifecycle;
+mod membership;
 mod offline;
 mod simulate;
 mod tamper;

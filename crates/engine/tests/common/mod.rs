@@ -176,7 +176,7 @@ impl Replay {
         let entry = Entry::parse(&payload).map_err(|r| format!("{}: {}", r.code, r.detail))?;
         let kid = key_id(author);
         self.registry
-            .check(&entry, &kid)
+            .check(&entry, &kid, &[])
             .map_err(|r| format!("{}: {}", r.code, r.detail))?;
         let psha = hex::encode(Sha256::digest(&payload));
         let zone_ids = match &entry.body {
