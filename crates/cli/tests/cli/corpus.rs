@@ -210,15 +210,32 @@ fn entry_case(ctx: &Ctx, case: &Value, agreement_sha: &str) -> Option<String> {
         Some(seed) => SigningKey::from_bytes(&[seed as u8; 32]),
         None => m.key(signer),
     };
-    let env = Envelope::sign(truce_log::dsse::ENTRY_PAYLOAD_TYPE, payload, &key);
-    let mut v: Value = serde_json::from_slice(&env.to_leaf()).unwrap();
-    if case["flip_sig"] == true {
-        let mut sig = B64
-            .decode(v["signatures"][0]["sig"].as_str().unwrap())
-            .unwrap();
-        sig[5] ^= 1;
-        v["signatures"][0]["sig"] = B64.encode(sig).into();
+    let mut env = Envelope::sign(truce_log::dsse::ENTRY_PAYLOAD_TYPE, payload, &key);
+    // Countersignatures: members' keys, or `seed:N` for a key no member has.
+    for c in case["countersign_as"].as_array().into_iter().flatten() {
+        let c = c.as_str().unwrap();
+        let key = match c.strip_prefix("seed:") {
+            Some(n) => SigningKey::from_bytes(&[n.parse::<u8>().unwrap(); 32]),
+            None => m.key(c),
+        };
+        env.countersign(&key).unwrap();
     }
+    let mut v: Value = serde_json::from_slice(&env.to_leaf()).unwrap();
+    // Flip a bit of the author's signature, or of the first countersignature.
+    for (flag, i) in [("flip_sig", 0), ("flip_countersig", 1)] {
+        if case[flag] == true {
+            let mut sig = B64
+                .decode(v["signatures"][i]["sig"].as_str().unwrap())
+                .unwrap();
+            sig[5] ^= 1;
+            v["signatures"][i]["sig"] = B64.encode(sig).into();
+        }
+    }
+    if case["duplicate_sig"] == true {
+        let first = v["signatures"][0].clone();
+        v["signatures"].as_array_mut().unwrap().push(first);
+    }
+
     if case["swap_payload"] == true {
         let other = sign_report(m, signer, "another report");
         v["payload"] = B64.encode(&other.payload).into();
