@@ -135,6 +135,23 @@ fn the_demo_serves_a_mechanism_with_simulated_traffic() {
     );
     let cases: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(cases["cases"][0]["status"], "acknowledged", "{cases}");
+    // A desk added by IL's administrator with the mediator's countersignature.
+    let (_, body) = http(
+        agent
+            .get(format!("{url}/v1/mechanism"))
+            .header("authorization", format!("Bearer {token}"))
+            .call(),
+    );
+    let mechanism: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(
+        mechanism["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == "il.desk-2" && m["status"] == "active"),
+        "{}",
+        mechanism["members"]
+    );
 }
 
 /// Kills the demo when the test ends, however it ends.
