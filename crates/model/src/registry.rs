@@ -969,6 +969,45 @@ mod tests {
         assert_eq!(r.check(&e, &kid(2), &[]).unwrap_err().code, "invalid-entry");
     }
 
+    /// The table "Who may submit what" in docs/entries.md is `check_role`, cell by cell (a
+    /// cell that starts with ✓, or says "first entry only", allows; "—" refuses).
+    #[test]
+    fn the_documented_role_table_is_the_code() {
+        let doc = include_str!("../../../docs/entries.md");
+        let table = doc
+            .split("## Who may submit what")
+            .nth(1)
+            .and_then(|s| s.split("\n\n").find(|p| p.starts_with("| kind |")))
+            .expect("the table in docs/entries.md");
+        let columns = [
+            (PartyRole::Party, MemberRole::Officer),
+            (PartyRole::Party, MemberRole::Administrator),
+            (PartyRole::Mediator, MemberRole::Officer),
+            (PartyRole::Mediator, MemberRole::Administrator),
+            (PartyRole::Observer, MemberRole::Officer),
+            (PartyRole::Observer, MemberRole::Administrator),
+        ];
+        let mut kinds = BTreeSet::new();
+        for row in table.lines().skip(2) {
+            let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
+            let kind = Kind::parse(cells[0].trim_matches('`')).expect(cells[0]);
+            kinds.insert(kind);
+            for ((party, member), cell) in columns.iter().zip(&cells[1..]) {
+                let documented = cell.starts_with('✓') || *cell == "first entry only";
+                assert!(documented || *cell == "—", "unreadable cell {cell:?}");
+                assert_eq!(
+                    check_role(kind, *party, *member).is_ok(),
+                    documented,
+                    "{kind} by a {member:?} of a {party:?}: docs say {cell:?}"
+                );
+            }
+            for party in [PartyRole::Party, PartyRole::Mediator, PartyRole::Observer] {
+                assert!(check_role(kind, party, MemberRole::Auditor).is_err());
+            }
+        }
+        assert_eq!(kinds.len(), Kind::ALL.len(), "every kind has its row");
+    }
+
     #[test]
     fn membership_countersignatures_follow_the_agreement() {
         let mut body = agreement();
