@@ -26,7 +26,6 @@ use std::time::Instant;
 use truce_engine::Engine;
 use truce_engine::fusion::{distance_m, type_score};
 use truce_engine::state::{Event, ReportRec};
-use truce_log::Envelope;
 use truce_model::agreement::FusionParams;
 use truce_model::{Entry, Registry};
 
@@ -230,23 +229,17 @@ impl truce_engine::Blobs for ZonesDoc {
     }
 }
 
-/// Admits one entry as the server would have (strict signature under the member's key at
-/// this point of the log, the registry's rules) and applies it to the registry.
+/// Admits one parsed entry as the server would have (strict signature under the member's key
+/// at this point of the log, the registry's rules) and applies it to the registry.
 fn admit(
     registry: &mut Registry,
     zones: &ZonesDoc,
     origin: &mut Option<String>,
     index: u64,
-    leaf: &[u8],
+    parsed: crate::verify::ParsedLeaf,
 ) -> Result<Entry> {
     // The log's origin is the one its first entry names.
-    if origin.is_none() {
-        let env = Envelope::parse(leaf).map_err(|e| anyhow!("entry {index}: {e}"))?;
-        let entry =
-            Entry::parse(&env.payload).map_err(|r| anyhow!("entry {index}: {}", r.detail))?;
-        *origin = Some(entry.mechanism);
-    }
-    let origin = origin.as_deref().unwrap_or_default();
+    let origin = origin.get_or_insert_with(|| parsed.mechanism().to_owned());
     let mut doc = |sha: &str| -> Result<Vec<u8>> {
         if sha == zones.sha256 {
             Ok(zones.bytes.clone())
@@ -257,7 +250,34 @@ fn admit(
             ))
         }
     };
-    crate::verify::readmit(registry, origin, index, leaf, &mut doc)?.map_err(|why| anyhow!(why))
+    crate::verify::readmit_parsed(registry, origin, index, parsed, &mut doc)?
+        .map_err(|why| anyhow!(why))
+}
+
+/// Lines read from the log with what a reader thread checked of them on its own.
+type Checked = Result<(usize, std::result::Result<crate::verify::ParsedLeaf, String>)>;
+
+/// Reads `entries` line by line on this thread, parsing each and verifying its signature
+/// ahead of admission ([`crate::verify::prechecker`]), and sends them in order.
+fn read_ahead(file: std::fs::File, path: &Path, out: std::sync::mpsc::SyncSender<Checked>) {
+    let mut check = crate::verify::prechecker();
+    let mut reader = std::io::BufReader::new(file);
+    let mut line = Vec::new();
+    for index in 0u64.. {
+        line.clear();
+        let n = match reader.read_until(b'\n', &mut line) {
+            Ok(0) => return,
+            Ok(n) => n,
+            Err(e) => {
+                let _ = out.send(Err(anyhow!(e).context(format!("reading {}", path.display()))));
+                return;
+            }
+        };
+        let leaf = line.strip_suffix(b"\n").unwrap_or(&line);
+        if out.send(Ok((n, check(index, leaf)))).is_err() {
+            return;
+        }
+    }
 }
 
 /// Replays `dir/entries.jsonl` and scores fusion against `dir/truth.jsonl`.
@@ -291,27 +311,27 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
     let mut engine = Engine::new();
     let mut origin = None;
     let mut index = 0u64;
-    let mut reader = std::io::BufReader::new(file);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("reading {}", entries_path.display()))?;
-        if n == 0 {
-            break;
+    // Parsing and signatures on a reader thread, admission and the engine on this one.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Checked>(4096);
+    std::thread::scope(|scope| -> Result<()> {
+        let path = entries_path.as_path();
+        scope.spawn(move || read_ahead(file, path, tx));
+        for checked in rx {
+            let (n, parsed) = checked?;
+            let entry = parsed
+                .map_err(|why| anyhow!(why))
+                .and_then(|p| admit(&mut registry, &zones, &mut origin, index, p))
+                .with_context(|| format!("{} line {}", entries_path.display(), index + 1))?;
+            engine
+                .apply(index, &entry, &zones)
+                .map_err(|e| anyhow!("entry {index}: {e}"))?;
+            index += 1;
+            if let Some(b) = &bar {
+                b.inc(n as u64);
+            }
         }
-        let leaf = line.strip_suffix(b"\n").unwrap_or(&line);
-        let entry = admit(&mut registry, &zones, &mut origin, index, leaf)
-            .with_context(|| format!("{} line {}", entries_path.display(), index + 1))?;
-        engine
-            .apply(index, &entry, &zones)
-            .map_err(|e| anyhow!("entry {index}: {e}"))?;
-        index += 1;
-        if let Some(b) = &bar {
-            b.inc(n as u64);
-        }
-    }
+        Ok(())
+    })?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
