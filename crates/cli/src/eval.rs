@@ -24,8 +24,8 @@ use std::io::BufRead;
 use std::path::Path;
 use std::time::Instant;
 use truce_engine::Engine;
-use truce_engine::fusion::{distance_m, type_score};
-use truce_engine::state::{Event, ReportRec};
+use truce_engine::fusion::{distance_m, explain};
+use truce_engine::state::Event;
 use truce_model::agreement::FusionParams;
 use truce_model::{Entry, Registry};
 
@@ -498,11 +498,11 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
                     continue;
                 };
                 split.stray_reports += 1;
-                match factors(rec, main_event, &params) {
+                match explain(rec, main_event, &params) {
                     None => split.beyond_max_gap += 1,
                     Some(f) => {
-                        let score = f.iter().map(|x| x.1).product::<f64>();
-                        if score * 100.0 >= f64::from(params.threshold_percent) {
+                        let odds = f.iter().map(|x| x.1).product::<f64>();
+                        if odds / (1.0 + odds) * 100.0 >= f64::from(params.threshold_percent) {
                             split.above_threshold += 1;
                         }
                         let lowest = f
@@ -580,38 +580,6 @@ fn bucket(x: f64, bounds: &[f64]) -> usize {
     bounds.iter().position(|b| x < *b).unwrap_or(bounds.len())
 }
 
-/// The four factors of fusion's score of a report against an event (see docs/fusion.md), or
-/// None beyond `max_gap_hours`.
-fn factors(r: &ReportRec, e: &Event, p: &FusionParams) -> Option<[(&'static str, f64); 4]> {
-    let hours = |a: jiff::Timestamp, b: jiff::Timestamp| b.duration_since(a).as_secs_f64() / 3600.0;
-    let gap = if r.end < e.start {
-        hours(r.end, e.start)
-    } else if e.end < r.start {
-        hours(e.end, r.start)
-    } else {
-        0.0
-    };
-    if gap > f64::from(p.max_gap_hours) {
-        return None;
-    }
-    let ra = f64::from(r.precision_m.max(p.min_radius_m));
-    let rb = f64::from(e.precision_m.max(p.min_radius_m));
-    let d = distance_m(r.point, e.point);
-    let actor = if r.perpetrator == e.perpetrator {
-        1.0
-    } else if r.perpetrator == "UNKNOWN" || e.perpetrator == "UNKNOWN" {
-        0.8
-    } else {
-        0.5
-    };
-    Some([
-        ("distance", libm::exp(-0.5 * d * d / (ra * ra + rb * rb))),
-        ("time", libm::exp(-gap / f64::from(p.time_slack_hours))),
-        ("type", type_score(r.event_type, e.event_type)),
-        ("actor", actor),
-    ])
-}
-
 /// The evaluation as a table for people.
 pub fn render(e: &Evaluation) -> String {
     let pct = |a: u64, b: u64| {
@@ -627,11 +595,12 @@ pub fn render(e: &Evaluation) -> String {
     line(
         "fusion parameters",
         format!(
-            "threshold {}%, time slack {} h, max gap {} h, min radius {} m",
+            "threshold {}%, time slack {} h, max gap {} h, min radius {} m, density {} per 1,000 km² a day",
             e.fusion.threshold_percent,
             e.fusion.time_slack_hours,
             e.fusion.max_gap_hours,
-            e.fusion.min_radius_m
+            e.fusion.min_radius_m,
+            e.fusion.density_per_1000_km2_day
         ),
     );
     line(
