@@ -653,7 +653,10 @@ fn curve(args: &Args) -> Result<()> {
                 "{v} m"
             )),
         o.density_per_1000_km2_day.map_or(
-            format!("{} per 1,000 km² a day (default)", d.density_per_1000_km2_day),
+            format!(
+                "{} per 1,000 km² a day (default)",
+                d.density_per_1000_km2_day
+            ),
             |v| format!("{v} per 1,000 km² a day")
         ),
     );

@@ -83,6 +83,37 @@ enum Cluster {
     False(u64),
 }
 
+/// An event's reports by true cluster, in cluster order: a sorted vector, as most events hold
+/// one or two clusters (a map per event would cost hundreds of bytes each at a million).
+#[derive(Debug, Default)]
+struct Clusters(Vec<(Cluster, Vec<u64>)>);
+
+impl Clusters {
+    fn entry(&mut self, c: Cluster) -> &mut Vec<u64> {
+        let at = match self.0.binary_search_by(|x| x.0.cmp(&c)) {
+            Ok(at) => at,
+            Err(at) => {
+                self.0.insert(at, (c, Vec::new()));
+                at
+            }
+        };
+        &mut self.0[at].1
+    }
+
+    fn get(&self, c: &Cluster) -> Option<&Vec<u64>> {
+        let at = self.0.binary_search_by(|x| x.0.cmp(c)).ok()?;
+        Some(&self.0[at].1)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&Cluster, &Vec<u64>)> {
+        self.0.iter().map(|(c, r)| (c, r))
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Vec<u64>> {
+        self.0.iter().map(|x| &x.1)
+    }
+}
+
 #[derive(Debug, Clone)]
 struct TrueIncident {
     perpetrator: String,
@@ -255,7 +286,10 @@ fn admit(
 }
 
 /// Lines read from the log with what a reader thread checked of them on its own.
-type Checked = Result<(usize, std::result::Result<crate::verify::ParsedLeaf, String>)>;
+type Checked = Result<(
+    usize,
+    std::result::Result<crate::verify::ParsedLeaf, String>,
+)>;
 
 /// Reads `entries` line by line on this thread, parsing each and verifying its signature
 /// ahead of admission ([`crate::verify::prechecker`]), and sends them in order.
@@ -269,7 +303,9 @@ fn read_ahead(file: std::fs::File, path: &Path, out: std::sync::mpsc::SyncSender
             Ok(0) => return,
             Ok(n) => n,
             Err(e) => {
-                let _ = out.send(Err(anyhow!(e).context(format!("reading {}", path.display()))));
+                let _ = out.send(Err(
+                    anyhow!(e).context(format!("reading {}", path.display()))
+                ));
                 return;
             }
         };
@@ -344,7 +380,7 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
         .unwrap_or_default();
 
     // Where each report ended.
-    let mut pairs: Vec<(String, Cluster)> = Vec::with_capacity(truth.reports.len());
+    let mut pairs: Vec<(&str, Cluster)> = Vec::with_capacity(truth.reports.len());
     let mut false_reports = 0;
     for (&i, incident) in &truth.reports {
         let rec = state.reports.get(&i).with_context(|| {
@@ -359,25 +395,20 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
                 Cluster::False(i)
             }
         };
-        pairs.push((event.id.clone(), cluster));
+        pairs.push((event.id.as_str(), cluster));
     }
     let scores = bcubed(&pairs);
 
     // Per event: its clusters.
-    let mut by_event: BTreeMap<&str, BTreeMap<Cluster, Vec<u64>>> = BTreeMap::new();
+    let mut by_event: BTreeMap<&str, Clusters> = BTreeMap::new();
     for ((event, cluster), (&i, _)) in pairs.iter().zip(&truth.reports) {
-        by_event
-            .entry(event.as_str())
-            .or_default()
-            .entry(*cluster)
-            .or_default()
-            .push(i);
+        by_event.entry(event).or_default().entry(*cluster).push(i);
     }
-    let majority = |clusters: &BTreeMap<Cluster, Vec<u64>>| -> Option<(Cluster, usize)> {
+    let majority = |clusters: &Clusters| -> Option<(Cluster, usize)> {
         // Most reports; ties to the first cluster in order (incidents before false reports,
         // lower numbers first).
         let mut best: Option<(Cluster, usize)> = None;
-        for (c, r) in clusters {
+        for (c, r) in clusters.iter() {
             if best.is_none_or(|(_, n)| r.len() > n) {
                 best = Some((*c, r.len()));
             }
@@ -421,7 +452,7 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
         if false_n * 2 < total {
             level.mostly_true += 1;
         }
-        for (c, r) in clusters {
+        for (c, r) in clusters.iter() {
             if let Cluster::Incident(n) = c {
                 incident_events
                     .entry(*n)
@@ -445,7 +476,7 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
                 unknown += 1;
             }
         }
-        for (c, r) in clusters {
+        for (c, r) in clusters.iter() {
             if *c == major {
                 continue;
             }

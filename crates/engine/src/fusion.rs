@@ -250,6 +250,22 @@ fn terms(a: &Shape<'_>, b: &Shape<'_>, p: &FusionParams) -> Option<[(&'static st
     ])
 }
 
+/// How far (metres) an event can be from `shape` and still score `threshold`: every factor
+/// but distance and precision is at most 1, the time density at most that of a gap of 0
+/// against an exact event, and `exp(−d²/2s²) / 2πs²` is at most `1 / eπd²` whatever the
+/// event's radius. So an event further than this cannot be joined, and the search need not
+/// look there. A little margin covers the grid's and the distance's approximations.
+fn reach_bound(shape: &Shape<'_>, p: &FusionParams, threshold: f64) -> f64 {
+    let odds = threshold / (1.0 - threshold).max(1e-9);
+    let exact = time_sigma_h(truce_model::time::TimePrecision::Exact, p);
+    let st2 = shape.time_sigma_h * shape.time_sigma_h + exact * exact;
+    let width = hours_between(shape.start, shape.end);
+    let time_density = 1.0 / (width + libm::sqrt(std::f64::consts::TAU * st2));
+    let other = f64::from(p.density_per_1000_km2_day) / 1.0e9 / 24.0;
+    let d2 = time_density / (other * std::f64::consts::E * std::f64::consts::PI * odds);
+    1.05 * libm::sqrt(d2) + 100.0
+}
+
 /// The probability (0..1) that two shapes describe one incident, from the odds of [`terms`];
 /// `None` when they are too far apart in time to compare.
 fn score(a: &Shape<'_>, b: &Shape<'_>, p: &FusionParams) -> Option<f64> {
@@ -578,6 +594,7 @@ impl Fusion {
     ) -> Vec<(f64, String)> {
         let reach =
             3.0 * libm::sqrt(shape.radius * shape.radius + PRECISE_RADIUS_M * PRECISE_RADIUS_M);
+        let reach = reach.min(reach_bound(shape, params, threshold));
         let gap = jiff::SignedDuration::from_hours(i64::from(params.max_gap_hours));
         let from = shape.start.saturating_sub(gap).unwrap_or(shape.start);
         let to = shape.end.saturating_add(gap).unwrap_or(shape.end);
