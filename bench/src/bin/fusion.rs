@@ -78,6 +78,9 @@ struct Args {
     /// Agreement fusion parameter `min_radius_m`.
     #[arg(long)]
     min_radius: Option<u32>,
+    /// Agreement fusion parameter `density_per_1000_km2_day`.
+    #[arg(long)]
+    density: Option<u32>,
     /// F1 against noise instead: simulate and evaluate at each of --factors.
     #[arg(long)]
     curve: bool,
@@ -132,6 +135,7 @@ fn overrides(args: &Args) -> FusionOverrides {
         time_slack_hours: args.time_slack,
         max_gap_hours: args.max_gap,
         min_radius_m: args.min_radius,
+        density_per_1000_km2_day: args.density,
     }
 }
 
@@ -473,11 +477,12 @@ fn benchmark(args: &Args) -> Result<()> {
     let fusion = &e["fusion"];
     println!("simulation: {} ({} entries)", dir.display(), entries);
     println!(
-        "truce fusion parameters: threshold {}%, time slack {} h, max gap {} h, min radius {} m",
+        "truce fusion parameters: threshold {}%, time slack {} h, max gap {} h, min radius {} m, density {} per 1,000 km² a day",
         fusion["threshold_percent"],
         fusion["time_slack_hours"],
         fusion["max_gap_hours"],
-        fusion["min_radius_m"]
+        fusion["min_radius_m"],
+        fusion["density_per_1000_km2_day"]
     );
     if let Some(d) = dbscans.first() {
         println!(
@@ -630,7 +635,7 @@ fn curve(args: &Args) -> Result<()> {
     let o = overrides(args);
     let d = truce_model::agreement::FusionParams::default();
     let params = format!(
-        "threshold {}, time slack {}, max gap {}, min radius {}",
+        "threshold {}, time slack {}, max gap {}, min radius {}, density {}",
         o.threshold_percent
             .map_or(format!("{}% (default)", d.threshold_percent), |v| format!(
                 "{v}%"
@@ -647,6 +652,13 @@ fn curve(args: &Args) -> Result<()> {
             .map_or(format!("{} m (default)", d.min_radius_m), |v| format!(
                 "{v} m"
             )),
+        o.density_per_1000_km2_day.map_or(
+            format!(
+                "{} per 1,000 km² a day (default)",
+                d.density_per_1000_km2_day
+            ),
+            |v| format!("{v} per 1,000 km² a day")
+        ),
     );
     println!(
         "seed {}, about {reports} reports, {} incidents a day; fusion {params}",

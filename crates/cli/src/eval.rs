@@ -24,9 +24,8 @@ use std::io::BufRead;
 use std::path::Path;
 use std::time::Instant;
 use truce_engine::Engine;
-use truce_engine::fusion::{distance_m, type_score};
-use truce_engine::state::{Event, ReportRec};
-use truce_log::Envelope;
+use truce_engine::fusion::{distance_m, explain};
+use truce_engine::state::Event;
 use truce_model::agreement::FusionParams;
 use truce_model::{Entry, Registry};
 
@@ -82,6 +81,37 @@ pub fn bcubed<P: Ord, T: Ord>(items: &[(P, T)]) -> BCubed {
 enum Cluster {
     Incident(u64),
     False(u64),
+}
+
+/// An event's reports by true cluster, in cluster order: a sorted vector, as most events hold
+/// one or two clusters (a map per event would cost hundreds of bytes each at a million).
+#[derive(Debug, Default)]
+struct Clusters(Vec<(Cluster, Vec<u64>)>);
+
+impl Clusters {
+    fn entry(&mut self, c: Cluster) -> &mut Vec<u64> {
+        let at = match self.0.binary_search_by(|x| x.0.cmp(&c)) {
+            Ok(at) => at,
+            Err(at) => {
+                self.0.insert(at, (c, Vec::new()));
+                at
+            }
+        };
+        &mut self.0[at].1
+    }
+
+    fn get(&self, c: &Cluster) -> Option<&Vec<u64>> {
+        let at = self.0.binary_search_by(|x| x.0.cmp(c)).ok()?;
+        Some(&self.0[at].1)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&Cluster, &Vec<u64>)> {
+        self.0.iter().map(|(c, r)| (c, r))
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Vec<u64>> {
+        self.0.iter().map(|x| &x.1)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -230,23 +260,17 @@ impl truce_engine::Blobs for ZonesDoc {
     }
 }
 
-/// Admits one entry as the server would have (strict signature under the member's key at
-/// this point of the log, the registry's rules) and applies it to the registry.
+/// Admits one parsed entry as the server would have (strict signature under the member's key
+/// at this point of the log, the registry's rules) and applies it to the registry.
 fn admit(
     registry: &mut Registry,
     zones: &ZonesDoc,
     origin: &mut Option<String>,
     index: u64,
-    leaf: &[u8],
+    parsed: crate::verify::ParsedLeaf,
 ) -> Result<Entry> {
     // The log's origin is the one its first entry names.
-    if origin.is_none() {
-        let env = Envelope::parse(leaf).map_err(|e| anyhow!("entry {index}: {e}"))?;
-        let entry =
-            Entry::parse(&env.payload).map_err(|r| anyhow!("entry {index}: {}", r.detail))?;
-        *origin = Some(entry.mechanism);
-    }
-    let origin = origin.as_deref().unwrap_or_default();
+    let origin = origin.get_or_insert_with(|| parsed.mechanism().to_owned());
     let mut doc = |sha: &str| -> Result<Vec<u8>> {
         if sha == zones.sha256 {
             Ok(zones.bytes.clone())
@@ -257,7 +281,39 @@ fn admit(
             ))
         }
     };
-    crate::verify::readmit(registry, origin, index, leaf, &mut doc)?.map_err(|why| anyhow!(why))
+    crate::verify::readmit_parsed(registry, origin, index, parsed, &mut doc)?
+        .map_err(|why| anyhow!(why))
+}
+
+/// Lines read from the log with what a reader thread checked of them on its own.
+type Checked = Result<(
+    usize,
+    std::result::Result<crate::verify::ParsedLeaf, String>,
+)>;
+
+/// Reads `entries` line by line on this thread, parsing each and verifying its signature
+/// ahead of admission ([`crate::verify::prechecker`]), and sends them in order.
+fn read_ahead(file: std::fs::File, path: &Path, out: std::sync::mpsc::SyncSender<Checked>) {
+    let mut check = crate::verify::prechecker();
+    let mut reader = std::io::BufReader::new(file);
+    let mut line = Vec::new();
+    for index in 0u64.. {
+        line.clear();
+        let n = match reader.read_until(b'\n', &mut line) {
+            Ok(0) => return,
+            Ok(n) => n,
+            Err(e) => {
+                let _ = out.send(Err(
+                    anyhow!(e).context(format!("reading {}", path.display()))
+                ));
+                return;
+            }
+        };
+        let leaf = line.strip_suffix(b"\n").unwrap_or(&line);
+        if out.send(Ok((n, check(index, leaf)))).is_err() {
+            return;
+        }
+    }
 }
 
 /// Replays `dir/entries.jsonl` and scores fusion against `dir/truth.jsonl`.
@@ -291,27 +347,27 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
     let mut engine = Engine::new();
     let mut origin = None;
     let mut index = 0u64;
-    let mut reader = std::io::BufReader::new(file);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("reading {}", entries_path.display()))?;
-        if n == 0 {
-            break;
+    // Parsing and signatures on a reader thread, admission and the engine on this one.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Checked>(4096);
+    std::thread::scope(|scope| -> Result<()> {
+        let path = entries_path.as_path();
+        scope.spawn(move || read_ahead(file, path, tx));
+        for checked in rx {
+            let (n, parsed) = checked?;
+            let entry = parsed
+                .map_err(|why| anyhow!(why))
+                .and_then(|p| admit(&mut registry, &zones, &mut origin, index, p))
+                .with_context(|| format!("{} line {}", entries_path.display(), index + 1))?;
+            engine
+                .apply(index, &entry, &zones)
+                .map_err(|e| anyhow!("entry {index}: {e}"))?;
+            index += 1;
+            if let Some(b) = &bar {
+                b.inc(n as u64);
+            }
         }
-        let leaf = line.strip_suffix(b"\n").unwrap_or(&line);
-        let entry = admit(&mut registry, &zones, &mut origin, index, leaf)
-            .with_context(|| format!("{} line {}", entries_path.display(), index + 1))?;
-        engine
-            .apply(index, &entry, &zones)
-            .map_err(|e| anyhow!("entry {index}: {e}"))?;
-        index += 1;
-        if let Some(b) = &bar {
-            b.inc(n as u64);
-        }
-    }
+        Ok(())
+    })?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -324,7 +380,7 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
         .unwrap_or_default();
 
     // Where each report ended.
-    let mut pairs: Vec<(String, Cluster)> = Vec::with_capacity(truth.reports.len());
+    let mut pairs: Vec<(&str, Cluster)> = Vec::with_capacity(truth.reports.len());
     let mut false_reports = 0;
     for (&i, incident) in &truth.reports {
         let rec = state.reports.get(&i).with_context(|| {
@@ -339,25 +395,20 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
                 Cluster::False(i)
             }
         };
-        pairs.push((event.id.clone(), cluster));
+        pairs.push((event.id.as_str(), cluster));
     }
     let scores = bcubed(&pairs);
 
     // Per event: its clusters.
-    let mut by_event: BTreeMap<&str, BTreeMap<Cluster, Vec<u64>>> = BTreeMap::new();
+    let mut by_event: BTreeMap<&str, Clusters> = BTreeMap::new();
     for ((event, cluster), (&i, _)) in pairs.iter().zip(&truth.reports) {
-        by_event
-            .entry(event.as_str())
-            .or_default()
-            .entry(*cluster)
-            .or_default()
-            .push(i);
+        by_event.entry(event).or_default().entry(*cluster).push(i);
     }
-    let majority = |clusters: &BTreeMap<Cluster, Vec<u64>>| -> Option<(Cluster, usize)> {
+    let majority = |clusters: &Clusters| -> Option<(Cluster, usize)> {
         // Most reports; ties to the first cluster in order (incidents before false reports,
         // lower numbers first).
         let mut best: Option<(Cluster, usize)> = None;
-        for (c, r) in clusters {
+        for (c, r) in clusters.iter() {
             if best.is_none_or(|(_, n)| r.len() > n) {
                 best = Some((*c, r.len()));
             }
@@ -401,7 +452,7 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
         if false_n * 2 < total {
             level.mostly_true += 1;
         }
-        for (c, r) in clusters {
+        for (c, r) in clusters.iter() {
             if let Cluster::Incident(n) = c {
                 incident_events
                     .entry(*n)
@@ -425,7 +476,7 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
                 unknown += 1;
             }
         }
-        for (c, r) in clusters {
+        for (c, r) in clusters.iter() {
             if *c == major {
                 continue;
             }
@@ -478,11 +529,11 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
                     continue;
                 };
                 split.stray_reports += 1;
-                match factors(rec, main_event, &params) {
+                match explain(rec, main_event, &params) {
                     None => split.beyond_max_gap += 1,
                     Some(f) => {
-                        let score = f.iter().map(|x| x.1).product::<f64>();
-                        if score * 100.0 >= f64::from(params.threshold_percent) {
+                        let odds = f.iter().map(|x| x.1).product::<f64>();
+                        if odds / (1.0 + odds) * 100.0 >= f64::from(params.threshold_percent) {
                             split.above_threshold += 1;
                         }
                         let lowest = f
@@ -560,38 +611,6 @@ fn bucket(x: f64, bounds: &[f64]) -> usize {
     bounds.iter().position(|b| x < *b).unwrap_or(bounds.len())
 }
 
-/// The four factors of fusion's score of a report against an event (see docs/fusion.md), or
-/// None beyond `max_gap_hours`.
-fn factors(r: &ReportRec, e: &Event, p: &FusionParams) -> Option<[(&'static str, f64); 4]> {
-    let hours = |a: jiff::Timestamp, b: jiff::Timestamp| b.duration_since(a).as_secs_f64() / 3600.0;
-    let gap = if r.end < e.start {
-        hours(r.end, e.start)
-    } else if e.end < r.start {
-        hours(e.end, r.start)
-    } else {
-        0.0
-    };
-    if gap > f64::from(p.max_gap_hours) {
-        return None;
-    }
-    let ra = f64::from(r.precision_m.max(p.min_radius_m));
-    let rb = f64::from(e.precision_m.max(p.min_radius_m));
-    let d = distance_m(r.point, e.point);
-    let actor = if r.perpetrator == e.perpetrator {
-        1.0
-    } else if r.perpetrator == "UNKNOWN" || e.perpetrator == "UNKNOWN" {
-        0.8
-    } else {
-        0.5
-    };
-    Some([
-        ("distance", libm::exp(-0.5 * d * d / (ra * ra + rb * rb))),
-        ("time", libm::exp(-gap / f64::from(p.time_slack_hours))),
-        ("type", type_score(r.event_type, e.event_type)),
-        ("actor", actor),
-    ])
-}
-
 /// The evaluation as a table for people.
 pub fn render(e: &Evaluation) -> String {
     let pct = |a: u64, b: u64| {
@@ -607,11 +626,12 @@ pub fn render(e: &Evaluation) -> String {
     line(
         "fusion parameters",
         format!(
-            "threshold {}%, time slack {} h, max gap {} h, min radius {} m",
+            "threshold {}%, time slack {} h, max gap {} h, min radius {} m, density {} per 1,000 km² a day",
             e.fusion.threshold_percent,
             e.fusion.time_slack_hours,
             e.fusion.max_gap_hours,
-            e.fusion.min_radius_m
+            e.fusion.min_radius_m,
+            e.fusion.density_per_1000_km2_day
         ),
     );
     line(

@@ -205,6 +205,9 @@ struct SimulateArgs {
     /// Agreement fusion parameter `min_radius_m` (offline runs).
     #[arg(long)]
     fusion_min_radius: Option<u32>,
+    /// Agreement fusion parameter `density_per_1000_km2_day` (offline runs).
+    #[arg(long)]
+    fusion_density: Option<u32>,
 }
 
 #[derive(Subcommand)]
@@ -1047,6 +1050,7 @@ fn run(cli: Cli) -> Result<()> {
                     time_slack_hours: a.fusion_time_slack,
                     max_gap_hours: a.fusion_max_gap,
                     min_radius_m: a.fusion_min_radius,
+                    density_per_1000_km2_day: a.fusion_density,
                 },
             };
             let target = match (a.server, a.keys) {

@@ -99,6 +99,7 @@ pub struct FusionOverrides {
     pub time_slack_hours: Option<u32>,
     pub max_gap_hours: Option<u32>,
     pub min_radius_m: Option<u32>,
+    pub density_per_1000_km2_day: Option<u32>,
 }
 
 impl FusionOverrides {
@@ -113,6 +114,7 @@ impl FusionOverrides {
             ("time_slack_hours", self.time_slack_hours),
             ("max_gap_hours", self.max_gap_hours),
             ("min_radius_m", self.min_radius_m),
+            ("density_per_1000_km2_day", self.density_per_1000_km2_day),
         ] {
             if let Some(v) = v {
                 m.insert(k.into(), v.into());

@@ -271,21 +271,89 @@ pub fn readmit(
     leaf: &[u8],
     zones: &mut dyn FnMut(&str) -> Result<Vec<u8>>,
 ) -> Result<std::result::Result<Entry, String>> {
+    match parse_leaf(index, leaf) {
+        Ok(parsed) => readmit_parsed(registry, origin, index, parsed, zones),
+        Err(why) => Ok(Err(why)),
+    }
+}
+
+/// An entry's leaf, parsed and checked on its own (no registry): compact form, envelope
+/// shape, payload. Optionally with the key its signature was already verified under.
+#[derive(Debug)]
+pub struct ParsedLeaf {
+    env: Envelope,
+    entry: Entry,
+    /// A key under which the envelope's signature verified strictly (see [`prechecker`]).
+    verified_under: Option<ed25519_dalek::VerifyingKey>,
+}
+
+impl ParsedLeaf {
+    /// The log origin the entry names.
+    pub fn mechanism(&self) -> &str {
+        &self.entry.mechanism
+    }
+}
+
+/// The checks of [`readmit`] that need nothing but the leaf.
+pub fn parse_leaf(index: u64, leaf: &[u8]) -> std::result::Result<ParsedLeaf, String> {
     let bad = |what: String| format!("entry {index}: {what}");
-    let env = match Envelope::parse(leaf) {
-        Ok(e) => e,
-        Err(e) => return Ok(Err(bad(e.to_string()))),
-    };
+    let env = Envelope::parse(leaf).map_err(|e| bad(e.to_string()))?;
     if env.to_leaf() != leaf {
-        return Ok(Err(bad("the leaf is not in compact form".into())));
+        return Err(bad("the leaf is not in compact form".into()));
     }
-    if let Err(e) = env.check_entry_shape() {
-        return Ok(Err(bad(e.to_string())));
+    env.check_entry_shape().map_err(|e| bad(e.to_string()))?;
+    let entry = Entry::parse(&env.payload).map_err(|r| bad(r.detail))?;
+    Ok(ParsedLeaf {
+        env,
+        entry,
+        verified_under: None,
+    })
+}
+
+/// A checker that parses leaves in log order and verifies each signature ahead of admission
+/// (on another thread) under the key its key id names, when that key was declared by an
+/// earlier entry (an agreement's members, a membership). A key id is the SHA-256 of the key,
+/// so the key is the only one it can name; whether it was the author's registered key at that
+/// point of the log is still decided by [`readmit_parsed`], which verifies again whenever the
+/// registry's key is another.
+pub fn prechecker() -> impl FnMut(u64, &[u8]) -> std::result::Result<ParsedLeaf, String> {
+    let mut known: std::collections::BTreeMap<String, ed25519_dalek::VerifyingKey> =
+        std::collections::BTreeMap::new();
+    move |index, leaf| {
+        let mut parsed = parse_leaf(index, leaf)?;
+        let declared: Vec<&str> = match &parsed.entry.body {
+            Body::Agreement(a) => a.members.iter().map(|m| m.public_key.as_str()).collect(),
+            Body::Membership(m) => m.public_key.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
+        };
+        for text in declared {
+            if let Ok(k) = truce_model::agreement::parse_public_key("public_key", text) {
+                known.insert(truce_log::dsse::key_id(&k), k);
+            }
+        }
+        if let Some(k) = known.get(&parsed.env.signature().keyid)
+            && parsed.env.verify_strict(k).is_ok()
+        {
+            parsed.verified_under = Some(*k);
+        }
+        Ok(parsed)
     }
-    let entry = match Entry::parse(&env.payload) {
-        Ok(e) => e,
-        Err(r) => return Ok(Err(bad(r.detail))),
-    };
+}
+
+/// [`readmit`] of a leaf already parsed by [`parse_leaf`] or [`prechecker`].
+pub fn readmit_parsed(
+    registry: &mut Registry,
+    origin: &str,
+    index: u64,
+    parsed: ParsedLeaf,
+    zones: &mut dyn FnMut(&str) -> Result<Vec<u8>>,
+) -> Result<std::result::Result<Entry, String>> {
+    let bad = |what: String| format!("entry {index}: {what}");
+    let ParsedLeaf {
+        env,
+        entry,
+        verified_under,
+    } = parsed;
     if entry.mechanism != origin {
         return Ok(Err(bad(format!(
             "names mechanism `{}`, not this log `{origin}`",
@@ -301,7 +369,19 @@ pub fn readmit(
     let checked = registry
         .envelope_keys(&entry, &env)
         .map_err(|r| r.detail)
-        .and_then(|keys| env.verify_all_strict(&keys).map_err(|e| e.to_string()))
+        .and_then(|keys| {
+            // The author's signature may have been verified ahead (see [`prechecker`]) under
+            // this very key; countersignatures are verified here.
+            let result = if verified_under.is_some() && verified_under == keys.first().copied() {
+                env.countersignatures()
+                    .iter()
+                    .zip(keys.iter().skip(1))
+                    .try_for_each(|(s, k)| env.verify_signature_strict(s, k))
+            } else {
+                env.verify_all_strict(&keys)
+            };
+            result.map_err(|e| e.to_string())
+        })
         .and_then(|()| {
             registry
                 .check(&entry, &keyid, &countersigners)

@@ -7,15 +7,21 @@
 //! older absorbing the younger) and can leave a member report that no longer fits (it is split
 //! off into an event of its own); both are recorded in `state.fusion_log` with their reason.
 //!
-//! The score of a report against an event is the product of four factors, each in 0..1:
+//! The score of a report against an event is the probability that both describe one incident:
+//! `odds / (1 + odds)`, the odds a product of likelihood ratios (see [`explain`]):
 //!
-//! - distance: `exp(-d² / 2σ²)`, `d` the distance between the report's point and the event's,
-//!   `σ² = r_report² + r_event²` (radii floored at `min_radius_m`);
-//! - time: `exp(-gap / slack)`, `gap` the hours between the two windows (0 if they overlap),
-//!   `slack` = `time_slack_hours`; beyond `max_gap_hours` the pair is not considered;
+//! - distance and precision: the reports' location errors are Gaussian with the stated radii
+//!   as radial RMS (floored at `min_radius_m`), so for one incident the distance `d` between
+//!   the report's point and the event's has a density `exp(-d² / 2s²) / 2πs²`, `s² = (r_report²
+//!   + r_event²) / 2`; in time, the gap between the two windows is Gaussian with a tolerance
+//!   set by their time precisions (`time_slack_hours` / 8 for exact, / 4 for hour, / 2 for
+//!   day), over the wider window. Against: another incident, at the agreement's
+//!   `density_per_1000_km2_day`. Precise reports thus fuse on closer evidence than vague ones;
+//!   beyond `max_gap_hours` the pair is not considered;
 //! - type: 1 for the same event type, 0.6 for types of one family (see [`type_score`]), 0.15
 //!   otherwise;
-//! - actor: 1 for the same perpetrator, 0.8 if either is `UNKNOWN`, 0.5 if they differ.
+//! - actor: 1 for the same perpetrator, 0.8 if either is `UNKNOWN`, 0.5 if they differ;
+//! - source: [`SAME_SOURCE_FACTOR`] if the party already reported the event.
 //!
 //! The fused event takes the precision-weighted location (weights: grade / r²), the
 //! intersection of the members' time windows (their hull if they do not intersect), the type
@@ -29,7 +35,7 @@
 use crate::Geography;
 use crate::state::{Corroboration, Event, FusionStep, ReportRec, State};
 use jiff::Timestamp;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use truce_model::agreement::{FusionParams, PartyRole};
 use truce_model::report::{Casualties, Count, EventType, Report};
 
@@ -134,6 +140,8 @@ struct Shape<'a> {
     radius: f64,
     start: Timestamp,
     end: Timestamp,
+    /// The time tolerance beyond the window (hours), from the time precision.
+    time_sigma_h: f64,
     event_type: EventType,
     perpetrator: &'a str,
     /// The parties that reported it.
@@ -168,6 +176,7 @@ fn shape_of_report<'a>(r: &'a ReportRec, p: &FusionParams) -> Shape<'a> {
         radius: f64::from(r.precision_m.max(p.min_radius_m)),
         start: r.start,
         end: r.end,
+        time_sigma_h: time_sigma_h(r.time_precision, p),
         event_type: r.event_type,
         perpetrator: &r.perpetrator,
         sources: Sources::One(&r.party),
@@ -180,14 +189,30 @@ fn shape_of_event<'a>(e: &'a Event, p: &FusionParams) -> Shape<'a> {
         radius: f64::from(e.precision_m.max(p.min_radius_m)),
         start: e.start,
         end: e.end,
+        time_sigma_h: time_sigma_h(e.time_precision, p),
         event_type: e.event_type,
         perpetrator: &e.perpetrator,
         sources: Sources::Many(&e.reporters),
     }
 }
 
-/// The score of two shapes, or `None` when they are too far apart in time to compare.
-fn score(a: &Shape<'_>, b: &Shape<'_>, p: &FusionParams) -> Option<f64> {
+/// A report's time is trusted to this many `time_slack_hours` beyond its window (one standard
+/// deviation), by its precision.
+fn time_sigma_h(precision: truce_model::time::TimePrecision, p: &FusionParams) -> f64 {
+    use truce_model::time::TimePrecision::*;
+    let k = match precision {
+        Exact => 0.125,
+        Hour => 0.25,
+        Day => 0.5,
+        Week => 2.0,
+        Month => 8.0,
+    };
+    f64::from(p.time_slack_hours) * k
+}
+
+/// The factors of the odds that two shapes describe one incident (see the module docs), or
+/// `None` when they are too far apart in time to compare. Their product is the odds.
+fn terms(a: &Shape<'_>, b: &Shape<'_>, p: &FusionParams) -> Option<[(&'static str, f64); 6]> {
     let gap = if a.end < b.start {
         hours_between(a.end, b.start)
     } else if b.end < a.start {
@@ -199,20 +224,59 @@ fn score(a: &Shape<'_>, b: &Shape<'_>, p: &FusionParams) -> Option<f64> {
         return None;
     }
     let d = distance_m(a.point, b.point);
-    let var = a.radius * a.radius + b.radius * b.radius;
-    let ds = libm::exp(-0.5 * d * d / var);
-    let ts = libm::exp(-gap / f64::from(p.time_slack_hours));
+    // Space: the reports' errors are Gaussian with the stated radii as radial RMS, so their
+    // difference has a variance of s² per axis; time: the windows, widened by the precision's
+    // tolerance. Against: another incident, at the agreement's density.
+    let s2 = (a.radius * a.radius + b.radius * b.radius) / 2.0;
+    let st2 = a.time_sigma_h * a.time_sigma_h + b.time_sigma_h * b.time_sigma_h;
+    let width = hours_between(a.start, a.end).max(hours_between(b.start, b.end));
+    let tau = std::f64::consts::TAU;
+    let space_density = 1.0 / (tau * s2);
+    let time_density = 1.0 / (width + libm::sqrt(tau * st2));
+    // Incidents per 1,000 km² per day, as incidents per m² per hour.
+    let other = f64::from(p.density_per_1000_km2_day) / 1.0e9 / 24.0;
     let source = if a.sources.overlaps(b.sources) {
         SAME_SOURCE_FACTOR
     } else {
         1.0
     };
-    Some(
-        ds * ts
-            * type_score(a.event_type, b.event_type)
-            * actor_score(a.perpetrator, b.perpetrator)
-            * source,
-    )
+    Some([
+        ("distance", libm::exp(-0.5 * d * d / s2)),
+        ("time", libm::exp(-0.5 * gap * gap / st2)),
+        ("precision", space_density * time_density / other),
+        ("type", type_score(a.event_type, b.event_type)),
+        ("actor", actor_score(a.perpetrator, b.perpetrator)),
+        ("source", source),
+    ])
+}
+
+/// How far (metres) an event can be from `shape` and still score `threshold`: every factor
+/// but distance and precision is at most 1, the time density at most that of a gap of 0
+/// against an exact event, and `exp(−d²/2s²) / 2πs²` is at most `1 / eπd²` whatever the
+/// event's radius. So an event further than this cannot be joined, and the search need not
+/// look there. A little margin covers the grid's and the distance's approximations.
+fn reach_bound(shape: &Shape<'_>, p: &FusionParams, threshold: f64) -> f64 {
+    let odds = threshold / (1.0 - threshold).max(1e-9);
+    let exact = time_sigma_h(truce_model::time::TimePrecision::Exact, p);
+    let st2 = shape.time_sigma_h * shape.time_sigma_h + exact * exact;
+    let width = hours_between(shape.start, shape.end);
+    let time_density = 1.0 / (width + libm::sqrt(std::f64::consts::TAU * st2));
+    let other = f64::from(p.density_per_1000_km2_day) / 1.0e9 / 24.0;
+    let d2 = time_density / (other * std::f64::consts::E * std::f64::consts::PI * odds);
+    1.05 * libm::sqrt(d2) + 100.0
+}
+
+/// The probability (0..1) that two shapes describe one incident, from the odds of [`terms`];
+/// `None` when they are too far apart in time to compare.
+fn score(a: &Shape<'_>, b: &Shape<'_>, p: &FusionParams) -> Option<f64> {
+    let odds: f64 = terms(a, b, p)?.iter().map(|t| t.1).product();
+    Some(odds / (1.0 + odds))
+}
+
+/// The factors of the odds that report `r` belongs to event `e` (see [`terms`]), for
+/// diagnostics: `None` when they are too far apart in time to compare.
+pub fn explain(r: &ReportRec, e: &Event, p: &FusionParams) -> Option<[(&'static str, f64); 6]> {
+    terms(&shape_of_report(r, p), &shape_of_event(e, p), p)
 }
 
 fn cell(point: [f64; 2]) -> (i32, i32) {
@@ -221,12 +285,19 @@ fn cell(point: [f64; 2]) -> (i32, i32) {
 }
 
 /// The fusion index: which open events are in which grid cell on which day. Not part of the
-/// state: rebuilt from it (see [`Fusion::rebuild`]).
+/// state: rebuilt from it (see [`Fusion::rebuild`]). Events are held by their number (`e12` is
+/// 12); whatever is read from the index is sorted before it is used, so the hash maps' order
+/// never shows.
 #[derive(Debug, Clone, Default)]
 pub struct Fusion {
-    /// (cell x, cell y, day number) -> event ids.
-    grid: BTreeMap<(i32, i32, i64), BTreeSet<String>>,
-    located: BTreeMap<String, Vec<(i32, i32, i64)>>,
+    /// (cell x, cell y, day number) -> event numbers.
+    grid: HashMap<(i32, i32, i64), Vec<u64>>,
+    located: HashMap<u64, Vec<(i32, i32, i64)>>,
+}
+
+/// The number of event `e<n>`. Fusion names every event so.
+fn event_number(id: &str) -> Option<u64> {
+    id.strip_prefix('e')?.parse().ok()
 }
 
 const DAY_SECONDS: i64 = 86_400;
@@ -275,6 +346,9 @@ impl Fusion {
     }
 
     fn place(&mut self, e: &Event) {
+        let Some(n) = event_number(&e.id) else {
+            return;
+        };
         self.remove(&e.id);
         let (x, y) = if f64::from(e.precision_m) > PRECISE_RADIUS_M {
             VAGUE_CELL
@@ -282,23 +356,25 @@ impl Fusion {
             cell(e.point)
         };
         let (d0, d1) = (day(e.start), day(e.end));
-        let days: Vec<i64> = if d1 - d0 <= MAX_INDEXED_DAYS {
-            (d0..=d1).collect()
+        let keys: Vec<(i32, i32, i64)> = if d1 - d0 <= MAX_INDEXED_DAYS {
+            (d0..=d1).map(|d| (x, y, d)).collect()
         } else {
-            vec![d0, d1]
+            vec![(x, y, d0), (x, y, d1)]
         };
-        let keys: Vec<(i32, i32, i64)> = days.into_iter().map(|d| (x, y, d)).collect();
         for k in &keys {
-            self.grid.entry(*k).or_default().insert(e.id.clone());
+            self.grid.entry(*k).or_default().push(n);
         }
-        self.located.insert(e.id.clone(), keys);
+        self.located.insert(n, keys);
     }
 
     fn remove(&mut self, id: &str) {
-        for k in self.located.remove(id).unwrap_or_default() {
-            if let Some(set) = self.grid.get_mut(&k) {
-                set.remove(id);
-                if set.is_empty() {
+        let Some(n) = event_number(id) else {
+            return;
+        };
+        for k in self.located.remove(&n).unwrap_or_default() {
+            if let Some(ids) = self.grid.get_mut(&k) {
+                ids.retain(|x| *x != n);
+                if ids.is_empty() {
                     self.grid.remove(&k);
                 }
             }
@@ -306,18 +382,18 @@ impl Fusion {
     }
 
     /// Open events whose cell is within `radius_m` of `point` and whose days meet
-    /// `from..=to`, sorted by id.
-    fn near(&self, point: [f64; 2], radius_m: f64, from: Timestamp, to: Timestamp) -> Vec<String> {
+    /// `from..=to`, by number, ascending.
+    fn near(&self, point: [f64; 2], radius_m: f64, from: Timestamp, to: Timestamp) -> Vec<u64> {
         let lat_deg = radius_m / 111_000.0;
         let coslat = libm::cos(point[1] * std::f64::consts::PI / 180.0).max(0.01);
         let lon_deg = lat_deg / coslat;
         let (x0, y0) = cell([point[0] - lon_deg, point[1] - lat_deg]);
         let (x1, y1) = cell([point[0] + lon_deg, point[1] + lat_deg]);
         let (d0, d1) = (day(from), day(to));
-        let mut out = BTreeSet::new();
+        let mut out = Vec::new();
         for d in d0..=d1.min(d0 + MAX_INDEXED_DAYS) {
             if let Some(ids) = self.grid.get(&(VAGUE_CELL.0, VAGUE_CELL.1, d)) {
-                out.extend(ids.iter().cloned());
+                out.extend_from_slice(ids);
             }
         }
         let wide = (i64::from(x1) - i64::from(x0) + 1)
@@ -328,7 +404,7 @@ impl Fusion {
             // empty cells.
             for ((x, y, d), ids) in &self.grid {
                 if (x0..=x1).contains(x) && (y0..=y1).contains(y) && (d0..=d1).contains(d) {
-                    out.extend(ids.iter().cloned());
+                    out.extend_from_slice(ids);
                 }
             }
         } else {
@@ -336,13 +412,15 @@ impl Fusion {
                 for y in y0..=y1 {
                     for d in d0..=d1 {
                         if let Some(ids) = self.grid.get(&(x, y, d)) {
-                            out.extend(ids.iter().cloned());
+                            out.extend_from_slice(ids);
                         }
                     }
                 }
             }
         }
-        out.into_iter().collect()
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Adds the report at log index `index`, filed by a member of `party`; returns the ids of
@@ -499,10 +577,7 @@ impl Fusion {
         }
         for id in &changed {
             match state.events.get(id) {
-                Some(e) if e.merged_into.is_none() => {
-                    let e = e.clone();
-                    self.place(&e);
-                }
+                Some(e) if e.merged_into.is_none() => self.place(e),
                 _ => self.remove(id),
             }
         }
@@ -519,13 +594,15 @@ impl Fusion {
     ) -> Vec<(f64, String)> {
         let reach =
             3.0 * libm::sqrt(shape.radius * shape.radius + PRECISE_RADIUS_M * PRECISE_RADIUS_M);
+        let reach = reach.min(reach_bound(shape, params, threshold));
         let gap = jiff::SignedDuration::from_hours(i64::from(params.max_gap_hours));
         let from = shape.start.saturating_sub(gap).unwrap_or(shape.start);
         let to = shape.end.saturating_add(gap).unwrap_or(shape.end);
         let mut out: Vec<(f64, String)> = self
             .near(shape.point, reach, from, to)
             .into_iter()
-            .filter_map(|id| {
+            .filter_map(|n| {
+                let id = format!("e{n}");
                 let e = state.events.get(&id)?;
                 if e.merged_into.is_some() {
                     return None;

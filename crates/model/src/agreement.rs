@@ -122,12 +122,14 @@ impl MembershipPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FusionParams {
-    /// A report joins the best-scoring open event if its score is at least this (percent).
+    /// A report joins the most likely open event if the probability that both describe one
+    /// incident, as fusion scores it, is at least this (percent).
     #[serde(default = "default_threshold_percent")]
     #[schemars(range(min = 1, max = 99))]
     pub threshold_percent: u32,
-    /// The time scale of the time-gap score: a gap of this many hours between a report's
-    /// window and an event's divides the score by e.
+    /// The time scale of reported times' errors: beyond its window, a report's time is trusted
+    /// to an eighth of this (one standard deviation) at `exact` precision, a quarter at `hour`,
+    /// half at `day`, twice at `week` and eight times at `month`.
     #[serde(default = "default_time_slack_hours")]
     #[schemars(range(min = 1, max = 720))]
     pub time_slack_hours: u32,
@@ -139,10 +141,15 @@ pub struct FusionParams {
     #[serde(default = "default_min_radius_m")]
     #[schemars(range(min = 1, max = 10000))]
     pub min_radius_m: u32,
+    /// How many distinct incidents to expect per 1,000 km² and day: how likely it is that a
+    /// report near an event is of another incident.
+    #[serde(default = "default_density_per_1000_km2_day")]
+    #[schemars(range(min = 1, max = 100000))]
+    pub density_per_1000_km2_day: u32,
 }
 
 fn default_threshold_percent() -> u32 {
-    30
+    50
 }
 fn default_time_slack_hours() -> u32 {
     2
@@ -153,6 +160,9 @@ fn default_max_gap_hours() -> u32 {
 fn default_min_radius_m() -> u32 {
     250
 }
+fn default_density_per_1000_km2_day() -> u32 {
+    20
+}
 
 impl Default for FusionParams {
     fn default() -> Self {
@@ -161,6 +171,7 @@ impl Default for FusionParams {
             time_slack_hours: default_time_slack_hours(),
             max_gap_hours: default_max_gap_hours(),
             min_radius_m: default_min_radius_m(),
+            density_per_1000_km2_day: default_density_per_1000_km2_day(),
         }
     }
 }
@@ -273,9 +284,10 @@ impl Agreement {
             || !(1..=720).contains(&f.time_slack_hours)
             || !(1..=2160).contains(&f.max_gap_hours)
             || !(1..=10000).contains(&f.min_radius_m)
+            || !(1..=100_000).contains(&f.density_per_1000_km2_day)
         {
             return Err(Refusal::invalid(
-                "body.fusion: threshold_percent must be 1..99, time_slack_hours 1..720, max_gap_hours 1..2160, min_radius_m 1..10000",
+                "body.fusion: threshold_percent must be 1..99, time_slack_hours 1..720, max_gap_hours 1..2160, min_radius_m 1..10000, density_per_1000_km2_day 1..100000",
             ));
         }
         let mut party_ids = BTreeSet::new();
