@@ -273,7 +273,7 @@ fn score(a: &Shape<'_>, b: &Shape<'_>, p: &FusionParams) -> Option<f64> {
     Some(odds / (1.0 + odds))
 }
 
-/// The factors of the odds that report `r` belongs to event `e` (see [`terms`]), for
+/// The factors of the odds that report `r` belongs to event `e` (see `terms`), for
 /// diagnostics: `None` when they are too far apart in time to compare.
 pub fn explain(r: &ReportRec, e: &Event, p: &FusionParams) -> Option<[(&'static str, f64); 6]> {
     terms(&shape_of_report(r, p), &shape_of_event(e, p), p)
