@@ -1279,19 +1279,7 @@ fn countersign_cmd(j: bool, a: CountersignArgs, token: &Option<String>) -> Resul
     print(
         j,
         json!({"envelope": written, "entry": summary, "submitted": true, "created": saved.created, "receipt": saved.receipt, "files": saved.files}),
-        || {
-            format!(
-                "countersigned: {summary}\nlogged entry {} (leaf hash {})\nsaved {}",
-                saved.receipt.index,
-                saved.receipt.leaf_hash,
-                saved
-                    .files
-                    .iter()
-                    .map(|f| f.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        },
+        || format!("countersigned: {summary}\n{}", saved.describe()),
     );
     Ok(())
 }
@@ -1515,24 +1503,7 @@ fn submit_body(
     print(
         j,
         json!({"created": saved.created, "receipt": saved.receipt, "files": saved.files}),
-        || {
-            format!(
-                "{} entry {} (leaf hash {})\nsaved {}",
-                if saved.created {
-                    "logged"
-                } else {
-                    "already logged as"
-                },
-                saved.receipt.index,
-                saved.receipt.leaf_hash,
-                saved
-                    .files
-                    .iter()
-                    .map(|f| f.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        },
+        || saved.describe(),
     );
     Ok(())
 }

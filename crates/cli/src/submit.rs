@@ -141,6 +141,27 @@ pub struct Saved {
     pub files: Vec<PathBuf>,
 }
 
+impl Saved {
+    /// `logged entry N (leaf hash H)` (or `already logged as …`) and the files saved.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} entry {} (leaf hash {})\nsaved {}",
+            if self.created {
+                "logged"
+            } else {
+                "already logged as"
+            },
+            self.receipt.index,
+            self.receipt.leaf_hash,
+            self.files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
 /// Saves `<index>.entry.json` (the leaf), `<index>.receipt.json` and `<index>.tlog-proof`.
 pub fn save_receipt(dir: &Path, leaf: &[u8], receipt: &Receipt) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -127,13 +127,18 @@ impl Registry {
         })
     }
 
+    /// The member whose current key has the id `keyid`.
+    fn member_by_key(&self, keyid: &str) -> Option<&MemberState> {
+        self.keys.get(keyid).and_then(|id| self.members.get(id))
+    }
+
     /// The public key an entry signed with `keyid` must verify under. For the first entry of
     /// the log (the agreement) the key comes from the agreement's own member list.
     pub fn signer_key(&self, entry: &Entry, keyid: &str) -> Result<VerifyingKey, Refusal> {
         if self.agreement.is_none() && entry.kind != Kind::Agreement {
             return Err(genesis_required());
         }
-        if let Some(m) = self.keys.get(keyid).and_then(|id| self.members.get(id)) {
+        if let Some(m) = self.member_by_key(keyid) {
             return Ok(m.key);
         }
         if self.agreement.is_none()
@@ -166,10 +171,7 @@ impl Registry {
     ) -> Result<Vec<VerifyingKey>, Refusal> {
         let mut keys = vec![self.signer_key(entry, &envelope.signature().keyid)?];
         for s in envelope.countersignatures() {
-            let key = self
-                .keys
-                .get(&s.keyid)
-                .and_then(|id| self.members.get(id))
+            let key = self.member_by_key(&s.keyid)
                 .map(|m| m.key)
                 .ok_or_else(|| {
                     refuse(
@@ -205,17 +207,13 @@ impl Registry {
             }
             return self.check_genesis(entry, keyid);
         };
-        let member = self
-            .keys
-            .get(keyid)
-            .and_then(|id| self.members.get(id))
-            .ok_or_else(|| {
-                refuse(
-                    "unknown-key",
-                    403,
-                    format!("key {keyid} is not a current member key"),
-                )
-            })?;
+        let member = self.member_by_key(keyid).ok_or_else(|| {
+            refuse(
+                "unknown-key",
+                403,
+                format!("key {keyid} is not a current member key"),
+            )
+        })?;
         if member.id != entry.author {
             return Err(refuse(
                 "author-mismatch",
@@ -563,7 +561,7 @@ impl Registry {
         countersigners: &[&str],
     ) -> Result<(), Refusal> {
         for keyid in countersigners {
-            let Some(c) = self.keys.get(*keyid).and_then(|id| self.members.get(id)) else {
+            let Some(c) = self.member_by_key(keyid) else {
                 return Err(refuse(
                     "unknown-key",
                     403,
