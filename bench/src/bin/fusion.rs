@@ -43,9 +43,10 @@ struct Args {
     /// Seed of the simulation.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Incidents a day: the simulation spans incidents / per-day days. The default, 67, is
-    /// the density of `truce simulate --incidents 2000` over its default 30 days.
-    #[arg(long, default_value_t = 67)]
+    /// Incidents a day: the simulation spans incidents / per-day days. The default, 8, is
+    /// `truce simulate`'s (2,000 incidents over 250 days); 67 is the stress rate of the
+    /// earlier figures (2,000 over 30 days).
+    #[arg(long, default_value_t = 8)]
     per_day: u64,
     /// Noise profile: low, default, high or a factor from 0 to 4.
     #[arg(long, default_value = "default")]
@@ -81,6 +82,9 @@ struct Args {
     /// Agreement fusion parameter `density_per_1000_km2_day`.
     #[arg(long)]
     density: Option<u32>,
+    /// Any agreement fusion parameter, NAME=VALUE (repeatable), e.g. `same_source_percent=25`.
+    #[arg(long)]
+    fusion: Vec<String>,
     /// F1 against noise instead: simulate and evaluate at each of --factors.
     #[arg(long)]
     curve: bool,
@@ -129,14 +133,23 @@ fn child_eval(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn overrides(args: &Args) -> FusionOverrides {
-    FusionOverrides {
-        threshold_percent: args.threshold,
-        time_slack_hours: args.time_slack,
-        max_gap_hours: args.max_gap,
-        min_radius_m: args.min_radius,
-        density_per_1000_km2_day: args.density,
+fn overrides(args: &Args) -> Result<FusionOverrides> {
+    let mut o = FusionOverrides::default();
+    for (name, v) in [
+        ("threshold_percent", args.threshold),
+        ("time_slack_hours", args.time_slack),
+        ("max_gap_hours", args.max_gap),
+        ("min_radius_m", args.min_radius),
+        ("density_per_1000_km2_day", args.density),
+    ] {
+        if let Some(v) = v {
+            o.0.insert(name.to_owned(), v);
+        }
     }
+    for f in &args.fusion {
+        o.set(f)?;
+    }
+    Ok(o)
 }
 
 /// Simulates about `reports` reports at `noise` into `out`: a pilot of 2,000 incidents gives
@@ -148,13 +161,14 @@ fn simulate_reports(
     out: &Path,
 ) -> Result<simulate::Summary> {
     let end = simulate::end_time(Some(END))?;
+    let fusion = overrides(args)?;
     let config = |incidents: u64| simulate::Config {
         seed: args.seed,
         incidents,
         days: u32::try_from(incidents.div_ceil(args.per_day.max(1)).max(1)).unwrap_or(u32::MAX),
         noise: noise.clone(),
         end,
-        fusion: overrides(args),
+        fusion: fusion.clone(),
     };
     let pilot_dir = tempfile::tempdir()?;
     let pilot = simulate::simulate(&config(2_000), &pilot_dir.path().join("p"), None, false)?;
@@ -632,34 +646,13 @@ fn curve(args: &Args) -> Result<()> {
         );
         rows.push(row);
     }
-    let o = overrides(args);
-    let d = truce_model::agreement::FusionParams::default();
-    let params = format!(
-        "threshold {}, time slack {}, max gap {}, min radius {}, density {}",
-        o.threshold_percent
-            .map_or(format!("{}% (default)", d.threshold_percent), |v| format!(
-                "{v}%"
-            )),
-        o.time_slack_hours
-            .map_or(format!("{} h (default)", d.time_slack_hours), |v| format!(
-                "{v} h"
-            )),
-        o.max_gap_hours
-            .map_or(format!("{} h (default)", d.max_gap_hours), |v| format!(
-                "{v} h"
-            )),
-        o.min_radius_m
-            .map_or(format!("{} m (default)", d.min_radius_m), |v| format!(
-                "{v} m"
-            )),
-        o.density_per_1000_km2_day.map_or(
-            format!(
-                "{} per 1,000 km² a day (default)",
-                d.density_per_1000_km2_day
-            ),
-            |v| format!("{v} per 1,000 km² a day")
-        ),
-    );
+    let o = overrides(args)?;
+    let params = if o.0.is_empty() {
+        "default parameters".to_owned()
+    } else {
+        let set: Vec<String> = o.0.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        format!("default parameters but {}", set.join(", "))
+    };
     println!(
         "seed {}, about {reports} reports, {} incidents a day; fusion {params}",
         args.seed, args.per_day

@@ -123,7 +123,7 @@ enum Command {
     /// Generate realistic reports for the Golan scenario with their ground truth (a complete
     /// signed log in a directory, or submitted to a server).
     #[command(
-        after_help = "Writes DIR/entries.jsonl (one envelope per line, in log order), DIR/truth.jsonl,\nDIR/zones.geojson and DIR/keys/. Byte-reproducible for the same seed and arguments\n(give --end). Noise profiles: low (0.5), default (1), high (2) or a factor; see docs/fusion.md.\n\nExamples:\n  truce simulate --seed 1 --incidents 20000 --end 2026-11-01T00:00:00Z --out /tmp/sim\n  truce eval fusion --dir /tmp/sim\n  truce simulate --seed 1 --incidents 500 --out /tmp/live \\\n    --server http://127.0.0.1:8080 --keys ./golan/keys"
+        after_help = "Writes DIR/entries.jsonl (one envelope per line, in log order), DIR/truth.jsonl,\nDIR/zones.geojson and DIR/keys/. Byte-reproducible for the same seed and arguments\n(give --end). Noise profiles: low (0.5), default (1), high (2) or a factor; see docs/fusion.md.\n\nExamples:\n  truce simulate --seed 1 --incidents 2000 --end 2026-11-01T00:00:00Z --out /tmp/sim\n  truce eval fusion --dir /tmp/sim\n  truce simulate --seed 1 --incidents 500 --out /tmp/live \\\n    --server http://127.0.0.1:8080 --keys ./golan/keys"
     )]
     Simulate(SimulateArgs),
     /// Evaluate the engine against a simulation's ground truth.
@@ -175,8 +175,9 @@ struct SimulateArgs {
     /// Number of true incidents.
     #[arg(long, default_value_t = 2000)]
     incidents: u64,
-    /// Days the simulated timeline spans, ending at --end.
-    #[arg(long, default_value_t = 30)]
+    /// Days the simulated timeline spans, ending at --end (the default gives 8 incidents a
+    /// day, about the reported rate in the south of Syria in 2025; see docs/fusion.md).
+    #[arg(long, default_value_t = 250)]
     days: u32,
     /// Noise profile: low, default, high, or a factor (0 to 4; default = 1).
     #[arg(long, default_value = "default")]
@@ -208,6 +209,10 @@ struct SimulateArgs {
     /// Agreement fusion parameter `density_per_1000_km2_day` (offline runs).
     #[arg(long)]
     fusion_density: Option<u32>,
+    /// Any agreement fusion parameter, NAME=VALUE (repeatable; offline runs), e.g.
+    /// `--fusion same_source_percent=25`. See docs/agreement.md for the names.
+    #[arg(long, value_name = "NAME=VALUE")]
+    fusion: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -1045,12 +1050,23 @@ fn run(cli: Cli) -> Result<()> {
                 days: a.days,
                 noise: simulate::Noise::parse(&a.noise)?,
                 end: simulate::end_time(a.end.as_deref())?,
-                fusion: simulate::FusionOverrides {
-                    threshold_percent: a.fusion_threshold,
-                    time_slack_hours: a.fusion_time_slack,
-                    max_gap_hours: a.fusion_max_gap,
-                    min_radius_m: a.fusion_min_radius,
-                    density_per_1000_km2_day: a.fusion_density,
+                fusion: {
+                    let mut o = simulate::FusionOverrides::default();
+                    for (name, v) in [
+                        ("threshold_percent", a.fusion_threshold),
+                        ("time_slack_hours", a.fusion_time_slack),
+                        ("max_gap_hours", a.fusion_max_gap),
+                        ("min_radius_m", a.fusion_min_radius),
+                        ("density_per_1000_km2_day", a.fusion_density),
+                    ] {
+                        if let Some(v) = v {
+                            o.0.insert(name.to_owned(), v);
+                        }
+                    }
+                    for f in &a.fusion {
+                        o.set(f)?;
+                    }
+                    o
                 },
             };
             let target = match (a.server, a.keys) {

@@ -92,35 +92,35 @@ impl Noise {
     }
 }
 
-/// Agreement fusion parameters to put in the generated agreement (offline runs only).
+/// Agreement fusion parameters to put in the generated agreement (offline runs only), by
+/// name: the admission of the agreement checks names and ranges.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FusionOverrides {
-    pub threshold_percent: Option<u32>,
-    pub time_slack_hours: Option<u32>,
-    pub max_gap_hours: Option<u32>,
-    pub min_radius_m: Option<u32>,
-    pub density_per_1000_km2_day: Option<u32>,
-}
+pub struct FusionOverrides(pub BTreeMap<String, u32>);
 
 impl FusionOverrides {
+    /// `NAME=VALUE`, as `--fusion` takes it.
+    pub fn set(&mut self, arg: &str) -> Result<()> {
+        let (name, value) = arg.split_once('=').ok_or_else(|| {
+            anyhow!("--fusion `{arg}`: expected NAME=VALUE, e.g. threshold_percent=50")
+        })?;
+        let value = value.trim().parse::<u32>().map_err(|_| {
+            anyhow!("--fusion `{arg}`: the value must be a whole number, e.g. threshold_percent=50")
+        })?;
+        self.0.insert(name.trim().to_owned(), value);
+        Ok(())
+    }
+
     fn is_empty(&self) -> bool {
-        *self == FusionOverrides::default()
+        self.0.is_empty()
     }
 
     fn to_json(&self) -> Value {
-        let mut m = serde_json::Map::new();
-        for (k, v) in [
-            ("threshold_percent", self.threshold_percent),
-            ("time_slack_hours", self.time_slack_hours),
-            ("max_gap_hours", self.max_gap_hours),
-            ("min_radius_m", self.min_radius_m),
-            ("density_per_1000_km2_day", self.density_per_1000_km2_day),
-        ] {
-            if let Some(v) = v {
-                m.insert(k.into(), v.into());
-            }
-        }
-        Value::Object(m)
+        Value::Object(
+            self.0
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::from(*v)))
+                .collect(),
+        )
     }
 }
 
@@ -851,8 +851,9 @@ impl Generator {
             },
         )
         .0;
-        // Error: about the stated precision as 1σ (radial RMS), never beyond three times it.
-        let sigma = f64::from(precision_m) * f.max(0.05) / std::f64::consts::SQRT_2;
+        // Error: Gaussian, the stated radius the circle that holds it 95% of the time (at
+        // f = 1), never beyond three times the radius.
+        let sigma = f64::from(precision_m) * f.max(0.05) / truce_engine::fusion::CIRCLE_SIGMAS;
         let limit = 3.0 * f64::from(precision_m) * f.max(1.0);
         let (dx, dy) = loop {
             let (dx, dy) = (sigma * normal(rng), sigma * normal(rng));
@@ -1288,7 +1289,7 @@ pub fn simulate(
     }
     if target.is_some() && !cfg.fusion.is_empty() {
         bail!(
-            "--fusion-* flags set the generated agreement's parameters; with --server the server's agreement decides them"
+            "--fusion and --fusion-* flags set the generated agreement's parameters; with --server the server's agreement decides them"
         );
     }
     let scenario = Scenario::built_in("golan-1974")?;

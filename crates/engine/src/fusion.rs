@@ -10,18 +10,20 @@
 //! The score of a report against an event is the probability that both describe one incident:
 //! `odds / (1 + odds)`, the odds a product of likelihood ratios (see [`explain`]):
 //!
-//! - distance and precision: the reports' location errors are Gaussian with the stated radii
-//!   as radial RMS (floored at `min_radius_m`), so for one incident the distance `d` between
-//!   the report's point and the event's has a density `exp(-d² / 2s²) / 2πs²`, `s² = (r_report²
-//!   + r_event²) / 2`; in time, the gap between the two windows is Gaussian with a tolerance
-//!   set by their time precisions (`time_slack_hours` / 8 for exact, / 4 for hour, / 2 for
-//!   day), over the wider window. Against: another incident, at the agreement's
-//!   `density_per_1000_km2_day`. Precise reports thus fuse on closer evidence than vague ones;
-//!   beyond `max_gap_hours` the pair is not considered;
-//! - type: 1 for the same event type, 0.6 for types of one family (see [`type_score`]), 0.15
-//!   otherwise;
-//! - actor: 1 for the same perpetrator, 0.8 if either is `UNKNOWN`, 0.5 if they differ;
-//! - source: [`SAME_SOURCE_FACTOR`] if the party already reported the event.
+//! - distance and precision: the reports' location errors are Gaussian, each stated radius
+//!   (floored at `min_radius_m`) the circle that holds the true point 95% of the time, so for
+//!   one incident the distance `d` between the report's point and the event's has a density
+//!   `exp(-d² / 2s²) / 2πs²`, `s² = (r_report² + r_event²) / c²`, `c` = [`CIRCLE_SIGMAS`]; in
+//!   time, the gap between the two windows is Gaussian with a tolerance set by their time
+//!   precisions (`time_slack_hours` / 8 for exact, / 4 for hour, / 2 for day), over the wider
+//!   window. Against: another incident, at the agreement's `density_per_1000_km2_day`.
+//!   Precise reports thus fuse on closer evidence than vague ones; beyond `max_gap_hours` the
+//!   pair is not considered;
+//! - type: 1 for the same event type, the agreement's `type_family_percent` for types of one
+//!   family (see [`type_score`]), `type_other_percent` otherwise;
+//! - actor: 1 for the same perpetrator, `actor_unknown_percent` if either is `UNKNOWN`,
+//!   `actor_differ_percent` if they differ;
+//! - source: `same_source_percent` if the party already reported the event.
 //!
 //! The fused event takes the precision-weighted location (weights: grade / r²), the
 //! intersection of the members' time windows (their hull if they do not intersect), the type
@@ -98,25 +100,31 @@ const FAMILIES: &[&[EventType]] = &[
     ],
 ];
 
-/// How compatible two event types are as descriptions of one incident.
-pub fn type_score(a: EventType, b: EventType) -> f64 {
+/// How compatible two event types are as descriptions of one incident: 1 for the same type,
+/// the agreement's `type_family_percent` for two types of one family, `type_other_percent`
+/// otherwise.
+pub fn type_score(a: EventType, b: EventType, p: &FusionParams) -> f64 {
     if a == b {
         1.0
     } else if FAMILIES.iter().any(|f| f.contains(&a) && f.contains(&b)) {
-        0.6
+        percent(p.type_family_percent)
     } else {
-        0.15
+        percent(p.type_other_percent)
     }
 }
 
-fn actor_score(a: &str, b: &str) -> f64 {
+fn actor_score(a: &str, b: &str, p: &FusionParams) -> f64 {
     if a == b {
         1.0
     } else if a == "UNKNOWN" || b == "UNKNOWN" {
-        0.8
+        percent(p.actor_unknown_percent)
     } else {
-        0.5
+        percent(p.actor_differ_percent)
     }
+}
+
+fn percent(v: u32) -> f64 {
+    f64::from(v) / 100.0
 }
 
 /// Distance in metres on a sphere of the WGS 84 mean radius (equirectangular at the mean
@@ -166,9 +174,9 @@ impl Sources<'_> {
     }
 }
 
-/// A party seldom reports one incident twice: a report from a party that already reported the
-/// event (or two events reported by one party) scores this much less.
-pub const SAME_SOURCE_FACTOR: f64 = 0.35;
+/// A stated precision is the radius of the circle that holds the true point 95% of the time:
+/// for a circular Gaussian error that is `√(2 ln 20)` ≈ 2.45 standard deviations per axis.
+pub const CIRCLE_SIGMAS: f64 = 2.447_746_830_680_816;
 
 fn shape_of_report<'a>(r: &'a ReportRec, p: &FusionParams) -> Shape<'a> {
     Shape {
@@ -224,10 +232,10 @@ fn terms(a: &Shape<'_>, b: &Shape<'_>, p: &FusionParams) -> Option<[(&'static st
         return None;
     }
     let d = distance_m(a.point, b.point);
-    // Space: the reports' errors are Gaussian with the stated radii as radial RMS, so their
+    // Space: the reports' errors are Gaussian, the stated radii their 95% circles, so their
     // difference has a variance of s² per axis; time: the windows, widened by the precision's
     // tolerance. Against: another incident, at the agreement's density.
-    let s2 = (a.radius * a.radius + b.radius * b.radius) / 2.0;
+    let s2 = (a.radius * a.radius + b.radius * b.radius) / (CIRCLE_SIGMAS * CIRCLE_SIGMAS);
     let st2 = a.time_sigma_h * a.time_sigma_h + b.time_sigma_h * b.time_sigma_h;
     let width = hours_between(a.start, a.end).max(hours_between(b.start, b.end));
     let tau = std::f64::consts::TAU;
@@ -236,7 +244,7 @@ fn terms(a: &Shape<'_>, b: &Shape<'_>, p: &FusionParams) -> Option<[(&'static st
     // Incidents per 1,000 km² per day, as incidents per m² per hour.
     let other = f64::from(p.density_per_1000_km2_day) / 1.0e9 / 24.0;
     let source = if a.sources.overlaps(b.sources) {
-        SAME_SOURCE_FACTOR
+        percent(p.same_source_percent)
     } else {
         1.0
     };
@@ -244,8 +252,8 @@ fn terms(a: &Shape<'_>, b: &Shape<'_>, p: &FusionParams) -> Option<[(&'static st
         ("distance", libm::exp(-0.5 * d * d / s2)),
         ("time", libm::exp(-0.5 * gap * gap / st2)),
         ("precision", space_density * time_density / other),
-        ("type", type_score(a.event_type, b.event_type)),
-        ("actor", actor_score(a.perpetrator, b.perpetrator)),
+        ("type", type_score(a.event_type, b.event_type, p)),
+        ("actor", actor_score(a.perpetrator, b.perpetrator, p)),
         ("source", source),
     ])
 }

@@ -146,13 +146,36 @@ pub struct FusionParams {
     #[serde(default = "default_density_per_1000_km2_day")]
     #[schemars(range(min = 1, max = 100000))]
     pub density_per_1000_km2_day: u32,
+    /// How much less likely (percent) two descriptions of one incident are to give two event
+    /// types of one family (shelling and a clash, an incursion and a troop movement) than the
+    /// same type, relative to two incidents nearby.
+    #[serde(default = "default_type_family_percent")]
+    #[schemars(range(min = 1, max = 100))]
+    pub type_family_percent: u32,
+    /// The same, for two types of no common family.
+    #[serde(default = "default_type_other_percent")]
+    #[schemars(range(min = 1, max = 100))]
+    pub type_other_percent: u32,
+    /// The same, for a report naming no perpetrator (`UNKNOWN`) against one naming a party.
+    #[serde(default = "default_actor_unknown_percent")]
+    #[schemars(range(min = 1, max = 100))]
+    pub actor_unknown_percent: u32,
+    /// The same, for two reports naming different perpetrators.
+    #[serde(default = "default_actor_differ_percent")]
+    #[schemars(range(min = 1, max = 100))]
+    pub actor_differ_percent: u32,
+    /// The same, for a report from a party that already reported the event: a party seldom
+    /// reports one incident twice.
+    #[serde(default = "default_same_source_percent")]
+    #[schemars(range(min = 1, max = 100))]
+    pub same_source_percent: u32,
 }
 
 fn default_threshold_percent() -> u32 {
     50
 }
 fn default_time_slack_hours() -> u32 {
-    2
+    1
 }
 fn default_max_gap_hours() -> u32 {
     48
@@ -161,7 +184,22 @@ fn default_min_radius_m() -> u32 {
     250
 }
 fn default_density_per_1000_km2_day() -> u32 {
-    20
+    2
+}
+fn default_type_family_percent() -> u32 {
+    30
+}
+fn default_type_other_percent() -> u32 {
+    3
+}
+fn default_actor_unknown_percent() -> u32 {
+    100
+}
+fn default_actor_differ_percent() -> u32 {
+    45
+}
+fn default_same_source_percent() -> u32 {
+    22
 }
 
 impl Default for FusionParams {
@@ -172,6 +210,11 @@ impl Default for FusionParams {
             max_gap_hours: default_max_gap_hours(),
             min_radius_m: default_min_radius_m(),
             density_per_1000_km2_day: default_density_per_1000_km2_day(),
+            type_family_percent: default_type_family_percent(),
+            type_other_percent: default_type_other_percent(),
+            actor_unknown_percent: default_actor_unknown_percent(),
+            actor_differ_percent: default_actor_differ_percent(),
+            same_source_percent: default_same_source_percent(),
         }
     }
 }
@@ -289,6 +332,19 @@ impl Agreement {
             return Err(Refusal::invalid(
                 "body.fusion: threshold_percent must be 1..99, time_slack_hours 1..720, max_gap_hours 1..2160, min_radius_m 1..10000, density_per_1000_km2_day 1..100000",
             ));
+        }
+        for (name, v) in [
+            ("type_family_percent", f.type_family_percent),
+            ("type_other_percent", f.type_other_percent),
+            ("actor_unknown_percent", f.actor_unknown_percent),
+            ("actor_differ_percent", f.actor_differ_percent),
+            ("same_source_percent", f.same_source_percent),
+        ] {
+            if !(1..=100).contains(&v) {
+                return Err(Refusal::invalid(format!(
+                    "body.fusion.{name} must be 1..100 (percent), not {v}"
+                )));
+            }
         }
         let mut party_ids = BTreeSet::new();
         for p in &self.parties {

@@ -82,7 +82,8 @@ impl EventType {
 #[serde(deny_unknown_fields)]
 pub struct Location {
     pub point: [f64; 2],
-    /// Radius of the uncertainty circle in metres (1 m to 500 km).
+    /// Radius of the uncertainty circle in metres (1 m to 500 km): the circle around `point`
+    /// that holds the true location with 95% confidence.
     #[schemars(range(min = 1, max = 500000))]
     pub precision_m: u32,
     /// Name of the place as reported.
