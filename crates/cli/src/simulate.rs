@@ -1297,6 +1297,14 @@ pub fn simulate(
         String::from_utf8(scenario.zones.clone()).context("the scenario's zones are not UTF-8")?;
     let end = cfg.end.as_second();
     let start = end - i64::from(cfg.days) * DAY;
+    if !cfg.fusion.is_empty() {
+        let params: truce_model::agreement::FusionParams =
+            serde_json::from_value(cfg.fusion.to_json())
+                .map_err(|e| anyhow!("--fusion: {e} (see docs/agreement.md for the names)"))?;
+        params
+            .check()
+            .map_err(|e| anyhow!("--fusion: {}", e.detail))?;
+    }
     create_out_dir(out)?;
     std::fs::write(out.join("zones.geojson"), &scenario.zones)?;
 

@@ -202,6 +202,37 @@ fn default_same_source_percent() -> u32 {
     22
 }
 
+impl FusionParams {
+    /// Checks the parameters' ranges (see docs/agreement.md).
+    pub fn check(&self) -> Result<(), Refusal> {
+        let f = self;
+        if !(1..=99).contains(&f.threshold_percent)
+            || !(1..=720).contains(&f.time_slack_hours)
+            || !(1..=2160).contains(&f.max_gap_hours)
+            || !(1..=10000).contains(&f.min_radius_m)
+            || !(1..=100_000).contains(&f.density_per_1000_km2_day)
+        {
+            return Err(Refusal::invalid(
+                "body.fusion: threshold_percent must be 1..99, time_slack_hours 1..720, max_gap_hours 1..2160, min_radius_m 1..10000, density_per_1000_km2_day 1..100000",
+            ));
+        }
+        for (name, v) in [
+            ("type_family_percent", f.type_family_percent),
+            ("type_other_percent", f.type_other_percent),
+            ("actor_unknown_percent", f.actor_unknown_percent),
+            ("actor_differ_percent", f.actor_differ_percent),
+            ("same_source_percent", f.same_source_percent),
+        ] {
+            if !(1..=100).contains(&v) {
+                return Err(Refusal::invalid(format!(
+                    "body.fusion.{name} must be 1..100 (percent), not {v}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for FusionParams {
     fn default() -> Self {
         FusionParams {
@@ -322,30 +353,7 @@ impl Agreement {
                 )));
             }
         }
-        let f = &self.fusion;
-        if !(1..=99).contains(&f.threshold_percent)
-            || !(1..=720).contains(&f.time_slack_hours)
-            || !(1..=2160).contains(&f.max_gap_hours)
-            || !(1..=10000).contains(&f.min_radius_m)
-            || !(1..=100_000).contains(&f.density_per_1000_km2_day)
-        {
-            return Err(Refusal::invalid(
-                "body.fusion: threshold_percent must be 1..99, time_slack_hours 1..720, max_gap_hours 1..2160, min_radius_m 1..10000, density_per_1000_km2_day 1..100000",
-            ));
-        }
-        for (name, v) in [
-            ("type_family_percent", f.type_family_percent),
-            ("type_other_percent", f.type_other_percent),
-            ("actor_unknown_percent", f.actor_unknown_percent),
-            ("actor_differ_percent", f.actor_differ_percent),
-            ("same_source_percent", f.same_source_percent),
-        ] {
-            if !(1..=100).contains(&v) {
-                return Err(Refusal::invalid(format!(
-                    "body.fusion.{name} must be 1..100 (percent), not {v}"
-                )));
-            }
-        }
+        self.fusion.check()?;
         let mut party_ids = BTreeSet::new();
         for p in &self.parties {
             check_party_id("body.parties[].id", &p.id)?;
