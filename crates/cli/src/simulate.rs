@@ -56,8 +56,8 @@ const HOUR: i64 = 3_600;
 /// | profile | factor | meaning |
 /// |---|---|---|
 /// | `low` | 0.5 | careful reporting: half the errors of `default` |
-/// | `default` | 1.0 | type confusion 12%, wrong attribution 8%, `UNKNOWN` 10%, duplicates 5%, false reports 3% of reports, late reports 20% (4% days late), location error ≈ the stated precision (1σ), time error 10 min / 20 min / 1 h for exact / hour / day |
-/// | `high` | 2.0 | twice `default`'s rates, and location errors twice the stated precision |
+/// | `default` | 1.0 | type confusion 12%, wrong attribution 8%, `UNKNOWN` 10%, duplicates 5%, false reports 3% of reports, late reports 20% (4% days late), location error within the stated precision 95% of the time, time error 10 min / 20 min / 1 h for exact / hour / day |
+/// | `high` | 2.0 | twice `default`'s rates, and location errors twice what the stated precision claims |
 /// | a number | that factor | rates are capped so that they stay probabilities |
 #[derive(Debug, Clone, PartialEq)]
 pub struct Noise {
