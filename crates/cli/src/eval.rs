@@ -272,6 +272,10 @@ pub struct Evaluation {
     /// Of the replay, the time in admission on the engine's thread (the registry's rules,
     /// countersignatures, the signatures the reader thread could not check ahead).
     pub admission_seconds: f64,
+    /// CPU time of the engine's thread over the replay (admission, the engine, receiving
+    /// entries), from Linux's `/proc/thread-self/schedstat`: unlike the two above, it does not
+    /// count time the thread waited for a core on a busy machine. `None` elsewhere.
+    pub engine_thread_cpu_seconds: Option<f64>,
     pub total_seconds: f64,
 }
 
@@ -393,6 +397,7 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
         b
     });
     let replay_started = Instant::now();
+    let cpu_started = thread_cpu_seconds();
     let mut registry = Registry::new();
     let mut engine = Engine::new();
     let mut origin = None;
@@ -428,6 +433,7 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
         b.finish_and_clear();
     }
     let replay_seconds = replay_started.elapsed().as_secs_f64();
+    let engine_thread_cpu_seconds = cpu_started.zip(thread_cpu_seconds()).map(|(a, b)| b - a);
     let state = engine.state();
     let params = state
         .agreement
@@ -643,8 +649,17 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
         },
         engine_seconds: applying.as_secs_f64(),
         admission_seconds: admission.as_secs_f64(),
+        engine_thread_cpu_seconds,
         total_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// CPU time of the calling thread so far, seconds (Linux: the first field of
+/// `/proc/thread-self/schedstat`, nanoseconds on a CPU).
+fn thread_cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns as f64 / 1e9)
 }
 
 /// The event a report's event became after merges.
@@ -747,8 +762,12 @@ pub fn render(e: &Evaluation) -> String {
     line(
         "of which: engine / admission",
         format!(
-            "{:.2} s / {:.2} s (the rest: waiting for entries parsed and verified ahead)",
-            e.engine_seconds, e.admission_seconds
+            "{:.2} s / {:.2} s (the rest: waiting for entries parsed and verified ahead){}",
+            e.engine_seconds,
+            e.admission_seconds,
+            e.engine_thread_cpu_seconds
+                .map(|s| format!("; the engine's thread on a CPU {s:.2} s"))
+                .unwrap_or_default()
         ),
     );
     s.push_str("\ncorroboration    events  reports  mostly one incident  mostly true\n");
