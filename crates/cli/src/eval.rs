@@ -19,10 +19,10 @@
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use truce_engine::Engine;
 use truce_engine::fusion::{distance_m, explain};
 use truce_engine::state::Event;
@@ -40,29 +40,35 @@ pub struct BCubed {
 /// B-cubed scores of a clustering: one `(predicted cluster, true cluster)` pair per item.
 /// Every item weighs the same; with no items all three are 1 (nothing to get wrong).
 pub fn bcubed<P: Ord, T: Ord>(items: &[(P, T)]) -> BCubed {
-    if items.is_empty() {
+    bcubed_of(items.iter().map(|(p, t)| (p, t)).collect())
+}
+
+/// [`bcubed`] of owned pairs (references, numbers), sorted in place.
+fn bcubed_of<P: Ord + Copy, T: Ord + Copy>(mut joint: Vec<(P, T)>) -> BCubed {
+    if joint.is_empty() {
         return BCubed {
             precision: 1.0,
             recall: 1.0,
             f1: 1.0,
         };
     }
-    let mut joint: BTreeMap<(&P, &T), u64> = BTreeMap::new();
-    let mut pred: BTreeMap<&P, u64> = BTreeMap::new();
-    let mut truth: BTreeMap<&T, u64> = BTreeMap::new();
-    for (p, t) in items {
-        *joint.entry((p, t)).or_default() += 1;
-        *pred.entry(p).or_default() += 1;
-        *truth.entry(t).or_default() += 1;
-    }
+    // Sorted vectors rather than maps of counts: a million items in maps cost hundreds of
+    // megabytes. The cells are summed in (p, t) order all the same.
+    joint.sort_unstable();
+    let mut truth: Vec<T> = joint.iter().map(|x| x.1).collect();
+    truth.sort_unstable();
+    let truth_size = |t: T| truth.partition_point(|x| *x <= t) - truth.partition_point(|x| *x < t);
     // Each of the n items of a (p, t) cell scores n/|p| for precision and n/|t| for recall.
     let (mut ps, mut rs) = (0.0, 0.0);
-    for ((p, t), n) in &joint {
-        let n = *n as f64;
-        ps += n * n / pred[p] as f64;
-        rs += n * n / truth[t] as f64;
+    for predicted in joint.chunk_by(|a, b| a.0 == b.0) {
+        let size = predicted.len() as f64;
+        for cell in predicted.chunk_by(|a, b| a.1 == b.1) {
+            let n = cell.len() as f64;
+            ps += n * n / size;
+            rs += n * n / truth_size(cell[0].1) as f64;
+        }
     }
-    let total = items.len() as f64;
+    let total = joint.len() as f64;
     let (precision, recall) = (ps / total, rs / total);
     let f1 = if precision + recall > 0.0 {
         2.0 * precision * recall / (precision + recall)
@@ -83,57 +89,64 @@ enum Cluster {
     False(u64),
 }
 
-/// An event's reports by true cluster, in cluster order: a sorted vector, as most events hold
-/// one or two clusters (a map per event would cost hundreds of bytes each at a million).
-#[derive(Debug, Default)]
-struct Clusters(Vec<(Cluster, Vec<u64>)>);
-
-impl Clusters {
-    fn entry(&mut self, c: Cluster) -> &mut Vec<u64> {
-        let at = match self.0.binary_search_by(|x| x.0.cmp(&c)) {
-            Ok(at) => at,
-            Err(at) => {
-                self.0.insert(at, (c, Vec::new()));
-                at
-            }
-        };
-        &mut self.0[at].1
-    }
-
-    fn get(&self, c: &Cluster) -> Option<&Vec<u64>> {
-        let at = self.0.binary_search_by(|x| x.0.cmp(c)).ok()?;
-        Some(&self.0[at].1)
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (&Cluster, &Vec<u64>)> {
-        self.0.iter().map(|(c, r)| (c, r))
-    }
-
-    fn values(&self) -> impl Iterator<Item = &Vec<u64>> {
-        self.0.iter().map(|x| &x.1)
-    }
-}
-
+/// An incident of the truth. The perpetrator and the type are numbers in [`Truth::names`]:
+/// there are few of them, and a string each would cost more than the rest at a million.
 #[derive(Debug, Clone)]
 struct TrueIncident {
-    perpetrator: String,
-    event_type: String,
+    perpetrator: u32,
+    event_type: u32,
     point: [f64; 2],
     time: jiff::Timestamp,
     flare_up: Option<u64>,
 }
 
+/// The truth, held in vectors sorted by key (a later record of the same key replaces an
+/// earlier one).
 #[derive(Debug, Default)]
 struct Truth {
-    /// Log index → the report's incident (None: a false report).
-    reports: BTreeMap<u64, Option<u64>>,
-    incidents: BTreeMap<u64, TrueIncident>,
+    /// (log index, the report's incident or None for a false report), by log index.
+    reports: Vec<(u64, Option<u64>)>,
+    /// (incident number, incident), by number.
+    incidents: Vec<(u64, TrueIncident)>,
+    /// The perpetrators' and types' names, by number.
+    names: Vec<String>,
     sightings: u64,
+}
+
+impl Truth {
+    fn incident(&self, n: u64) -> Option<&TrueIncident> {
+        let at = self.incidents.binary_search_by_key(&n, |x| x.0).ok()?;
+        Some(&self.incidents[at].1)
+    }
+
+    fn name(&self, n: u32) -> &str {
+        self.names.get(n as usize).map_or("", String::as_str)
+    }
+}
+
+/// Sorts by key, keeping the last of the values given for one key.
+fn sort_last_wins<V>(v: &mut Vec<(u64, V)>) {
+    v.sort_by_key(|x| x.0);
+    v.dedup_by(|later, earlier| {
+        if later.0 == earlier.0 {
+            std::mem::swap(later, earlier);
+            true
+        } else {
+            false
+        }
+    });
 }
 
 fn read_truth(path: &Path) -> Result<Truth> {
     let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
     let mut t = Truth::default();
+    let mut numbers: BTreeMap<String, u32> = BTreeMap::new();
+    let mut number = |name: &str, names: &mut Vec<String>| -> u32 {
+        *numbers.entry(name.to_owned()).or_insert_with(|| {
+            names.push(name.to_owned());
+            (names.len() - 1) as u32
+        })
+    };
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line.with_context(|| format!("reading {}", path.display()))?;
         if line.trim().is_empty() {
@@ -144,7 +157,7 @@ fn read_truth(path: &Path) -> Result<Truth> {
         match v["record"].as_str() {
             Some("report") => {
                 let index = v["index"].as_u64().ok_or_else(|| bad("no index"))?;
-                t.reports.insert(index, v["incident"].as_u64());
+                t.reports.push((index, v["incident"].as_u64()));
             }
             Some("incident") => {
                 let n = v["incident"]
@@ -158,21 +171,27 @@ fn read_truth(path: &Path) -> Result<Truth> {
                     .as_str()
                     .and_then(|s| s.parse().ok())
                     .ok_or_else(|| bad("no time"))?;
-                t.incidents.insert(
+                let perpetrator = number(v["perpetrator"].as_str().unwrap_or(""), &mut t.names);
+                let event_type = number(v["type"].as_str().unwrap_or(""), &mut t.names);
+                t.incidents.push((
                     n,
                     TrueIncident {
-                        perpetrator: v["perpetrator"].as_str().unwrap_or("").to_owned(),
-                        event_type: v["type"].as_str().unwrap_or("").to_owned(),
+                        perpetrator,
+                        event_type,
                         point,
                         time,
                         flare_up: v["flare_up"].as_u64(),
                     },
-                );
+                ));
             }
             Some("sighting") => t.sightings += 1,
             _ => return Err(bad("`record` is not report, incident or sighting")),
         }
     }
+    sort_last_wins(&mut t.reports);
+    sort_last_wins(&mut t.incidents);
+    t.reports.shrink_to_fit();
+    t.incidents.shrink_to_fit();
     Ok(t)
 }
 
@@ -243,8 +262,20 @@ pub struct Evaluation {
     pub over_merge: OverMerge,
     pub split: Split,
     pub fusion: FusionParams,
+    /// The whole replay: reading, parsing and strictly verifying every entry (on a reader
+    /// thread, ahead), admission, and the engine.
     pub replay_seconds: f64,
     pub reports_per_second: f64,
+    /// Of the replay, the time in `Engine::apply` alone: fusion and the rules on entries
+    /// already parsed, verified and admitted (summed over the entries).
+    pub engine_seconds: f64,
+    /// Of the replay, the time in admission on the engine's thread (the registry's rules,
+    /// countersignatures, the signatures the reader thread could not check ahead).
+    pub admission_seconds: f64,
+    /// CPU time of the engine's thread over the replay (admission, the engine, receiving
+    /// entries), from Linux's `/proc/thread-self/schedstat`: unlike the two above, it does not
+    /// count time the thread waited for a core on a busy machine. `None` elsewhere.
+    pub engine_thread_cpu_seconds: Option<f64>,
     pub total_seconds: f64,
 }
 
@@ -291,26 +322,49 @@ type Checked = Result<(
     std::result::Result<crate::verify::ParsedLeaf, String>,
 )>;
 
-/// Reads `entries` line by line on this thread, parsing each and verifying its signature
-/// ahead of admission ([`crate::verify::prechecker`]), and sends them in order.
+/// Entries read and checked ahead at a time.
+const READ_AHEAD_CHUNK: usize = 512;
+
+/// Reads `entries` line by line on this thread, parsing them and verifying their signatures
+/// ahead of admission in chunks ([`crate::verify::Prechecker`], on every core), and sends
+/// them in order.
 fn read_ahead(file: std::fs::File, path: &Path, out: std::sync::mpsc::SyncSender<Checked>) {
-    let mut check = crate::verify::prechecker();
+    let mut check = crate::verify::Prechecker::new();
     let mut reader = std::io::BufReader::new(file);
-    let mut line = Vec::new();
-    for index in 0u64.. {
-        line.clear();
-        let n = match reader.read_until(b'\n', &mut line) {
-            Ok(0) => return,
-            Ok(n) => n,
-            Err(e) => {
-                let _ = out.send(Err(
-                    anyhow!(e).context(format!("reading {}", path.display()))
-                ));
+    let mut first = 0u64;
+    loop {
+        let mut leaves: Vec<Vec<u8>> = Vec::with_capacity(READ_AHEAD_CHUNK);
+        let mut sizes = Vec::with_capacity(READ_AHEAD_CHUNK);
+        let mut failed = None;
+        while leaves.len() < READ_AHEAD_CHUNK {
+            let mut line = Vec::new();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if line.last() == Some(&b'\n') {
+                        line.pop();
+                    }
+                    sizes.push(n);
+                    leaves.push(line);
+                }
+                Err(e) => {
+                    failed = Some(anyhow!(e).context(format!("reading {}", path.display())));
+                    break;
+                }
+            }
+        }
+        if leaves.is_empty() && failed.is_none() {
+            return;
+        }
+        let checked = check.check(first, &leaves);
+        first += leaves.len() as u64;
+        for (n, parsed) in sizes.into_iter().zip(checked) {
+            if out.send(Ok((n, parsed))).is_err() {
                 return;
             }
-        };
-        let leaf = line.strip_suffix(b"\n").unwrap_or(&line);
-        if out.send(Ok((n, check(index, leaf)))).is_err() {
+        }
+        if let Some(e) = failed {
+            let _ = out.send(Err(e));
             return;
         }
     }
@@ -343,24 +397,31 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
         b
     });
     let replay_started = Instant::now();
+    let cpu_started = thread_cpu_seconds();
     let mut registry = Registry::new();
     let mut engine = Engine::new();
     let mut origin = None;
     let mut index = 0u64;
-    // Parsing and signatures on a reader thread, admission and the engine on this one.
+    let (mut admission, mut applying) = (Duration::ZERO, Duration::ZERO);
+    // Parsing and signatures on a reader thread (and the cores it uses), admission and the
+    // engine on this one.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Checked>(4096);
     std::thread::scope(|scope| -> Result<()> {
         let path = entries_path.as_path();
         scope.spawn(move || read_ahead(file, path, tx));
         for checked in rx {
             let (n, parsed) = checked?;
+            let started = Instant::now();
             let entry = parsed
                 .map_err(|why| anyhow!(why))
                 .and_then(|p| admit(&mut registry, &zones, &mut origin, index, p))
                 .with_context(|| format!("{} line {}", entries_path.display(), index + 1))?;
+            let admitted = Instant::now();
             engine
                 .apply(index, &entry, &zones)
                 .map_err(|e| anyhow!("entry {index}: {e}"))?;
+            admission += admitted - started;
+            applying += admitted.elapsed();
             index += 1;
             if let Some(b) = &bar {
                 b.inc(n as u64);
@@ -372,6 +433,7 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
         b.finish_and_clear();
     }
     let replay_seconds = replay_started.elapsed().as_secs_f64();
+    let engine_thread_cpu_seconds = cpu_started.zip(thread_cpu_seconds()).map(|(a, b)| b - a);
     let state = engine.state();
     let params = state
         .agreement
@@ -379,61 +441,49 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
         .map(|a| a.fusion.clone())
         .unwrap_or_default();
 
-    // Where each report ended.
-    let mut pairs: Vec<(&str, Cluster)> = Vec::with_capacity(truth.reports.len());
+    // Where each report ended: (event, true cluster, log index). Sorted, it groups the
+    // reports by event and, within one, by cluster (vectors, not maps per event: at a million
+    // reports maps would cost hundreds of megabytes).
+    let mut ended: Vec<(&str, Cluster, u64)> = Vec::with_capacity(truth.reports.len());
     let mut false_reports = 0;
-    for (&i, incident) in &truth.reports {
+    for &(i, incident) in &truth.reports {
         let rec = state.reports.get(&i).with_context(|| {
             format!("truth names log index {i} as a report, but the engine has no report there")
         })?;
         let event = live(state, &rec.event)
             .with_context(|| format!("report {i} is in event {}, which is missing", rec.event))?;
         let cluster = match incident {
-            Some(n) => Cluster::Incident(*n),
+            Some(n) => Cluster::Incident(n),
             None => {
                 false_reports += 1;
                 Cluster::False(i)
             }
         };
-        pairs.push((event.id.as_str(), cluster));
+        ended.push((event.id.as_str(), cluster, i));
     }
-    let scores = bcubed(&pairs);
+    let scores = bcubed_of(ended.iter().map(|x| (x.0, x.1)).collect());
+    ended.sort_unstable();
 
-    // Per event: its clusters.
-    let mut by_event: BTreeMap<&str, Clusters> = BTreeMap::new();
-    for ((event, cluster), (&i, _)) in pairs.iter().zip(&truth.reports) {
-        by_event.entry(event).or_default().entry(*cluster).push(i);
-    }
-    let majority = |clusters: &Clusters| -> Option<(Cluster, usize)> {
-        // Most reports; ties to the first cluster in order (incidents before false reports,
-        // lower numbers first).
-        let mut best: Option<(Cluster, usize)> = None;
-        for (c, r) in clusters.iter() {
-            if best.is_none_or(|(_, n)| r.len() > n) {
-                best = Some((*c, r.len()));
-            }
-        }
-        best
-    };
     let mut corroboration: BTreeMap<String, Level> = BTreeMap::new();
     let (mut evaluated, mut correct, mut unknown) = (0, 0, 0);
     let mut over = OverMerge::default();
-    // Incident → the event with most of its reports (ties to the lower event id).
-    let mut incident_events: BTreeMap<u64, Vec<(&str, usize)>> = BTreeMap::new();
-    for (event_id, clusters) in &by_event {
-        let Some(event) = state.events.get(*event_id) else {
+    // (incident, event, its reports in the event), to find each incident's main event.
+    let mut incident_events: Vec<(u64, &str, usize)> = Vec::new();
+    for group in ended.chunk_by(|a, b| a.0 == b.0) {
+        let event_id = group[0].0;
+        let Some(event) = state.events.get(event_id) else {
             continue;
         };
-        let total: usize = clusters.values().map(Vec::len).sum();
-        let false_n: usize = clusters
-            .iter()
-            .filter(|(c, _)| matches!(c, Cluster::False(_)))
-            .map(|(_, r)| r.len())
+        // The event's reports by cluster, in cluster order.
+        let clusters = || group.chunk_by(|a, b| a.1 == b.1);
+        let total = group.len();
+        let false_n: usize = clusters()
+            .filter(|r| matches!(r[0].1, Cluster::False(_)))
+            .map(<[_]>::len)
             .sum();
-        let incident_max = clusters
-            .iter()
-            .filter(|(c, _)| matches!(c, Cluster::Incident(_)))
-            .map(|(_, r)| r.len())
+        let incident_max = clusters()
+            .filter(|r| matches!(r[0].1, Cluster::Incident(_)))
+            .map(<[_]>::len)
             .max()
             .unwrap_or(0);
         let level = corroboration
@@ -452,32 +502,38 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
         if false_n * 2 < total {
             level.mostly_true += 1;
         }
-        for (c, r) in clusters.iter() {
-            if let Cluster::Incident(n) = c {
-                incident_events
-                    .entry(*n)
-                    .or_default()
-                    .push((event_id, r.len()));
+        for r in clusters() {
+            if let Cluster::Incident(n) = r[0].1 {
+                incident_events.push((n, event_id, r.len()));
             }
         }
-        let Some((major, _)) = majority(clusters) else {
+        // The majority: most reports; ties to the first cluster in order (incidents before
+        // false reports, lower numbers first).
+        let mut best: Option<(Cluster, usize)> = None;
+        for r in clusters() {
+            if best.is_none_or(|(_, n)| r.len() > n) {
+                best = Some((r[0].1, r.len()));
+            }
+        }
+        let Some((major, _)) = best else {
             continue;
         };
         let major_incident = match major {
-            Cluster::Incident(n) => truth.incidents.get(&n),
+            Cluster::Incident(n) => truth.incident(n),
             Cluster::False(_) => None,
         };
         if let Some(inc) = major_incident {
             evaluated += 1;
-            if event.perpetrator == inc.perpetrator {
+            if event.perpetrator == truth.name(inc.perpetrator) {
                 correct += 1;
             }
             if event.perpetrator == "UNKNOWN" {
                 unknown += 1;
             }
         }
-        for (c, r) in clusters.iter() {
-            if *c == major {
+        for r in clusters() {
+            let c = r[0].1;
+            if c == major {
                 continue;
             }
             over.foreign_reports += r.len() as u64;
@@ -487,7 +543,7 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
                 }
                 continue;
             };
-            let Some(b) = truth.incidents.get(n) else {
+            let Some(b) = truth.incident(n) else {
                 continue;
             };
             let km = distance_m(a.point, b.point) / 1000.0;
@@ -503,29 +559,31 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
             }
         }
     }
+    incident_events.sort_by_key(|x| x.0);
 
-    // Failures to join: reports outside their incident's main event.
+    // Failures to join: reports outside their incident's main event (the event with most of
+    // its reports; ties to the lower event id).
     let mut split = Split::default();
-    for (n, events) in &incident_events {
+    for events in incident_events.chunk_by(|a, b| a.0 == b.0) {
         if events.len() < 2 {
             continue;
         }
+        let n = events[0].0;
         split.incidents_split += 1;
         let main = events
             .iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-            .map(|e| e.0)
+            .max_by(|a, b| a.2.cmp(&b.2).then(b.1.cmp(a.1)))
+            .map(|e| e.1)
             .unwrap_or_default();
         let Some(main_event) = state.events.get(main) else {
             continue;
         };
-        for (event_id, _) in events.iter().filter(|e| e.0 != main) {
-            let strays = by_event
-                .get(event_id)
-                .and_then(|c| c.get(&Cluster::Incident(*n)))
-                .map_or(&[][..], Vec::as_slice);
-            for i in strays {
-                let Some(rec) = state.reports.get(i) else {
+        for (_, event_id, _) in events.iter().filter(|e| e.1 != main) {
+            let key = (*event_id, Cluster::Incident(n));
+            let from = ended.partition_point(|x| (x.0, x.1) < key);
+            let to = ended.partition_point(|x| (x.0, x.1) <= key);
+            for &(_, _, i) in &ended[from..to] {
+                let Some(rec) = state.reports.get(&i) else {
                     continue;
                 };
                 split.stray_reports += 1;
@@ -555,12 +613,10 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
         .count() as u64;
     let count = |a: &str| state.fusion_log.iter().filter(|s| s.action == a).count() as u64;
     let reports = truth.reports.len() as u64;
-    let incidents_reported = truth
-        .reports
-        .values()
-        .flatten()
-        .collect::<BTreeSet<_>>()
-        .len() as u64;
+    let mut reported: Vec<u64> = truth.reports.iter().filter_map(|x| x.1).collect();
+    reported.sort_unstable();
+    reported.dedup();
+    let incidents_reported = reported.len() as u64;
     Ok(Evaluation {
         dir: dir.display().to_string(),
         entries: index,
@@ -591,8 +647,19 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
         } else {
             0.0
         },
+        engine_seconds: applying.as_secs_f64(),
+        admission_seconds: admission.as_secs_f64(),
+        engine_thread_cpu_seconds,
         total_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// CPU time of the calling thread so far, seconds (Linux: the first field of
+/// `/proc/thread-self/schedstat`, nanoseconds on a CPU).
+fn thread_cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns as f64 / 1e9)
 }
 
 /// The event a report's event became after merges.
@@ -690,6 +757,17 @@ pub fn render(e: &Evaluation) -> String {
         format!(
             "{:.2} s, {:.0} reports/s (total {:.2} s)",
             e.replay_seconds, e.reports_per_second, e.total_seconds
+        ),
+    );
+    line(
+        "of which: engine / admission",
+        format!(
+            "{:.2} s / {:.2} s (the rest: waiting for entries parsed and verified ahead){}",
+            e.engine_seconds,
+            e.admission_seconds,
+            e.engine_thread_cpu_seconds
+                .map(|s| format!("; the engine's thread on a CPU {s:.2} s"))
+                .unwrap_or_default()
         ),
     );
     s.push_str("\ncorroboration    events  reports  mostly one incident  mostly true\n");

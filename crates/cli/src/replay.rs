@@ -96,7 +96,7 @@ pub fn replay(client: &Client, vkey: Option<&str>, progress: bool) -> Result<Rep
                 .into_iter()
                 .filter(|id| theirs.findings.get(*id) != findings_at.get(*id))
                 .map(|id| {
-                    let show = |f: Option<&truce_engine::Finding>| {
+                    let show = |f: Option<&Box<truce_engine::Finding>>| {
                         f.map_or("absent".to_owned(), |f| f.status.as_str().to_owned())
                     };
                     format!(

@@ -283,7 +283,7 @@ pub fn readmit(
 pub struct ParsedLeaf {
     env: Envelope,
     entry: Entry,
-    /// A key under which the envelope's signature verified strictly (see [`prechecker`]).
+    /// A key under which the envelope's signature verified strictly (see [`Prechecker`]).
     verified_under: Option<ed25519_dalek::VerifyingKey>,
 }
 
@@ -310,37 +310,105 @@ pub fn parse_leaf(index: u64, leaf: &[u8]) -> std::result::Result<ParsedLeaf, St
     })
 }
 
-/// A checker that parses leaves in log order and verifies each signature ahead of admission
-/// (on another thread) under the key its key id names, when that key was declared by an
-/// earlier entry (an agreement's members, a membership). A key id is the SHA-256 of the key,
-/// so the key is the only one it can name; whether it was the author's registered key at that
-/// point of the log is still decided by [`readmit_parsed`], which verifies again whenever the
-/// registry's key is another.
-pub fn prechecker() -> impl FnMut(u64, &[u8]) -> std::result::Result<ParsedLeaf, String> {
-    let mut known: std::collections::BTreeMap<String, ed25519_dalek::VerifyingKey> =
-        std::collections::BTreeMap::new();
-    move |index, leaf| {
-        let mut parsed = parse_leaf(index, leaf)?;
-        let declared: Vec<&str> = match &parsed.entry.body {
+/// Parses leaves and verifies their signatures ahead of admission (on other threads than
+/// admission's), in chunks spread over the machine's cores: each signature under the key its
+/// key id names, when that key was declared by an earlier entry (an agreement's members, a
+/// membership) or by the entry itself. A key id is the SHA-256 of the key, so the key is the
+/// only one it can name; whether it was the author's registered key at that point of the log
+/// is still decided by [`readmit_parsed`], which verifies again whenever the registry's key is
+/// another. Each signature is checked singly and strictly (`verify_strict`): ed25519-dalek's
+/// batch verification would be faster but is not as strict (no check of small-order or
+/// mixed-order `R` and keys), so it could pass what the server refuses.
+#[derive(Debug)]
+pub struct Prechecker {
+    known: std::collections::BTreeMap<String, ed25519_dalek::VerifyingKey>,
+    threads: usize,
+}
+
+impl Default for Prechecker {
+    fn default() -> Self {
+        Prechecker {
+            known: std::collections::BTreeMap::new(),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+impl Prechecker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks the leaves of the entries `first..first + leaves.len()`, which must follow those
+    /// checked before, in log order; the results are in the same order.
+    pub fn check(
+        &mut self,
+        first: u64,
+        leaves: &[Vec<u8>],
+    ) -> Vec<std::result::Result<ParsedLeaf, String>> {
+        let per = leaves.len().div_ceil(self.threads.max(1)).max(1);
+        // Parsing, then the keys in log order (an entry may use a key declared just before
+        // it, in the same chunk), then the signatures.
+        let mut parsed: Vec<std::result::Result<ParsedLeaf, String>> =
+            std::thread::scope(|scope| {
+                let parts: Vec<_> = leaves
+                    .chunks(per)
+                    .enumerate()
+                    .map(|(c, chunk)| {
+                        scope.spawn(move || {
+                            chunk
+                                .iter()
+                                .enumerate()
+                                .map(|(k, leaf)| parse_leaf(first + (c * per + k) as u64, leaf))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                parts
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            });
+        let keys: Vec<Option<ed25519_dalek::VerifyingKey>> = parsed
+            .iter()
+            .map(|p| {
+                let p = p.as_ref().ok()?;
+                self.declare(&p.entry);
+                self.known.get(&p.env.signature().keyid).copied()
+            })
+            .collect();
+        std::thread::scope(|scope| {
+            for (chunk, keys) in parsed.chunks_mut(per).zip(keys.chunks(per)) {
+                scope.spawn(move || {
+                    for (p, k) in chunk.iter_mut().zip(keys) {
+                        if let (Ok(p), Some(k)) = (p, k)
+                            && p.env.verify_strict(k).is_ok()
+                        {
+                            p.verified_under = Some(*k);
+                        }
+                    }
+                });
+            }
+        });
+        parsed
+    }
+
+    /// Learns the keys an entry declares.
+    fn declare(&mut self, entry: &Entry) {
+        let declared: Vec<&str> = match &entry.body {
             Body::Agreement(a) => a.members.iter().map(|m| m.public_key.as_str()).collect(),
             Body::Membership(m) => m.public_key.iter().map(String::as_str).collect(),
             _ => Vec::new(),
         };
         for text in declared {
             if let Ok(k) = truce_model::agreement::parse_public_key("public_key", text) {
-                known.insert(truce_log::dsse::key_id(&k), k);
+                self.known.insert(truce_log::dsse::key_id(&k), k);
             }
         }
-        if let Some(k) = known.get(&parsed.env.signature().keyid)
-            && parsed.env.verify_strict(k).is_ok()
-        {
-            parsed.verified_under = Some(*k);
-        }
-        Ok(parsed)
     }
 }
 
-/// [`readmit`] of a leaf already parsed by [`parse_leaf`] or [`prechecker`].
+/// [`readmit`] of a leaf already parsed by [`parse_leaf`] or a [`Prechecker`].
 pub fn readmit_parsed(
     registry: &mut Registry,
     origin: &str,
@@ -370,7 +438,7 @@ pub fn readmit_parsed(
         .envelope_keys(&entry, &env)
         .map_err(|r| r.detail)
         .and_then(|keys| {
-            // The author's signature may have been verified ahead (see [`prechecker`]) under
+            // The author's signature may have been verified ahead (see [`Prechecker`]) under
             // this very key; countersignatures are verified here.
             let result = if verified_under.is_some() && verified_under == keys.first().copied() {
                 env.countersignatures()

@@ -35,7 +35,7 @@
 //! anything uses `libm`, so every machine computes the same events.
 
 use crate::Geography;
-use crate::state::{Corroboration, Event, FusionStep, ReportRec, State};
+use crate::state::{Corroboration, Event, FusionStep, Parties, ReportRec, State};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use truce_model::agreement::{FusionParams, PartyRole};
@@ -159,7 +159,7 @@ struct Shape<'a> {
 #[derive(Debug, Clone, Copy)]
 enum Sources<'a> {
     One(&'a str),
-    Many(&'a BTreeSet<String>),
+    Many(&'a Parties),
 }
 
 impl Sources<'_> {
@@ -169,7 +169,7 @@ impl Sources<'_> {
             (Sources::One(a), Sources::Many(m)) | (Sources::Many(m), Sources::One(a)) => {
                 m.contains(a)
             }
-            (Sources::Many(a), Sources::Many(b)) => a.intersection(b).next().is_some(),
+            (Sources::Many(a), Sources::Many(b)) => a.iter().any(|p| b.contains(p)),
         }
     }
 }
@@ -473,13 +473,15 @@ impl Fusion {
             Some((_, id)) => id.clone(),
             None => {
                 let id = format!("e{index}");
-                state.events.insert(id.clone(), blank_event(&id, &rec));
+                state
+                    .events
+                    .insert(id.clone(), Box::new(blank_event(&id, &rec)));
                 id
             }
         };
         let mut rec = rec;
         rec.event = target.clone();
-        state.reports.insert(index, rec);
+        state.reports.insert(index, Box::new(rec));
         if let Some(e) = state.events.get_mut(&target) {
             e.reports.push(index);
             e.reports.sort_unstable();
@@ -564,7 +566,7 @@ impl Fusion {
                     }
                     let mut fresh = blank_event(&new_id, &rep);
                     fresh.reports = vec![m];
-                    state.events.insert(new_id.clone(), fresh);
+                    state.events.insert(new_id.clone(), Box::new(fresh));
                     if let Some(r) = state.reports.get_mut(&m) {
                         r.event = new_id.clone();
                     }
@@ -688,9 +690,9 @@ fn blank_event(id: &str, r: &ReportRec) -> Event {
     Event {
         id: id.to_owned(),
         reports: vec![],
-        reporters: BTreeSet::new(),
-        confirmed_by: BTreeSet::new(),
-        denied_by: BTreeSet::new(),
+        reporters: Parties::new(),
+        confirmed_by: Parties::new(),
+        denied_by: Parties::new(),
         merged_into: None,
         event_type: r.event_type,
         sub_event_type: None,
@@ -724,7 +726,9 @@ pub fn refresh(state: &mut State, geo: Option<&Geography>, id: &str) {
     e.zones = geo
         .map(|g| g.hits(e.point, f64::from(e.precision_m)))
         .unwrap_or_default();
-    state.events.insert(id.to_owned(), e);
+    if let Some(slot) = state.events.get_mut(id) {
+        **slot = e;
+    }
 }
 
 /// The fused description of event `id` if it had exactly `members`.
@@ -732,10 +736,10 @@ fn fused(state: &State, id: &str, members: &[u64]) -> Option<Event> {
     let base = state.events.get(id)?;
     let reps: Vec<&ReportRec> = members
         .iter()
-        .filter_map(|m| state.reports.get(m))
+        .filter_map(|m| state.reports.get(m).map(|r| &**r))
         .collect();
     let first = reps.first()?;
-    let mut e = base.clone();
+    let mut e = Event::clone(base);
     e.reports = members.to_vec();
     // Location: precision-weighted mean, summed in an order of the reports' content (not
     // their log order), so that floating-point rounding does not depend on arrival order.

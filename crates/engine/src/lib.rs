@@ -37,7 +37,7 @@ use truce_model::entry::{Body, Entry};
 use truce_model::time::{TimePrecision, TimeSpan};
 
 use state::{
-    AgreementRec, CaseRec, CaseStatus, Certainty, MemberRec, NoticeRec, PostureRec, ZoneHit,
+    AgreementRec, CaseRec, CaseStatus, Certainty, MemberRec, Name, NoticeRec, PostureRec, ZoneHit,
 };
 
 /// Where the engine reads the agreement's annex documents (the zones GeoJSON).
@@ -69,6 +69,8 @@ pub enum EngineError {
 #[derive(Debug, Clone)]
 pub struct Geography {
     index: ZoneIndex,
+    /// Each zone's id and layer, shared by the events' zone hits.
+    names: Vec<(Name, Name)>,
 }
 
 impl Geography {
@@ -79,9 +81,7 @@ impl Geography {
         let zones = a
             .check_zones(&doc)
             .map_err(|e| EngineError::Zones(e.detail))?;
-        Ok(Geography {
-            index: ZoneIndex::new(zones),
-        })
+        Ok(Geography::new(ZoneIndex::new(zones)))
     }
 
     /// Loads a zones document already checked at admission, by its SHA-256.
@@ -97,9 +97,16 @@ impl Geography {
         }
         let text = std::str::from_utf8(&doc).map_err(|e| EngineError::Zones(e.to_string()))?;
         let zones = truce_geo::parse_zones(text).map_err(|e| EngineError::Zones(e.to_string()))?;
-        Ok(Geography {
-            index: ZoneIndex::new(zones),
-        })
+        Ok(Geography::new(ZoneIndex::new(zones)))
+    }
+
+    fn new(index: ZoneIndex) -> Self {
+        let names = index
+            .zones()
+            .iter()
+            .map(|z| (Name::from(z.id.as_str()), Name::from(z.layer.as_str())))
+            .collect();
+        Geography { index, names }
     }
 
     pub fn layers(&self) -> BTreeSet<String> {
@@ -108,15 +115,14 @@ impl Geography {
 
     /// The zones (every layer) an uncertainty circle touches, sorted.
     pub fn hits(&self, point: [f64; 2], radius_m: f64) -> Vec<ZoneHit> {
-        let zones = self.index.zones();
         let mut hits: Vec<ZoneHit> = self
             .index
             .classify(point[0], point[1], radius_m)
             .into_iter()
             .filter_map(|(i, c)| {
-                zones.get(i).map(|z| ZoneHit {
-                    zone: z.id.clone(),
-                    layer: z.layer.clone(),
+                self.names.get(i).map(|(zone, layer)| ZoneHit {
+                    zone: zone.clone(),
+                    layer: layer.clone(),
                     certainty: match c {
                         Containment::Certain => Certainty::Certain,
                         Containment::Possible => Certainty::Possible,

@@ -117,7 +117,7 @@ pub fn record(state: &mut State, index: u64, d: Draft) -> Option<(String, Timest
             reason: reason.into(),
         }],
     };
-    state.findings.insert(d.id.clone(), f);
+    state.findings.insert(d.id.clone(), Box::new(f));
     (status == Status::Alleged).then_some((d.id, clock))
 }
 

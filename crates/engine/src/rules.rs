@@ -130,7 +130,7 @@ fn placements(rule: &Rule, zones: &[String], ev: &Event) -> Vec<(Option<String>,
     }
     let mut by_layer: BTreeMap<&str, Certainty> = BTreeMap::new();
     for h in &ev.zones {
-        if zones.contains(&h.zone) {
+        if zones.iter().any(|z| h.zone == *z) {
             let c = by_layer.entry(h.layer.as_str()).or_insert(h.certainty);
             *c = (*c).max(h.certainty);
         }
@@ -158,7 +158,7 @@ fn describe_event(ev: &Event, layer: &Option<String>, c: Certainty, zones: &[Str
     let inside: Vec<&str> = ev
         .zones
         .iter()
-        .filter(|h| zones.contains(&h.zone) && Some(&h.layer) == layer.as_ref())
+        .filter(|h| zones.iter().any(|z| h.zone == *z) && layer.as_deref() == Some(&*h.layer))
         .map(|h| h.zone.as_str())
         .collect();
     let where_ = match layer {
@@ -405,7 +405,7 @@ pub fn evaluate_event(
 fn covers(area: &Area, ev: &Event, _geo: Option<&Geography>) -> Option<Certainty> {
     let mut best: Option<Certainty> = None;
     for h in &ev.zones {
-        if area.zones.contains(&h.zone) {
+        if area.zones.iter().any(|z| h.zone == *z) {
             best = best.max(Some(h.certainty));
         }
     }

@@ -40,10 +40,12 @@ pub struct State {
     pub superseded: Vec<AgreementRec>,
     /// Members, as declared in the agreement and changed by membership entries.
     pub members: BTreeMap<String, MemberRec>,
-    /// Reports by log index, as fusion reads them.
-    pub reports: BTreeMap<u64, ReportRec>,
+    /// Reports by log index, as fusion reads them. Boxed, as are events and findings: a
+    /// B-tree node holds eleven slots and is often half full, so slots of a pointer rather
+    /// than of a few hundred bytes keep a million of them a third smaller.
+    pub reports: BTreeMap<u64, Box<ReportRec>>,
     /// Events by id (`e<index of the report that started it>`).
-    pub events: BTreeMap<String, Event>,
+    pub events: BTreeMap<String, Box<Event>>,
     /// Confirmations and denials of reports, by log index.
     pub sightings: BTreeMap<u64, SightingRec>,
     /// Merges and splits of events, in the order fusion made them.
@@ -51,7 +53,7 @@ pub struct State {
     /// Monitoring coverage entries by log index.
     pub coverage: BTreeMap<u64, crate::coverage::CoverageRec>,
     /// Findings by id.
-    pub findings: BTreeMap<String, Finding>,
+    pub findings: BTreeMap<String, Box<Finding>>,
     /// Obligations with a due time (withdrawals, civilian cases) by id.
     pub deadlines: BTreeMap<String, Deadline>,
     /// Dispute entries by log index.
@@ -200,9 +202,149 @@ pub enum Certainty {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneHit {
-    pub zone: String,
-    pub layer: String,
+    pub zone: Name,
+    pub layer: Name,
     pub certainty: Certainty,
+}
+
+/// A name many records repeat (a zone's id, a layer's): shared, not copied into each. It
+/// serializes as the string, and compares and orders as the string does.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(std::sync::Arc<str>);
+
+impl Name {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Name {
+    fn from(s: &str) -> Self {
+        Name(s.into())
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<String> for Name {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl Serialize for Name {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Name::from(String::deserialize(d)?.as_str()))
+    }
+}
+
+/// A set of parties, as a sorted vector without duplicates. It serializes as the JSON array of
+/// a `BTreeSet<String>` (sorted, each once) and reads any array; a vector rather than a B-tree
+/// because an event has one or two parties, and a B-tree node of names costs near 300 bytes
+/// however few it holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Parties(Vec<String>);
+
+impl Parties {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn contains(&self, party: &str) -> bool {
+        self.0.binary_search_by(|p| p.as_str().cmp(party)).is_ok()
+    }
+
+    /// Adds a party; false if it was there already.
+    pub fn insert(&mut self, party: String) -> bool {
+        match self.0.binary_search(&party) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, party);
+                true
+            }
+        }
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, String> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<String> for Parties {
+    fn from_iter<I: IntoIterator<Item = String>>(iter: I) -> Self {
+        let mut v: Vec<String> = iter.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        Parties(v)
+    }
+}
+
+impl Extend<String> for Parties {
+    fn extend<I: IntoIterator<Item = String>>(&mut self, iter: I) {
+        for p in iter {
+            self.insert(p);
+        }
+    }
+}
+
+impl IntoIterator for Parties {
+    type Item = String;
+    type IntoIter = std::vec::IntoIter<String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Parties {
+    type Item = &'a String;
+    type IntoIter = std::slice::Iter<'a, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<'de> Deserialize<'de> for Parties {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Vec::<String>::deserialize(d)?.into_iter().collect())
+    }
 }
 
 /// One incident, as the reports on it describe it.
@@ -213,10 +355,10 @@ pub struct Event {
     /// Log indices of the reports it rests on, ascending.
     pub reports: Vec<u64>,
     /// Parties whose members reported it.
-    pub reporters: BTreeSet<String>,
+    pub reporters: Parties,
     /// Parties that confirmed one of its reports in a sighting, and that denied one.
-    pub confirmed_by: BTreeSet<String>,
-    pub denied_by: BTreeSet<String>,
+    pub confirmed_by: Parties,
+    pub denied_by: Parties,
     /// Absorbed into another event by a merge: its reports are there now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<String>,

@@ -472,6 +472,7 @@ fn pick_events<'a>(e: &'a Engine, f: &Filters, p: &Parsed) -> Vec<&'a Event> {
     e.state()
         .events
         .values()
+        .map(|ev| &**ev)
         .filter(|ev| event_matches(ev, f, p))
         .collect()
 }
@@ -480,6 +481,7 @@ fn pick_findings<'a>(e: &'a Engine, f: &Filters, p: &Parsed) -> Vec<&'a Finding>
     e.state()
         .findings
         .values()
+        .map(|fd| &**fd)
         .filter(|fd| finding_matches(e, fd, f, p))
         .collect()
 }
