@@ -136,22 +136,16 @@ fn child_eval(dir: &Path) -> Result<()> {
 }
 
 fn overrides(args: &Args) -> Result<FusionOverrides> {
-    let mut o = FusionOverrides::default();
-    for (name, v) in [
-        ("threshold_percent", args.threshold),
-        ("time_slack_hours", args.time_slack),
-        ("max_gap_hours", args.max_gap),
-        ("min_radius_m", args.min_radius),
-        ("density_per_1000_km2_day", args.density),
-    ] {
-        if let Some(v) = v {
-            o.0.insert(name.to_owned(), v);
-        }
-    }
-    for f in &args.fusion {
-        o.set(f)?;
-    }
-    Ok(o)
+    FusionOverrides::from_flags(
+        [
+            args.threshold,
+            args.time_slack,
+            args.max_gap,
+            args.min_radius,
+            args.density,
+        ],
+        &args.fusion,
+    )
 }
 
 /// Simulates about `reports` reports at `noise` into `out`: a pilot of 2,000 incidents gives

@@ -1050,24 +1050,16 @@ fn run(cli: Cli) -> Result<()> {
                 days: a.days,
                 noise: simulate::Noise::parse(&a.noise)?,
                 end: simulate::end_time(a.end.as_deref())?,
-                fusion: {
-                    let mut o = simulate::FusionOverrides::default();
-                    for (name, v) in [
-                        ("threshold_percent", a.fusion_threshold),
-                        ("time_slack_hours", a.fusion_time_slack),
-                        ("max_gap_hours", a.fusion_max_gap),
-                        ("min_radius_m", a.fusion_min_radius),
-                        ("density_per_1000_km2_day", a.fusion_density),
-                    ] {
-                        if let Some(v) = v {
-                            o.0.insert(name.to_owned(), v);
-                        }
-                    }
-                    for f in &a.fusion {
-                        o.set(f)?;
-                    }
-                    o
-                },
+                fusion: simulate::FusionOverrides::from_flags(
+                    [
+                        a.fusion_threshold,
+                        a.fusion_time_slack,
+                        a.fusion_max_gap,
+                        a.fusion_min_radius,
+                        a.fusion_density,
+                    ],
+                    &a.fusion,
+                )?,
             };
             let target = match (a.server, a.keys) {
                 (Some(url), Some(keys_dir)) => Some(simulate::Target {

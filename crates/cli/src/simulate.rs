@@ -98,6 +98,30 @@ impl Noise {
 pub struct FusionOverrides(pub BTreeMap<String, u32>);
 
 impl FusionOverrides {
+    /// The overrides from the named flags (`threshold_percent`, ... in that order:
+    /// threshold, time slack, max gap, min radius, density), then each `NAME=VALUE` of
+    /// `--fusion`, which win.
+    pub fn from_flags(named: [Option<u32>; 5], pairs: &[String]) -> Result<Self> {
+        let names = [
+            "threshold_percent",
+            "time_slack_hours",
+            "max_gap_hours",
+            "min_radius_m",
+            "density_per_1000_km2_day",
+        ];
+        let mut o = FusionOverrides(
+            names
+                .iter()
+                .zip(named)
+                .filter_map(|(n, v)| Some(((*n).to_owned(), v?)))
+                .collect(),
+        );
+        for f in pairs {
+            o.set(f)?;
+        }
+        Ok(o)
+    }
+
     /// `NAME=VALUE`, as `--fusion` takes it.
     pub fn set(&mut self, arg: &str) -> Result<()> {
         let (name, value) = arg.split_once('=').ok_or_else(|| {
