@@ -1224,10 +1224,14 @@ fn serve(
         }
         let derived = service.derived().clone();
         let store = service.store().clone();
-        let served = axum::serve(listener, truce_server::api::router_with(service, limit))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("server failed");
+        let served = truce_server::listener::serve(
+            listener,
+            truce_server::api::router_with(service, limit),
+            truce_server::listener::ConnectionLimits::default(),
+            shutdown_signal(),
+        )
+        .await
+        .context("server failed");
         // Save the derived state so the next start resumes from here.
         derived.stop();
         derived.snapshot(&*store);

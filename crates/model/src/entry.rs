@@ -13,6 +13,10 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+/// How far before the log's clock (the latest `created` time logged) an entry's own may be:
+/// enough for entries signed offline and submitted later, and for a backfill of a year's
+/// records; beyond it a time is a mistake or an attempt to backdate (docs/entries.md, "Times").
+pub const MAX_PAST_SECONDS: i64 = 366 * 86_400;
 /// How far in the future an entry's `created` time may be (clock skew allowance).
 pub const MAX_FUTURE_SKEW_SECONDS: i64 = 300;
 
@@ -230,7 +234,12 @@ impl Entry {
 
     /// Checks what depends on where and when the entry is submitted: the mechanism it names
     /// and that it was not created more than five minutes in the future.
-    pub fn check_context(&self, origin: &str, now: Timestamp) -> Result<(), Refusal> {
+    pub fn check_context(
+        &self,
+        origin: &str,
+        now: Timestamp,
+        log_clock: Option<Timestamp>,
+    ) -> Result<(), Refusal> {
         if self.mechanism != origin {
             return Err(Refusal::new(
                 "wrong-mechanism",
@@ -251,6 +260,21 @@ impl Entry {
                     self.created
                 ),
             ));
+        }
+        if let Some(clock) = log_clock {
+            let behind = clock.as_second() - self.created.as_second();
+            if behind > MAX_PAST_SECONDS {
+                return Err(Refusal::new(
+                    "past-timestamp",
+                    422,
+                    format!(
+                        "created {} is {} days before the log's clock ({clock}); at most {} days is allowed: sign the entry again with the current time",
+                        self.created,
+                        behind / 86_400,
+                        MAX_PAST_SECONDS / 86_400
+                    ),
+                ));
+            }
         }
         Ok(())
     }

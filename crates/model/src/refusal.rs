@@ -37,6 +37,7 @@ impl Refusal {
             "invalid-entry" => "Entry does not follow its schema",
             "wrong-mechanism" => "Entry is for another mechanism",
             "future-timestamp" => "Entry created in the future",
+            "past-timestamp" => "Entry created too long before the log's clock",
             "unknown-key" => "Unknown signing key",
             "bad-signature" => "Signature does not verify",
             "author-mismatch" => "Author is not the key's member",

@@ -4,7 +4,7 @@
 //! parties, every member's current key, role and status, and who has ratified. It is a pure
 //! function of the log prefix: [`Registry::apply`] each admitted entry in log order.
 
-use crate::agreement::{Agreement, PartyRole, parse_public_key};
+use crate::agreement::{Agreement, PartyRole, parse_public_key, prime_component};
 use crate::bodies::{MemberRole, Membership, MembershipAction, PostureType};
 use crate::entry::{Body, Entry, Kind};
 use crate::ids::wire_name;
@@ -63,6 +63,9 @@ pub struct Registry {
     suspended: BTreeSet<String>,
     /// Key ids that were rotated away or removed: never registered again.
     retired: std::collections::HashSet<String>,
+    /// The prime-order component of every key ever registered (current and retired): a new
+    /// key must have its own, so that a torsion twin of a key is not another member's key.
+    components: std::collections::HashSet<[u8; 32]>,
 }
 
 fn genesis_required() -> Refusal {
@@ -676,7 +679,10 @@ impl Registry {
         if let Some(k) = &m.public_key {
             let key = parse_public_key("body.public_key", k)?;
             let kid = key_id(&key);
-            if self.keys.contains_key(&kid) || self.retired.contains(&kid) {
+            if self.keys.contains_key(&kid)
+                || self.retired.contains(&kid)
+                || self.components.contains(&prime_component(&key))
+            {
                 return Err(refuse(
                     "conflict",
                     409,
@@ -766,6 +772,7 @@ impl Registry {
     }
 
     fn insert_member(&mut self, m: MemberState) {
+        self.components.insert(prime_component(&m.key));
         self.keys.insert(m.key_id.clone(), m.id.clone());
         self.members.insert(m.id.clone(), m);
     }
@@ -795,6 +802,7 @@ impl Registry {
                     self.retired.insert(t.key_id.clone());
                     t.key = key;
                     t.key_id = key_id(&key);
+                    self.components.insert(prime_component(&key));
                     t.encryption_key = m.encryption_key.clone();
                     self.keys.insert(t.key_id.clone(), t.id.clone());
                 }
@@ -1113,6 +1121,122 @@ mod tests {
             ))
             .is_err()
         );
+    }
+
+    /// Every key plus each of the seven non-trivial points of order 2, 4 or 8 (the key's
+    /// "torsion twins"), as standard base64.
+    fn torsion_twins(k: &SigningKey) -> Vec<String> {
+        let point = k.verifying_key().to_edwards();
+        curve25519_dalek::constants::EIGHT_TORSION[1..]
+            .iter()
+            .map(|t| {
+                base64::engine::general_purpose::STANDARD.encode((point + t).compress().as_bytes())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn torsion_twins_of_a_key_regression() {
+        let mut r = genesis();
+        let m = |body: serde_json::Value| entry(Kind::Membership, "aa.admin", body);
+        // A twin of a current member's key, for every small-order offset: refused as a key,
+        // so one secret cannot act as two members.
+        let twins = torsion_twins(&key(1));
+        assert_eq!(twins.len(), 7);
+        for (i, twin) in twins.iter().enumerate() {
+            assert_ne!(twin, &b64(&key(1)));
+            let add = m(
+                json!({"action": "add", "member": format!("aa.twin{i}"), "role": "officer", "public_key": twin}),
+            );
+            let err = r.check(&add, &kid(1), &[]).unwrap_err();
+            assert!(
+                err.detail.contains("small-order component"),
+                "offset {i}: {}",
+                err.detail
+            );
+        }
+        // A key rotated away cannot come back as its twin.
+        let add = m(
+            json!({"action": "add", "member": "aa.desk", "role": "officer", "public_key": b64(&key(10))}),
+        );
+        r.check(&add, &kid(1), &[]).unwrap();
+        r.apply(1, &add, "x", BTreeSet::new());
+        let rotate =
+            m(json!({"action": "rotate", "member": "aa.desk", "public_key": b64(&key(11))}));
+        r.check(&rotate, &kid(1), &[]).unwrap();
+        r.apply(2, &rotate, "x", BTreeSet::new());
+        for (i, twin) in torsion_twins(&key(10)).iter().enumerate() {
+            let back = m(json!({"action": "rotate", "member": "aa.desk", "public_key": twin}));
+            assert!(r.check(&back, &kid(1), &[]).is_err(), "offset {i}");
+        }
+        // The agreement itself refuses a member whose key is another's twin.
+        let mut a = agreement();
+        a["members"][1]["public_key"] = json!(torsion_twins(&key(1))[3]);
+        let payload = build_payload(
+            ORIGIN,
+            Kind::Agreement,
+            "mm.admin",
+            "2026-11-27T08:30:00Z".parse().unwrap(),
+            &a,
+        );
+        let err = match Entry::parse(&payload) {
+            Err(e) => e,
+            Ok(e) => Registry::default().check(&e, &kid(4), &[]).unwrap_err(),
+        };
+        assert!(
+            err.detail.contains("small-order component"),
+            "{}",
+            err.detail
+        );
+    }
+
+    #[test]
+    fn keys_are_unique_by_their_prime_order_component() {
+        let k = key(7).verifying_key();
+        assert_eq!(
+            crate::agreement::prime_component(&k),
+            crate::agreement::prime_component(&k)
+        );
+        for twin in torsion_twins(&key(7)) {
+            let raw: [u8; 32] = base64::engine::general_purpose::STANDARD
+                .decode(&twin)
+                .unwrap()
+                .try_into()
+                .unwrap();
+            let twin = VerifyingKey::from_bytes(&raw).unwrap();
+            assert_ne!(key_id(&twin), key_id(&k), "another key id");
+            assert_eq!(
+                crate::agreement::prime_component(&twin),
+                crate::agreement::prime_component(&k),
+                "the same secret's component"
+            );
+        }
+        assert_ne!(
+            crate::agreement::prime_component(&k),
+            crate::agreement::prime_component(&key(8).verifying_key())
+        );
+    }
+
+    #[test]
+    fn non_canonical_key_encodings_are_refused() {
+        // y + p for the points whose y coordinate is below 19 (the only ones with a second,
+        // non-canonical encoding that fits in 255 bits).
+        let p_minus: [u8; 32] = {
+            let mut b = [0xffu8; 32];
+            b[0] = 0xed;
+            b[31] = 0x7f;
+            b
+        };
+        for y in 0u8..19 {
+            let mut b = p_minus;
+            // p + y, little-endian: p ends in 0xed; adding y < 19 does not carry.
+            b[0] = 0xed + y;
+            let text = base64::engine::general_purpose::STANDARD.encode(b);
+            assert!(
+                crate::agreement::parse_public_key("k", &text).is_err(),
+                "y = {y}"
+            );
+        }
     }
 
     #[test]

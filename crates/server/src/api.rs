@@ -3,7 +3,7 @@
 
 use crate::auth::{Caller, Guard, RateLimit, SignedLimit};
 use crate::problem::Problem;
-use crate::service::LogService;
+use crate::service::{LogService, Prepared};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -16,11 +16,12 @@ use serde_json::json;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use truce_log::dsse::Envelope;
 use truce_log::merkle::{parse_hash_b64, parse_hash_hex};
 use truce_log::tiles::{TileRef, encode_bundle};
-use truce_model::Kind;
+use truce_model::{Kind, Refusal};
 
 /// Largest single-entry request body: a 64 KiB leaf plus room for white space.
 pub const MAX_ENTRY_REQUEST: usize = 128 * 1024;
@@ -258,23 +259,14 @@ async fn mechanism(State(s): State<LogService>) -> Response {
     )
 }
 
-/// The author an envelope's payload names, if it can be read.
-fn author_of(envelope: &[u8]) -> Option<String> {
-    let e = Envelope::parse(envelope).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&e.payload).ok()?;
-    v.get("author")?.as_str().map(str::to_owned)
-}
-
-/// A token sent with a submission must be the entry author's.
-fn check_token_author(caller: Option<&Caller>, envelope: &[u8]) -> Result<(), Problem> {
-    let Some(c) = caller else {
-        return Ok(());
-    };
-    match author_of(envelope) {
-        Some(a) if a != c.member => Err(Problem::new(
-            StatusCode::FORBIDDEN,
+/// A token sent with a submission must be the entry author's. Checked on the entry as
+/// admission parsed it (the same parse the sequencer uses), for a single entry and for each
+/// entry of a batch alike.
+fn check_token_author(caller: Option<&Caller>, prepared: &Prepared) -> Result<(), Refusal> {
+    match (caller, prepared.author()) {
+        (Some(c), Some(a)) if a != c.member => Err(Refusal::new(
             "token-member-mismatch",
-            "Token is another member's",
+            403,
             format!(
                 "the entry is by `{a}` but the token belongs to `{}`; send the author's token or none",
                 c.member
@@ -291,11 +283,11 @@ async fn post_entry(
     body: Body,
 ) -> ApiResult {
     let bytes = read_body(body, MAX_ENTRY_REQUEST).await?;
-    check_token_author(caller.as_deref(), &bytes)?;
     let prepared = s
         .prepare_blocking(bytes.to_vec())
         .await
         .map_err(Problem::from)?;
+    check_token_author(caller.as_deref(), &prepared).map_err(Problem::from)?;
     if let (Some(limit), Some(author)) = (limit, prepared.verified_author())
         && let Some(res) = limit.refusal(author)
     {
@@ -318,6 +310,7 @@ async fn post_batch(
     State(s): State<LogService>,
     caller: Option<Extension<Caller>>,
     limit: Option<Extension<SignedLimit>>,
+    guard: Option<Extension<Arc<Guard>>>,
     body: Body,
 ) -> ApiResult {
     let bytes = read_body(body, MAX_BATCH_REQUEST).await?;
@@ -336,6 +329,22 @@ async fn post_batch(
         ));
     }
     let now = Timestamp::now();
+    // With a token, every entry counts against its member's rate (the request itself was
+    // counted by the guard): entries beyond what the bucket holds are refused before any
+    // work is spent on them.
+    let mut over_limit = Vec::new();
+    let mut items = items;
+    if let (Some(c), Some(g)) = (caller.as_deref(), guard.as_deref())
+        && items.len() > 1
+    {
+        let (granted, retry) = g.take_entries(&c.member, items.len() - 1);
+        let keep = granted + 1;
+        if keep < items.len() {
+            let detail = g.limit_detail(&c.member, retry);
+            over_limit = vec![detail; items.len() - keep];
+            items.truncate(keep);
+        }
+    }
     // Admission is CPU-bound (signature checks): spread it over the blocking pool.
     let chunks = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -352,11 +361,9 @@ async fn post_batch(
             chunk
                 .iter()
                 .map(|raw| {
-                    let raw = raw.get().as_bytes();
-                    check_token_author(caller.as_ref(), raw).map_err(|p| {
-                        truce_model::Refusal::new("token-member-mismatch", p.status, p.detail)
-                    })?;
-                    svc.prepare(raw, now)
+                    let prepared = svc.prepare(raw.get().as_bytes(), now)?;
+                    check_token_author(caller.as_ref(), &prepared)?;
+                    Ok(prepared)
                 })
                 .collect::<Vec<_>>()
         }));
@@ -369,25 +376,22 @@ async fn post_batch(
         );
     }
     if let Some(limit) = limit {
-        // A batch is one request: it counts once against each author it verified, and an
-        // author over its rate has all of its entries in the batch refused.
-        let mut verdicts: HashMap<String, Option<String>> = HashMap::new();
+        // Without a token, each new entry counts against the rate of the author its
+        // signature verified, as a single submission would.
         for item in &mut prepared {
             let Some(author) = item.as_ref().ok().and_then(|p| p.verified_author()) else {
                 continue;
             };
-            let verdict = verdicts
-                .entry(author.to_owned())
-                .or_insert_with(|| limit.take(author).err().map(|(detail, _)| detail));
-            if let Some(detail) = verdict {
-                *item = Err(truce_model::Refusal::new(
-                    "rate-limited",
-                    429,
-                    detail.clone(),
-                ));
+            if let Err((detail, _)) = limit.take(author) {
+                *item = Err(Refusal::new("rate-limited", 429, detail));
             }
         }
     }
+    prepared.extend(
+        over_limit
+            .into_iter()
+            .map(|detail| Err(Refusal::new("rate-limited", 429, detail))),
+    );
     /// One batch result: a receipt or a problem, then its status.
     #[derive(serde::Serialize)]
     struct Item {

@@ -27,6 +27,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use truce_model::agreement::PartyRole;
@@ -39,10 +40,17 @@ use truce_store::TokenRecord;
 pub const VERIFIED_TTL: Duration = Duration::from_secs(300);
 /// Largest total size of a request's header names and values.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
-/// Checks of one token's secret by argon2 (those remembered do not count).
+/// Checks of one token's secret by argon2 from one client address (those remembered do not
+/// count). Keyed by client and token together, so that someone guessing a known token id
+/// from elsewhere cannot lock its owner out.
 const ARGON2_LIMIT: RateLimit = RateLimit {
     per_second: 1.0,
     burst: 10.0,
+};
+/// Reads of `/log/tile/*` per member, apart from the member's other requests.
+pub const TILE_LIMIT: RateLimit = RateLimit {
+    per_second: 2000.0,
+    burst: 10_000.0,
 };
 /// Longest lifetime of a token.
 pub const MAX_TOKEN_DAYS: i64 = 366;
@@ -212,8 +220,22 @@ pub struct Guard {
     service: LogService,
     limit: RateLimit,
     verified: Mutex<HashMap<String, ([u8; 32], Instant)>>,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    buckets: Mutex<Buckets>,
+    /// Argon2 checks running at once: at most one per core, so that guesses from many
+    /// clients queue instead of taking every core.
+    argon2_slots: tokio::sync::Semaphore,
 }
+
+/// Token buckets by key, with the time of the last sweep of idle ones.
+#[derive(Debug)]
+struct Buckets {
+    map: HashMap<String, (f64, Instant)>,
+    swept: Instant,
+}
+
+/// Buckets kept before idle (full) ones are swept away: each is a few dozen bytes, and one
+/// is made per client address and token id that fails a check.
+const BUCKETS_SWEEP_AT: usize = 50_000;
 
 impl Guard {
     pub fn new(service: LogService, limit: RateLimit) -> Arc<Self> {
@@ -221,34 +243,79 @@ impl Guard {
             service,
             limit,
             verified: Mutex::new(HashMap::new()),
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(Buckets {
+                map: HashMap::new(),
+                swept: Instant::now(),
+            }),
+            argon2_slots: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
         })
     }
 
     /// Takes one request from the bucket `key` under `limit`; on refusal, the seconds until
     /// one is available.
     fn take(&self, key: &str, limit: RateLimit) -> Result<(), u64> {
+        match self.take_up_to(key, 1, limit) {
+            (1, _) => Ok(()),
+            (_, retry) => Err(retry),
+        }
+    }
+
+    /// Takes up to `n` requests from the bucket `key` under `limit`: how many it got, and the
+    /// seconds until the next one is available.
+    fn take_up_to(&self, key: &str, n: usize, limit: RateLimit) -> (usize, u64) {
         let Ok(mut buckets) = self.buckets.lock() else {
-            return Ok(());
+            return (n, 0);
         };
         let now = Instant::now();
-        let (tokens, at) = buckets.entry(key.to_owned()).or_insert((limit.burst, now));
-        let refilled =
-            (*tokens + now.duration_since(*at).as_secs_f64() * limit.per_second).min(limit.burst);
-        *at = now;
-        if refilled >= 1.0 {
-            *tokens = refilled - 1.0;
-            Ok(())
-        } else {
-            *tokens = refilled;
-            Err(((1.0 - refilled) / limit.per_second).ceil().max(1.0) as u64)
+        let refill = |tokens: f64, at: Instant| {
+            (tokens + now.duration_since(at).as_secs_f64() * limit.per_second).min(limit.burst)
+        };
+        if buckets.map.len() >= BUCKETS_SWEEP_AT
+            && now.duration_since(buckets.swept) >= Duration::from_secs(1)
+        {
+            // A full bucket is the same as no bucket.
+            buckets
+                .map
+                .retain(|_, (tokens, at)| refill(*tokens, *at) < limit.burst);
+            buckets.swept = now;
         }
+        let (tokens, at) = buckets
+            .map
+            .entry(key.to_owned())
+            .or_insert((limit.burst, now));
+        let refilled = refill(*tokens, *at);
+        *at = now;
+        let got = (refilled.floor().max(0.0) as usize).min(n);
+        *tokens = refilled - got as f64;
+        let retry = ((1.0 - *tokens) / limit.per_second).ceil().max(1.0) as u64;
+        (got, retry)
+    }
+
+    /// Takes up to `n` entries from `member`'s bucket (the one its tokens and signed
+    /// submissions share): how many it got, and the seconds until the next.
+    pub fn take_entries(&self, member: &str, n: usize) -> (usize, u64) {
+        self.take_up_to(member, n, self.limit)
+    }
+
+    /// Why `member` was refused for its rate, for a problem's detail.
+    pub fn limit_detail(&self, member: &str, retry: u64) -> String {
+        format!(
+            "member `{member}` exceeded {} requests per second (bursts of {}; each entry of a batch counts); retry in {retry} s",
+            self.limit.per_second, self.limit.burst
+        )
     }
 
     /// Whether `secret` is the token's. An argon2 check (the remembered ones cost nothing) is
     /// itself rate-limited per token, so that someone who knows a token's public id cannot
     /// make the server hash without end: on refusal, the seconds to wait.
-    async fn check_secret(&self, record: &TokenRecord, secret: &str) -> Result<bool, u64> {
+    async fn check_secret(
+        &self,
+        record: &TokenRecord,
+        secret: &str,
+        client: Option<IpAddr>,
+    ) -> Result<bool, u64> {
         let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
         let remembered = self
             .verified
@@ -259,7 +326,11 @@ impl Guard {
         if remembered {
             return Ok(true);
         }
-        self.take(&format!("argon2 {}", record.id), ARGON2_LIMIT)?;
+        let client = client.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+        self.take(&format!("argon2 {client} {}", record.id), ARGON2_LIMIT)?;
+        let Ok(_slot) = self.argon2_slots.acquire().await else {
+            return Ok(false);
+        };
         let (phc, secret) = (record.secret_hash.clone(), secret.to_owned());
         let ok = tokio::task::spawn_blocking(move || secret_matches(&phc, &secret))
             .await
@@ -271,12 +342,12 @@ impl Guard {
     }
 
     /// Resolves a bearer token to its caller, or the answer to give.
-    async fn caller(&self, bearer: &str) -> Result<Caller, Response> {
+    async fn caller(&self, bearer: &str, client: Option<IpAddr>) -> Result<Caller, Response> {
         let Some((id, secret)) = parse_token(bearer) else {
-            return Err(with_auth_header(unauthorized(
+            return Err(unauthorized(
                 "invalid-token",
                 "the bearer token is not a truce token (truce_<id>_<secret>); create one with `truce token create`",
-            )));
+            ).into_response());
         };
         let record = self
             .service
@@ -290,15 +361,15 @@ impl Guard {
             )
         };
         let Some(record) = record else {
-            return Err(with_auth_header(unknown()));
+            return Err(unknown().into_response());
         };
-        match self.check_secret(&record, secret).await {
+        match self.check_secret(&record, secret, client).await {
             Ok(true) => {}
-            Ok(false) => return Err(with_auth_header(unknown())),
+            Ok(false) => return Err(unknown().into_response()),
             Err(retry) => {
                 return Err(too_many(
                     format!(
-                        "too many checks of token {id}'s secret ({} per second, bursts of {}); retry in {retry} s",
+                        "too many checks of token {id}'s secret from this address ({} per second, bursts of {}); retry in {retry} s",
                         ARGON2_LIMIT.per_second, ARGON2_LIMIT.burst
                     ),
                     retry,
@@ -306,16 +377,18 @@ impl Guard {
             }
         }
         if record.revoked.is_some() {
-            return Err(with_auth_header(unauthorized(
+            return Err(unauthorized(
                 "token-revoked",
                 format!("token {id} was revoked; ask for a new one"),
-            )));
+            )
+            .into_response());
         }
         if jiff::Timestamp::now().as_second() >= record.expires {
-            return Err(with_auth_header(unauthorized(
+            return Err(unauthorized(
                 "token-expired",
                 format!("token {id} has expired; ask for a new one"),
-            )));
+            )
+            .into_response());
         }
         let registry = self.service.registry();
         let member = registry.members().find(|m| m.id == record.member);
@@ -346,6 +419,37 @@ impl Guard {
     }
 }
 
+/// Whether a caller's credentials still hold: its token is neither revoked nor expired, and
+/// its member is active. Long-lived answers (the hotline) ask again as they go, so that a
+/// revocation or a suspension ends them too. On refusal, a problem code and why.
+pub fn still_valid(service: &LogService, caller: &Caller) -> Result<(), (&'static str, String)> {
+    let id = &caller.token_id;
+    let record = service
+        .store()
+        .token(id)
+        .map_err(|e| ("unavailable", format!("cannot check token {id}: {e}")))?;
+    let Some(record) = record else {
+        return Err(("invalid-token", format!("token {id} no longer exists")));
+    };
+    if record.revoked.is_some() {
+        return Err(("token-revoked", format!("token {id} was revoked")));
+    }
+    if jiff::Timestamp::now().as_second() >= record.expires {
+        return Err(("token-expired", format!("token {id} has expired")));
+    }
+    let registry = service.registry();
+    let active = registry
+        .members()
+        .any(|m| m.id == caller.member && m.status == MemberStatus::Active);
+    if !active {
+        return Err((
+            "member-inactive",
+            format!("member `{}` is no longer active", caller.member),
+        ));
+    }
+    Ok(())
+}
+
 fn unauthorized(code: &str, detail: impl Into<String>) -> Problem {
     Problem::new(
         StatusCode::UNAUTHORIZED,
@@ -365,15 +469,8 @@ impl SignedLimit {
     /// Takes one request from `member`'s bucket (the one its tokens share), or says why not.
     pub fn take(&self, member: &str) -> Result<(), (String, u64)> {
         let g = &self.0;
-        g.take(member, g.limit).map_err(|retry| {
-            (
-                format!(
-                    "member `{member}` exceeded {} requests per second (bursts of {}); retry in {retry} s",
-                    g.limit.per_second, g.limit.burst
-                ),
-                retry,
-            )
-        })
+        g.take(member, g.limit)
+            .map_err(|retry| (g.limit_detail(member, retry), retry))
     }
 
     /// [`SignedLimit::take`], with the 429 answer to give if `member` is over its rate.
@@ -428,20 +525,79 @@ pub fn access(method: &Method, path: &str) -> Access {
     }
 }
 
-fn with_auth_header(problem: Problem) -> Response {
-    let status = problem.status;
-    let mut res = problem.into_response();
-    if status == 401 {
-        res.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"truce\""),
-        );
+/// The middleware: header size, authentication, scope and role, rate limit; and the caching
+/// rules of what needs a token.
+pub async fn guard(State(g): State<Arc<Guard>>, req: Request, next: Next) -> Response {
+    if req.headers().contains_key(header::CONTENT_LENGTH)
+        && req.headers().contains_key(header::TRANSFER_ENCODING)
+    {
+        // RFC 9112 §6.1: such a message may be a request-smuggling attempt; a front proxy
+        // could frame it otherwise than we do, so it is refused rather than guessed at.
+        let mut res = Problem::bad_request(
+            "the request has both Content-Length and Transfer-Encoding; send one of them",
+        )
+        .into_response();
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return res;
+    }
+    let open = access(req.method(), req.uri().path()) == Access::Open;
+    let mut res = admit(g, req, next).await;
+    if !open {
+        keep_out_of_shared_caches(&mut res);
     }
     res
 }
 
-/// The middleware: header size, authentication, scope and role, rate limit.
-pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) -> Response {
+/// What needs a token must never be served from a shared cache (RFC 9111 §3.5, §5.2.2.7) to
+/// someone else, with or without one: `public` becomes `private` (a client's own cache may
+/// still keep immutable tiles), an answer without caching rules gets `private, no-cache`,
+/// and `Vary: Authorization` tells every cache that the answer depends on the token.
+fn keep_out_of_shared_caches(res: &mut Response) {
+    let cache = res
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            let directives: Vec<&str> = v
+                .split(',')
+                .map(str::trim)
+                .filter(|d| !d.is_empty() && !d.eq_ignore_ascii_case("public"))
+                .filter(|d| !d.to_ascii_lowercase().starts_with("s-maxage"))
+                .collect();
+            if directives.iter().any(|d| d.eq_ignore_ascii_case("private")) {
+                directives.join(", ")
+            } else {
+                std::iter::once("private")
+                    .chain(directives)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        })
+        .unwrap_or_else(|| "private, no-cache".to_owned());
+    if let Ok(v) = HeaderValue::from_str(&cache) {
+        res.headers_mut().insert(header::CACHE_CONTROL, v);
+    }
+    let vary = match res
+        .headers()
+        .get(header::VARY)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(v)
+            if v.split(',')
+                .any(|f| f.trim().eq_ignore_ascii_case("authorization")) =>
+        {
+            None
+        }
+        Some(v) => Some(format!("{v}, Authorization")),
+        None => Some("Authorization".to_owned()),
+    };
+    if let Some(v) = vary.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        res.headers_mut().insert(header::VARY, v);
+    }
+}
+
+async fn admit(g: Arc<Guard>, mut req: Request, next: Next) -> Response {
     let header_bytes: usize = req
         .headers()
         .iter()
@@ -465,10 +621,11 @@ pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) ->
         Some(v) => match v.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) {
             Some(t) => Some(t.trim().to_owned()),
             None => {
-                return with_auth_header(unauthorized(
+                return unauthorized(
                     "invalid-token",
                     "the Authorization header must be `Bearer <token>`",
-                ));
+                )
+                .into_response();
             }
         },
     };
@@ -484,23 +641,34 @@ pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) ->
         if g.service.registry().agreement().is_none() {
             return next.run(req).await;
         }
-        return with_auth_header(unauthorized(
+        return unauthorized(
             "unauthenticated",
             "this endpoint needs an API token: send `Authorization: Bearer <token>` (tokens are made with `truce token create`)",
-        ));
+        ).into_response();
     };
-    let caller = match g.caller(&bearer).await {
+    let client = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let caller = match g.caller(&bearer, client).await {
         Ok(c) => c,
         Err(res) => return res,
     };
-    if let Err(retry) = g.take(&caller.member, g.limit) {
-        return too_many(
-            format!(
-                "member `{}` exceeded {} requests per second (bursts of {}); retry in {retry} s",
-                caller.member, g.limit.per_second, g.limit.burst
-            ),
-            retry,
-        );
+    if req.uri().path().starts_with("/log/tile/") {
+        // Tiles are immutable and cheap: a mirror downloading the log reads thousands, and
+        // generic tlog-tiles clients do not retry on 429. They have their own, generous
+        // bucket, so neither starves the other.
+        if let Err(retry) = g.take(&format!("tiles {}", caller.member), TILE_LIMIT) {
+            return too_many(
+                format!(
+                    "member `{}` exceeded {} tile reads per second (bursts of {}); retry in {retry} s",
+                    caller.member, TILE_LIMIT.per_second, TILE_LIMIT.burst
+                ),
+                retry,
+            );
+        }
+    } else if let Err(retry) = g.take(&caller.member, g.limit) {
+        return too_many(g.limit_detail(&caller.member, retry), retry);
     }
     if matches!(access, Access::Signed | Access::Upload) && caller.scope != Scope::Write {
         return forbidden(
@@ -520,6 +688,8 @@ pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) ->
         .into_response();
     }
     req.extensions_mut().insert(caller);
+    // Batches charge their further entries to the caller's bucket.
+    req.extensions_mut().insert(g.clone());
     next.run(req).await
 }
 

@@ -9,6 +9,7 @@
 //! can be fetched. A snapshot of the state is saved every [`SNAPSHOT_EVERY`] (or twenty times
 //! the last save's duration) and on shutdown, and start-up resumes from it.
 
+use parking_lot::{RwLock as FairRwLock, RwLockWriteGuard};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -23,8 +24,11 @@ use truce_store::Store;
 pub const COMMIT_EVERY: Duration = Duration::from_millis(200);
 /// Minimum time between two state snapshots.
 pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(30);
-/// Entries applied per lock hold.
+/// Entries read from the store at a time.
 const CHUNK: u64 = 512;
+/// Longest the applier holds the engine's lock before it lets readers in (and looks at its
+/// stop flag): readers wait at most about this long, plus one entry's apply.
+const LOCK_SLICE: Duration = Duration::from_millis(5);
 
 /// A published state commitment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +41,8 @@ pub struct Commitment {
 /// The derived side of a log service. Cheap to share.
 #[derive(Debug)]
 pub struct Derived {
-    engine: RwLock<Engine>,
+    /// A fair lock: when the applier lets go, waiting readers go first.
+    engine: FairRwLock<Engine>,
     latest: RwLock<Option<Commitment>>,
     /// Why the applier stopped, if it did (a stored entry it could not apply).
     failure: RwLock<Option<String>>,
@@ -87,7 +92,7 @@ impl Derived {
         let (applied, _) = tokio::sync::watch::channel(engine.state().size);
         Derived {
             applied,
-            engine: RwLock::new(engine),
+            engine: FairRwLock::new(engine),
             latest: RwLock::new(latest),
             failure: RwLock::new(None),
             stop: AtomicBool::new(false),
@@ -100,8 +105,20 @@ impl Derived {
     }
 
     /// Runs `f` on the engine as currently applied.
+    ///
+    /// Called from an async handler, it may wait for the applier's slice: on a worker thread
+    /// of a multi-threaded runtime, it first hands the worker's other tasks to another thread
+    /// (`block_in_place`), so that waiting readers never hold up the runtime (`/healthz`,
+    /// submissions, other connections).
     pub fn read<T>(&self, f: impl FnOnce(&Engine) -> T) -> Option<T> {
-        self.engine.read().ok().map(|e| f(&e))
+        let run = || Some(f(&self.engine.read()));
+        let on_worker = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if on_worker {
+            tokio::task::block_in_place(run)
+        } else {
+            run()
+        }
     }
 
     /// Refuses a dispute or ruling the engine would log without effect, judged on the derived
@@ -201,22 +218,35 @@ impl Derived {
         }
     }
 
+    /// Applies the entries `from..to` in slices of at most [`LOCK_SLICE`] under the lock;
+    /// between slices, readers go first, and a stop request ends it early (the rest is
+    /// applied after the restart, from the snapshot saved on stopping).
     fn apply_range(&self, store: &dyn Store, from: u64, to: u64) -> Result<(), String> {
         let leaves = store.leaves(from, to).map_err(|e| e.to_string())?;
         let blobs = |sha: &str| store.get_blob(sha).ok().flatten();
-        let mut engine = self.engine.write().map_err(|_| "engine lock poisoned")?;
-        for (i, leaf) in leaves.iter().enumerate() {
-            let index = from + i as u64;
-            let env = Envelope::parse(leaf).map_err(|e| format!("entry {index}: {e}"))?;
-            let entry =
-                Entry::parse(&env.payload).map_err(|e| format!("entry {index}: {}", e.detail))?;
-            engine
-                .apply(index, &entry, &blobs)
-                .map_err(|e| format!("entry {index}: {e}"))?;
+        let mut pending = leaves.iter().enumerate().peekable();
+        while pending.peek().is_some() {
+            if self.stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let mut engine = self.engine.write();
+            let slice = Instant::now();
+            for (i, leaf) in pending.by_ref() {
+                let index = from + i as u64;
+                let env = Envelope::parse(leaf).map_err(|e| format!("entry {index}: {e}"))?;
+                let entry = Entry::parse(&env.payload)
+                    .map_err(|e| format!("entry {index}: {}", e.detail))?;
+                engine
+                    .apply(index, &entry, &blobs)
+                    .map_err(|e| format!("entry {index}: {e}"))?;
+                if slice.elapsed() >= LOCK_SLICE {
+                    break;
+                }
+            }
+            let size = engine.state().size;
+            RwLockWriteGuard::unlock_fair(engine);
+            self.applied.send_replace(size);
         }
-        let size = engine.state().size;
-        drop(engine);
-        self.applied.send_replace(size);
         Ok(())
     }
 

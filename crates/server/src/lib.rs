@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod datadir;
 pub mod derived;
+pub mod listener;
 pub mod problem;
 pub mod read_api;
 pub mod service;

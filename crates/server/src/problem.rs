@@ -13,6 +13,9 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// Seconds for `Retry-After` (not part of the problem object).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -22,6 +25,7 @@ impl Problem {
             title: title.into(),
             status: status.as_u16(),
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -75,6 +79,22 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 9110 §15.5.2: a 401 carries at least one challenge, whichever path made it
+            // (a missing token, a bad one, or an entry whose signature does not verify).
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(WWW_AUTHENTICATE_CHALLENGE),
+            );
+        }
         res
     }
 }
+
+/// The challenge every 401 carries: API tokens are bearer tokens (RFC 6750).
+pub const WWW_AUTHENTICATE_CHALLENGE: &str = "Bearer realm=\"truce\"";

@@ -6,6 +6,7 @@ use crate::derived::{Derived, LogSize};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::{mpsc, oneshot};
 use truce_log::dsse::{Envelope, EnvelopeError};
@@ -46,6 +47,15 @@ pub enum Prepared {
 }
 
 impl Prepared {
+    /// The author named by a new entry (whose signature is verified at admission or, for a
+    /// key registered earlier in the same batch, by the sequencer); none for a repeat.
+    pub fn author(&self) -> Option<&str> {
+        match self {
+            Prepared::New(c) => Some(&c.entry.author),
+            Prepared::Logged(_) => None,
+        }
+    }
+
     /// The author of a new entry whose signature was verified at admission (none for a
     /// repeat, nor for an entry whose key the sequencer has yet to resolve).
     pub fn verified_author(&self) -> Option<&str> {
@@ -102,6 +112,9 @@ struct Shared {
     checkpoint: RwLock<SignedCheckpoint>,
     registry: RwLock<Arc<Registry>>,
     annexes: RwLock<Arc<Annexes>>,
+    /// The log's clock: the latest `created` time committed (unix seconds; `i64::MIN` while the
+    /// log is empty). Admission bounds how far before it a new entry may be created.
+    clock: AtomicI64,
 }
 
 /// See the module docs. Cheap to clone.
@@ -172,7 +185,7 @@ impl LogService {
         let loaded = store.load()?;
         let hashes = MemoryHashes::from_stored(loaded.hashes, loaded.size)
             .map_err(|e| ServiceError::Hashes(e.to_string()))?;
-        let (registry, annexes) = replay(&*store, loaded.size)?;
+        let (registry, annexes, clock) = replay(&*store, loaded.size)?;
         let root = hashes
             .root(loaded.size)
             .map_err(|e| ServiceError::Hashes(e.to_string()))?;
@@ -217,6 +230,7 @@ impl LogService {
             checkpoint: RwLock::new(checkpoint),
             registry: RwLock::new(Arc::new(registry)),
             annexes: RwLock::new(Arc::new(annexes)),
+            clock: AtomicI64::new(clock.map_or(i64::MIN, |c| c.as_second())),
         });
         let vkey: Arc<str> = Arc::from(key.verifier_key());
         let key = Arc::new(key);
@@ -286,7 +300,11 @@ impl LogService {
             return Ok(Prepared::Logged(index));
         }
         let entry = Entry::parse(&envelope.payload)?;
-        entry.check_context(&self.origin, now)?;
+        let log_clock = match self.shared.clock.load(Ordering::Acquire) {
+            i64::MIN => None,
+            secs => Timestamp::from_second(secs).ok(),
+        };
+        entry.check_context(&self.origin, now, log_clock)?;
         let keyid = envelope.signature().keyid.clone();
         let countersigners: Vec<String> = envelope
             .countersignatures()
@@ -489,10 +507,15 @@ pub fn registry_of(store: &dyn Store) -> Result<Registry, ServiceError> {
     Ok(replay(store, size)?.0)
 }
 
-/// Rebuilds the registry and annexes from the stored log, in log order.
-fn replay(store: &dyn Store, size: u64) -> Result<(Registry, Annexes), ServiceError> {
+/// Rebuilds the registry and annexes from the stored log, in log order, and finds the log's
+/// clock.
+fn replay(
+    store: &dyn Store,
+    size: u64,
+) -> Result<(Registry, Annexes, Option<Timestamp>), ServiceError> {
     let mut registry = Registry::new();
     let mut annexes = Annexes::default();
+    let mut clock: Option<Timestamp> = None;
     let mut index = 0;
     while index < size {
         let leaves = store.leaves(index, (index + 10_000).min(size))?;
@@ -506,6 +529,7 @@ fn replay(store: &dyn Store, size: u64) -> Result<(Registry, Annexes), ServiceEr
             let bad = |detail: String| ServiceError::Replay { index, detail };
             let env = Envelope::parse(&leaf).map_err(|e| bad(e.to_string()))?;
             let entry = Entry::parse(&env.payload).map_err(|e| bad(e.detail))?;
+            clock = Some(clock.map_or(entry.created, |c| c.max(entry.created)));
             if affects_registry(entry.kind) {
                 let zone_ids = match &entry.body {
                     Body::Agreement(a) => {
@@ -530,7 +554,7 @@ fn replay(store: &dyn Store, size: u64) -> Result<(Registry, Annexes), ServiceEr
             index += 1;
         }
     }
-    Ok((registry, annexes))
+    Ok((registry, annexes, clock))
 }
 
 fn affects_registry(kind: Kind) -> bool {
@@ -652,6 +676,7 @@ impl Sequencer {
         let mut in_batch: HashMap<[u8; 32], u64> = HashMap::new();
         let mut entries: Vec<NewEntry> = Vec::new();
         let mut answers: Vec<Accepted> = Vec::new();
+        let mut batch_clock = i64::MIN;
         for Job { prepared: p, reply } in jobs {
             if let Some(&index) = in_batch.get(&p.leaf_hash.0) {
                 answers.push(Accepted {
@@ -714,6 +739,7 @@ impl Sequencer {
                 }
             }
             in_batch.insert(p.leaf_hash.0, index);
+            batch_clock = batch_clock.max(p.entry.created.as_second());
             entries.push(NewEntry {
                 leaf: p.leaf,
                 leaf_hash: p.leaf_hash,
@@ -746,6 +772,7 @@ impl Sequencer {
         if let Ok(mut g) = self.shared.leaf_index.write() {
             g.extend(in_batch);
         }
+        self.shared.clock.fetch_max(batch_clock, Ordering::AcqRel);
         if let Some(r) = working
             && let Ok(mut g) = self.shared.registry.write()
         {

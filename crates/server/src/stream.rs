@@ -8,10 +8,21 @@
 //! `event: due` message without an id lists the party's pending deadlines due within the next
 //! 24 hours of wall-clock time (reminders, not part of the record).
 //!
+//! A new stream starts at the head of the applied log (what happens from now on) unless it
+//! asks for earlier entries: `Last-Event-ID`, `?after=n`, or `?from_start=true` for the whole
+//! history.
+//!
 //! A slow consumer only slows its own connection: alerts are computed when its connection can
-//! take them, never queued for it.
+//! take them, at most [`STEP`] entries' worth at a time, never queued for it. Streams are
+//! bounded per member ([`MAX_STREAMS_PER_MEMBER`]) and in all ([`MAX_STREAMS`]); beyond, the
+//! answer is 503 with `Retry-After`.
+//!
+//! The credentials a stream was opened with are checked again before every message and at
+//! least every [`RECHECK_EVERY`]: once its token is revoked or expired, or its member is
+//! suspended or removed, the stream sends a last `event: closed` message whose data says why
+//! (`{"code", "detail"}`) and ends.
 
-use crate::auth::Caller;
+use crate::auth::{Caller, still_valid};
 use crate::problem::Problem;
 use crate::service::LogService;
 use axum::Extension;
@@ -25,13 +36,22 @@ use axum::routing::get;
 use futures_util::stream;
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Most log entries whose alerts are computed in one step.
-const STEP: u64 = 2000;
+/// Most log entries whose alerts are computed in one step (what one stream holds at most).
+pub const STEP: u64 = 256;
+/// Open streams per member.
+pub const MAX_STREAMS_PER_MEMBER: usize = 8;
+/// Open streams in all.
+pub const MAX_STREAMS: usize = 1000;
+/// Longest a stream goes without checking its credentials again.
+pub const RECHECK_EVERY: Duration = Duration::from_secs(5);
+/// `Retry-After` for a stream refused by the bounds.
+const STREAMS_RETRY_AFTER_S: u64 = 30;
 /// How often deadline reminders are sent.
 const DUE_EVERY: Duration = Duration::from_secs(60);
 /// How far ahead reminders look.
@@ -41,6 +61,70 @@ pub fn routes() -> Router<LogService> {
     Router::new()
         .route("/v1/stream", get(stream))
         .route("/v1/stream/alerts", get(alerts_page))
+        .layer(Extension(Arc::new(Streams::default())))
+}
+
+/// Streams open now, in all and by member (`""` for streams opened without a token, before
+/// the agreement exists).
+#[derive(Debug, Default)]
+struct Streams {
+    open: Mutex<(usize, HashMap<String, usize>)>,
+}
+
+/// A stream's place in [`Streams`], given back when the stream is dropped.
+struct StreamSlot {
+    streams: Arc<Streams>,
+    member: String,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.streams.open.lock() {
+            open.0 = open.0.saturating_sub(1);
+            if let Some(n) = open.1.get_mut(&self.member) {
+                *n -= 1;
+                if *n == 0 {
+                    open.1.remove(&self.member);
+                }
+            }
+        }
+    }
+}
+
+impl Streams {
+    fn take(self: &Arc<Self>, member: &str) -> Result<StreamSlot, Problem> {
+        let busy = |detail: String| {
+            let mut p = Problem::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "too-many-streams",
+                "Too many streams",
+                detail,
+            );
+            p.retry_after = Some(STREAMS_RETRY_AFTER_S);
+            p
+        };
+        let mut open = self
+            .open
+            .lock()
+            .map_err(|_| Problem::unavailable("stream table poisoned; restart the server"))?;
+        let mine = open.1.get(member).copied().unwrap_or(0);
+        if mine >= MAX_STREAMS_PER_MEMBER {
+            return Err(busy(format!(
+                "member `{member}` has {mine} streams open; the limit is {MAX_STREAMS_PER_MEMBER}: close one, or resume one with Last-Event-ID"
+            )));
+        }
+        if open.0 >= MAX_STREAMS {
+            return Err(busy(format!(
+                "{MAX_STREAMS} streams are open on this server; retry in {STREAMS_RETRY_AFTER_S} s"
+            )));
+        }
+        open.0 += 1;
+        *open.1.entry(member.to_owned()).or_insert(0) += 1;
+        Ok(StreamSlot {
+            streams: self.clone(),
+            member: member.to_owned(),
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -48,15 +132,33 @@ pub fn routes() -> Router<LogService> {
 struct StreamQuery {
     party: Option<String>,
     after: Option<String>,
+    from_start: Option<String>,
 }
 
 struct Cursor {
     service: LogService,
+    caller: Option<Caller>,
     party: String,
     next: u64,
     rx: tokio::sync::watch::Receiver<u64>,
     ready: VecDeque<Event>,
     next_due: Instant,
+    next_check: Instant,
+    /// Set once the closing message is sent: the stream ends after it.
+    closed: bool,
+    _slot: StreamSlot,
+}
+
+impl Cursor {
+    /// The closing message, if the stream's credentials no longer hold.
+    fn revoked(&mut self) -> Option<Event> {
+        let caller = self.caller.as_ref()?;
+        self.next_check = Instant::now() + RECHECK_EVERY;
+        let (code, detail) = still_valid(&self.service, caller).err()?;
+        self.closed = true;
+        let data = json!({"code": code, "detail": format!("{detail}; the stream is closed")});
+        Some(Event::default().event("closed").data(data.to_string()))
+    }
 }
 
 /// Whose alerts a caller follows: its own party's by default; a member of a party (or of the
@@ -90,6 +192,7 @@ fn party_for(caller: Option<&Caller>, asked: Option<String>) -> Result<String, P
 
 async fn stream(
     State(s): State<LogService>,
+    Extension(streams): Extension<Arc<Streams>>,
     caller: Option<Extension<Caller>>,
     headers: HeaderMap,
     q: Result<Query<StreamQuery>, QueryRejection>,
@@ -133,23 +236,53 @@ async fn stream(
             })
             .transpose()?,
     };
+    let from_start = match q.from_start.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(Problem::bad_request("from_start must be true or false")),
+    };
+    if from_start && last.is_some() {
+        return Err(Problem::bad_request(
+            "from_start cannot be combined with Last-Event-ID or after",
+        ));
+    }
+    let mut rx = s.derived().subscribe();
+    let head = *rx.borrow_and_update();
+    let next = match last {
+        Some(l) => l.saturating_add(1),
+        None if from_start => 0,
+        None => head,
+    };
+    let slot = streams.take(caller.as_deref().map_or("", |c| c.member.as_str()))?;
     let cursor = Cursor {
-        rx: s.derived().subscribe(),
+        rx,
         service: s,
+        caller: caller.map(|Extension(c)| c),
         party,
-        next: last.map_or(0, |l| l.saturating_add(1)),
+        next,
         ready: VecDeque::new(),
         next_due: Instant::now(),
+        next_check: Instant::now() + RECHECK_EVERY,
+        closed: false,
+        _slot: slot,
     };
     let events = stream::unfold(cursor, |mut c| async move {
+        if c.closed {
+            return None;
+        }
         loop {
-            if let Some(e) = c.ready.pop_front() {
+            // Every message waits for a fresh check of the credentials.
+            if let Some(e) = c.revoked() {
                 return Some((Ok::<Event, Infallible>(e), c));
+            }
+            if let Some(e) = c.ready.pop_front() {
+                return Some((Ok(e), c));
             }
             if Instant::now() >= c.next_due {
                 c.next_due = Instant::now() + DUE_EVERY;
                 if let Some(e) = due(&c).await {
-                    return Some((Ok(e), c));
+                    c.ready.push_back(e);
+                    continue;
                 }
             }
             let applied = *c.rx.borrow_and_update();
@@ -159,9 +292,10 @@ async fn stream(
                 c.next = to;
                 continue;
             }
+            let wake = c.next_due.min(c.next_check);
             tokio::select! {
                 changed = c.rx.changed() => changed.ok()?,
-                () = tokio::time::sleep_until(c.next_due) => {}
+                () = tokio::time::sleep_until(wake) => {}
             }
         }
     });

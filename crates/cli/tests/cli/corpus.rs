@@ -185,6 +185,14 @@ fn entry_case(ctx: &Ctx, case: &Value, agreement_sha: &str) -> Option<String> {
                     .encode(SigningKey::from_bytes(&[33; 32]).verifying_key().as_bytes())
                     .into()
             }
+            Some(s) if s.starts_with("PUBKEY_TWIN_OF:") => {
+                // `PUBKEY_TWIN_OF:<member>:<n>`: the member's key plus the n-th point of the
+                // eight-torsion subgroup (a key another secret does not need).
+                let (member, n) = s["PUBKEY_TWIN_OF:".len()..].split_once(':').unwrap();
+                let t = curve25519_dalek::constants::EIGHT_TORSION[n.parse::<usize>().unwrap()];
+                let twin = m.key(member).verifying_key().to_edwards() + t;
+                *v = B64.encode(twin.compress().as_bytes()).into()
+            }
             Some(s) if s.starts_with("PUBKEY_OF:") => {
                 *v = B64
                     .encode(m.key(&s["PUBKEY_OF:".len()..]).verifying_key().as_bytes())
@@ -195,6 +203,9 @@ fn entry_case(ctx: &Ctx, case: &Value, agreement_sha: &str) -> Option<String> {
     }
     let created = match case["created"].as_str() {
         Some("+3600") => (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1))
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+        Some("-400d") => (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(400 * 24))
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string(),
         Some(t) => t.to_owned(),
