@@ -12,6 +12,7 @@ mod hardening;
 mod lifecycle;
 mod membership;
 mod offline;
+mod security;
 mod simulate;
 mod tamper;
 mod util;

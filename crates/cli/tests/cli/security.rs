@@ -1,0 +1,390 @@
+//! Regression tests for what an attacker found by trying a demo server from outside (the
+//! hardening issue's security items), each named after its defect.
+
+use crate::util::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn addr(s: &Server) -> SocketAddr {
+    s.url.trim_start_matches("http://").parse().unwrap()
+}
+
+/// A TCP connection to the server from the loopback address `from` (127.0.0.0/8 is all
+/// local on Linux), so that tests can act as different clients.
+fn connect_from(from: &str, to: SocketAddr) -> TcpStream {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let stream = rt.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+        socket.connect(to).await.unwrap().into_std().unwrap()
+    });
+    stream.set_nonblocking(false).unwrap();
+    stream
+}
+
+/// Sends one request on a fresh connection from `from` and reads the whole answer (the
+/// request asks the server to close): (status, head, body).
+fn raw(from: &str, to: SocketAddr, request: &str) -> (u16, String, String) {
+    let mut c = connect_from(from, to);
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    c.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = c.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_owned(), body.to_owned())
+}
+
+fn get_from(from: &str, s: &Server, path: &str, token: &str) -> (u16, String, String) {
+    raw(
+        from,
+        addr(s),
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// Reads an SSE stream's lines into a channel until it ends (then sends `None`).
+fn follow(s: &Server, token: &str, party: &str) -> mpsc::Receiver<Option<String>> {
+    let mut c = TcpStream::connect(addr(s)).unwrap();
+    write!(
+        c,
+        "GET /v1/stream?party={party} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(c).lines() {
+            match line {
+                Ok(l) => {
+                    if tx.send(Some(l)).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        let _ = tx.send(None);
+    });
+    rx
+}
+
+/// Waits for the stream's `event: closed` message and its end; returns the message's data.
+fn closed_within(rx: &mpsc::Receiver<Option<String>>, within: Duration) -> serde_json::Value {
+    let deadline = Instant::now() + within;
+    let mut saw_closed = false;
+    let mut data = None;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Some(line)) => {
+                if line == "event: closed" {
+                    saw_closed = true;
+                } else if saw_closed && data.is_none() {
+                    if let Some(d) = line.strip_prefix("data: ") {
+                        data = Some(serde_json::from_str(d).unwrap());
+                    }
+                }
+            }
+            // The connection closing.
+            Ok(None) => break,
+            Err(_) => panic!("the stream was not closed within {within:?}"),
+        }
+        if data.is_some() {
+            break;
+        }
+    }
+    data.expect("a closing message with data")
+}
+
+fn token_id(token: &str) -> String {
+    token
+        .strip_prefix("truce_")
+        .and_then(|r| r.split('_').next())
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn streams_outlive_their_credentials_regression() {
+    let m = Mechanism::golan();
+    let s = m.serve();
+    // A revoked token ends its open stream.
+    let sy = m.token("sy.ops", "read");
+    let rx = follow(&s, &sy, "SY");
+    std::thread::sleep(Duration::from_millis(300));
+    run(
+        truce()
+            .args(["token", "revoke", "--data"])
+            .arg(&m.data)
+            .arg(token_id(&sy)),
+        true,
+    );
+    let why = closed_within(&rx, Duration::from_secs(15));
+    assert_eq!(why["code"], "token-revoked", "{why}");
+    // A suspended member's open stream ends too.
+    let il = m.token("il.ops", "read");
+    let rx = follow(&s, &il, "IL");
+    std::thread::sleep(Duration::from_millis(300));
+    let suspend = write_json(
+        m.tmp.path(),
+        "suspend.json",
+        &serde_json::json!({"action": "suspend", "member": "il.ops"}),
+    );
+    as_member(
+        &s,
+        &m,
+        "il.admin",
+        &[
+            "submit",
+            "--server",
+            &s.url,
+            "--kind",
+            "membership",
+            "--body",
+            suspend.to_str().unwrap(),
+        ],
+        true,
+    );
+    let why = closed_within(&rx, Duration::from_secs(15));
+    assert_eq!(why["code"], "member-inactive", "{why}");
+}
+
+#[test]
+fn shared_caches_can_leak_authenticated_data_regression() {
+    let m = Mechanism::golan();
+    let s = m.serve();
+    let blob = b"evidence".to_vec();
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&blob));
+    assert_eq!(s.put(&format!("/v1/blobs/{sha}"), &blob).0, 201);
+    let size = s.tree_size();
+    let token = s.token().unwrap().to_owned();
+    for path in [
+        "/log/checkpoint".to_owned(),
+        "/log/tile/0/000.p/1".to_owned(),
+        "/log/tile/entries/000.p/1".to_owned(),
+        format!("/v1/checkpoints/{size}"),
+        format!("/v1/blobs/{sha}"),
+        "/v1/entries/0".to_owned(),
+        "/v1/mechanism".to_owned(),
+    ] {
+        let (status, head, _) = get_from("127.0.0.1", &s, &path, &token);
+        assert_eq!(status, 200, "{path}: {head}");
+        let cache = header(&head, "cache-control").unwrap_or_default();
+        assert!(
+            cache.contains("private") && !cache.contains("public"),
+            "{path}: Cache-Control {cache:?}"
+        );
+        let vary = header(&head, "vary").unwrap_or_default();
+        assert!(
+            vary.to_ascii_lowercase().contains("authorization"),
+            "{path}: Vary {vary:?}"
+        );
+    }
+    // What needs no token keeps its own caching rules.
+    let (_, head, _) = raw(
+        "127.0.0.1",
+        addr(&s),
+        "GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        !header(&head, "cache-control")
+            .unwrap_or_default()
+            .contains("private")
+    );
+}
+
+#[test]
+fn batch_submissions_and_tokens_regression() {
+    let m = Mechanism::golan();
+    let s = Server::start_with(&m.data, &["--rate-limit", "0.5", "--rate-burst", "3"]);
+    let sy_token = m.token("sy.ops", "write");
+    let batch = |entries: &[truce_log::Envelope], token: Option<&str>| {
+        let body = format!(
+            "[{}]",
+            entries
+                .iter()
+                .map(|e| String::from_utf8(e.to_leaf()).unwrap())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let mut req = agent().post(format!("{}/v1/entries/batch", s.url));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let (status, body) = http(req.send(body.as_bytes()));
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["status"].as_u64().unwrap(),
+                    r["problem"]["type"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // Another member's entry in a batch sent with sy.ops's write token is refused, as a
+    // single submission would be; sy.ops's own is logged.
+    let own = sign_report(&m, "sy.ops", "own report");
+    let other = sign_report(&m, "il.ops", "il's report in sy's batch");
+    let results = batch(&[own, other], Some(&sy_token));
+    assert_eq!(results[0].0, 201, "{results:?}");
+    assert_eq!(results[1].0, 403, "{results:?}");
+    assert_eq!(results[1].1, "urn:truce:problem:token-member-mismatch");
+    // Every entry counts against the rate, with a token (the bucket holds 3)...
+    let il_token = m.token("il.ops", "write");
+    let many: Vec<_> = (0..10)
+        .map(|i| sign_report(&m, "il.ops", &format!("il report {i}")))
+        .collect();
+    let results = batch(&many, Some(&il_token));
+    let logged = results.iter().filter(|r| r.0 == 201).count();
+    let limited = results
+        .iter()
+        .filter(|r| r.1 == "urn:truce:problem:rate-limited")
+        .count();
+    assert_eq!((logged, limited), (3, 7), "{results:?}");
+    // ...and without one, against the verified author's.
+    let many: Vec<_> = (0..10)
+        .map(|i| sign_report(&m, "undof.obs", &format!("undof report {i}")))
+        .collect();
+    let results = batch(&many, None);
+    let logged = results.iter().filter(|r| r.0 == 201).count();
+    assert_eq!(logged, 3, "{results:?}");
+}
+
+#[test]
+fn token_guessing_lockout_regression() {
+    let m = Mechanism::golan();
+    let s = m.serve();
+    let owner = m.token("sy.ops", "read");
+    let id = token_id(&owner);
+    let wrong = format!("truce_{id}_{}", "A".repeat(43));
+    // A guesser from another address drains its own bucket for this token id...
+    let mut statuses = Vec::new();
+    for _ in 0..15 {
+        statuses.push(get_from("127.0.0.2", &s, "/v1/mechanism", &wrong).0);
+    }
+    assert!(statuses.contains(&401), "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    // ...but the owner, never seen before, is not locked out.
+    let (status, head, body) = get_from("127.0.0.1", &s, "/v1/mechanism", &owner);
+    assert_eq!(status, 200, "{head}\n{body}");
+}
+
+#[test]
+fn http_401_challenge_and_request_smuggling_regression() {
+    let m = Mechanism::golan();
+    let s = m.serve();
+    // Every 401 carries a challenge (RFC 9110 §15.5.2): no token, a bad token, and an entry
+    // whose signature does not verify.
+    let (status, head, _) = raw(
+        "127.0.0.1",
+        addr(&s),
+        "GET /v1/mechanism HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 401);
+    assert!(header(&head, "www-authenticate").is_some(), "{head}");
+    let mut env: serde_json::Value =
+        serde_json::from_slice(&sign_report(&m, "sy.ops", "tampered").to_leaf()).unwrap();
+    // 64 bytes of 0x07, in standard base64.
+    env["signatures"][0]["sig"] = format!("{}Bw==", "BwcH".repeat(21)).into();
+    let body = env.to_string();
+    let (status, head, body) = raw(
+        "127.0.0.1",
+        addr(&s),
+        &format!(
+            "POST /v1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(status, 401, "{head}\n{body}");
+    assert!(header(&head, "www-authenticate").is_some(), "{head}");
+    // Content-Length and Transfer-Encoding together: refused, never framed one way or the
+    // other, and nothing is logged.
+    let size = s.tree_size();
+    let entry = String::from_utf8(sign_report(&m, "sy.ops", "smuggled").to_leaf()).unwrap();
+    let chunked = format!("{:x}\r\n{entry}\r\n0\r\n\r\n", entry.len());
+    let (status, head, body) = raw(
+        "127.0.0.1",
+        addr(&s),
+        &format!(
+            "POST /v1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}"
+        ),
+    );
+    assert_eq!(status, 400, "{head}\n{body}");
+    assert_eq!(s.tree_size(), size);
+}
+
+#[test]
+fn resources_without_bounds_regression() {
+    let m = Mechanism::golan();
+    let s = m.serve();
+    let to = addr(&s);
+    // A connection that sends nothing, and one that sends half a request line, are closed
+    // after the header-read timeout (10 s).
+    let mut idle = connect_from("127.0.0.1", to);
+    let mut partial = connect_from("127.0.0.1", to);
+    partial.write_all(b"GET /healthz HT").unwrap();
+    let started = Instant::now();
+    for c in [&mut idle, &mut partial] {
+        c.set_read_timeout(Some(Duration::from_secs(40))).unwrap();
+        let mut buf = Vec::new();
+        let _ = c.read_to_end(&mut buf);
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(25),
+        "idle connections were held {waited:?}"
+    );
+    // One client's idle connections are bounded: beyond 256, new ones are closed at once,
+    // and other clients are served meanwhile.
+    let hoard: Vec<TcpStream> = (0..300).map(|_| connect_from("127.0.0.2", to)).collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, _, _) = raw(
+        "127.0.0.1",
+        to,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200);
+    let mut refused = 0;
+    for mut c in hoard.iter().skip(256) {
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 1];
+        if matches!(c.read(&mut buf), Ok(0) | Err(_)) {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 40, "{refused} of 44 over the limit were closed");
+    drop(hoard);
+    // Streams per member are bounded: the ninth gets 503 with Retry-After.
+    let token = m.token("us.ops", "read");
+    let streams: Vec<_> = (0..8).map(|_| follow(&s, &token, "US")).collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, head, body) = get_from("127.0.0.1", &s, "/v1/stream?party=US", &token);
+    assert_eq!(status, 503, "{head}\n{body}");
+    assert!(header(&head, "retry-after").is_some(), "{head}");
+    assert!(body.contains("too-many-streams"), "{body}");
+    drop(streams);
+}
