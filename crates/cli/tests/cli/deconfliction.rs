@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::time::Duration;
-use truce::deconflict::{SseMessage, read_sse};
+use truce::deconflict::{SseEvent, read_sse};
 
 /// A place in As-Suwayda governorate (the city) and one in Daraa governorate (the city).
 const SUWAYDA: [f64; 2] = [36.566, 32.709];
@@ -223,7 +223,7 @@ fn the_sweida_sequence_and_its_mirror() {
 }
 
 /// Reads one subscriber's messages into a channel.
-fn subscribe(s: &Server, party: &str, last: Option<u64>) -> mpsc::Receiver<SseMessage> {
+fn subscribe(s: &Server, party: &str, last: Option<u64>) -> mpsc::Receiver<SseEvent> {
     let (tx, rx) = mpsc::channel();
     let url = format!("{}/v1/stream?party={party}", s.url);
     let token = s.token().unwrap().to_owned();
@@ -248,7 +248,7 @@ fn subscribe(s: &Server, party: &str, last: Option<u64>) -> mpsc::Receiver<SseMe
 
 /// The alert messages (index → alerts) received until `want` entries are seen.
 fn collect(
-    rx: &mpsc::Receiver<SseMessage>,
+    rx: &mpsc::Receiver<SseEvent>,
     want: usize,
     into: &mut BTreeMap<u64, Value>,
 ) -> Option<u64> {
@@ -261,7 +261,7 @@ fn collect(
         if m.event != "alerts" {
             continue;
         }
-        let id: u64 = m.id.as_deref().unwrap().parse().unwrap();
+        let id: u64 = m.last_event_id.parse().unwrap();
         let data: Value = serde_json::from_str(&m.data).unwrap();
         assert_eq!(data["index"], id);
         assert!(
