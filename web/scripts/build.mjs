@@ -5,6 +5,7 @@
 import { build } from 'esbuild';
 import { readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { feature } from 'topojson-client';
+import polygonClipping from 'polygon-clipping';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = `${root}dist`;
@@ -31,54 +32,41 @@ writeFileSync(`${dist}/app.css`, css);
 copyFileSync(`${root}src/index.html`, `${dist}/index.html`);
 
 // Basemap: Natural Earth 1:10m countries (world-atlas), clipped to the region around the Golan,
-// coordinates rounded to 4 decimals (about 10 m): tens of kB instead of 3.7 MB.
+// coordinates on a 1e-4 degree grid (about 10 m): tens of kB instead of 3.7 MB. The clip is
+// polygon-clipping's intersection with the box (Martinez-Rueda-Feito), not ring-by-ring
+// clipping: a ring the box cuts into pieces becomes several polygons rather than one ring
+// joined along the box's edge by zero-width bridges, and the output is valid GeoJSON (RFC 7946:
+// exterior rings counterclockwise, holes clockwise; no ring touches or crosses itself, no
+// repeated points), whatever the winding of world-atlas (clockwise exteriors, d3's convention)
+// and whatever spikes its quantization left.
 const BBOX = [33.5, 30.8, 38.5, 35.0]; // west, south, east, north
+const GRID = 1e4;
 const topo = JSON.parse(readFileSync(`${root}node_modules/world-atlas/countries-10m.json`, 'utf8'));
 const countries = feature(topo, topo.objects.countries);
+const box = [[[BBOX[0], BBOX[1]], [BBOX[2], BBOX[1]], [BBOX[2], BBOX[3]], [BBOX[0], BBOX[3]], [BBOX[0], BBOX[1]]]];
 
-// Sutherland-Hodgman clipping of one ring against the box, edge by edge.
-function clipRing(ring) {
-  const edges = [
-    [(p) => p[0] >= BBOX[0], (a, b) => at(a, b, 0, BBOX[0])],
-    [(p) => p[0] <= BBOX[2], (a, b) => at(a, b, 0, BBOX[2])],
-    [(p) => p[1] >= BBOX[1], (a, b) => at(a, b, 1, BBOX[1])],
-    [(p) => p[1] <= BBOX[3], (a, b) => at(a, b, 1, BBOX[3])],
-  ];
-  let out = ring;
-  for (const [inside, cross] of edges) {
-    const input = out;
-    out = [];
-    for (let i = 0; i < input.length; i++) {
-      const cur = input[i];
-      const prev = input[(i + input.length - 1) % input.length];
-      if (inside(cur)) {
-        if (!inside(prev)) out.push(cross(prev, cur));
-        out.push(cur);
-      } else if (inside(prev)) {
-        out.push(cross(prev, cur));
-      }
-    }
-    if (out.length === 0) return null;
+const snap = (v) => Math.round(v * GRID) / GRID;
+const snapAll = (multi) => multi.map((poly) => poly.map((ring) => ring.map(([x, y]) => [snap(x), snap(y)])));
+const onGrid = (multi) => multi.every((poly) => poly.every((ring) => ring.every(([x, y]) => snap(x) === x && snap(y) === y)));
+
+// Snapping a valid geometry to the grid can make it invalid (two vertices that round to one, a
+// ring that comes to touch itself), and clipping a snapped one adds vertices off the grid (where
+// edges cross the box, or cross each other after snapping). So snap and clip until the clip
+// adds no vertex off the grid: its output is then both valid and on the grid.
+function clipToBox(multi, name) {
+  let g = snapAll(multi);
+  for (let pass = 0; pass < 8; pass++) {
+    const out = polygonClipping.intersection(g, box);
+    if (onGrid(out)) return out;
+    g = snapAll(out);
   }
-  const rounded = out.map((p) => [Math.round(p[0] * 1e4) / 1e4, Math.round(p[1] * 1e4) / 1e4]);
-  rounded.push(rounded[0]);
-  return rounded.length >= 4 ? rounded : null;
-}
-function at(a, b, axis, v) {
-  const t = (v - a[axis]) / (b[axis] - a[axis]);
-  return axis === 0 ? [v, a[1] + t * (b[1] - a[1])] : [a[0] + t * (b[0] - a[0]), v];
+  throw new Error(`basemap: ${name} does not settle on the 1e-4 grid after 8 rounds of snapping and clipping`);
 }
 
 const features = [];
 for (const f of countries.features) {
-  const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates;
-  const kept = [];
-  for (const poly of polys) {
-    const outer = clipRing(poly[0].slice(0, -1));
-    if (!outer) continue;
-    const holes = poly.slice(1).map((r) => clipRing(r.slice(0, -1))).filter(Boolean);
-    kept.push([outer, ...holes]);
-  }
+  const multi = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates;
+  const kept = clipToBox(multi, f.properties.name);
   if (kept.length) {
     features.push({
       type: 'Feature',
@@ -91,7 +79,7 @@ writeFileSync(
   `${dist}/basemap.json`,
   JSON.stringify({
     type: 'FeatureCollection',
-    source: 'Natural Earth 1:10m admin 0 countries (public domain), via the world-atlas 2.0.2 npm package; clipped to ' + BBOX.join(',') + ' and rounded to 1e-4 degrees',
+    source: 'Natural Earth 1:10m admin 0 countries (public domain), via the world-atlas 2.0.2 npm package; clipped to ' + BBOX.join(',') + ' with polygon-clipping and snapped to a 1e-4 degree grid; exterior rings counterclockwise (RFC 7946)',
     features,
   }),
 );

@@ -942,7 +942,9 @@ fn run(cli: Cli) -> Result<()> {
                     if j {
                         let data: serde_json::Value =
                             serde_json::from_str(&m.data).unwrap_or_else(|_| json!(m.data));
-                        println!("{}", json!({"event": m.event, "id": m.id, "data": data}));
+                        // `id`: the last event ID, what `--after` resumes from (null if none).
+                        let id = (!m.last_event_id.is_empty()).then_some(&m.last_event_id);
+                        println!("{}", json!({"event": m.event, "id": id, "data": data}));
                     } else {
                         print_alerts(&m.event, &m.data);
                     }

@@ -162,3 +162,155 @@ async fn map(State(s): State<LogService>) -> Result<Response, Problem> {
     })?;
     Ok((StatusCode::OK, axum::Json(body)).into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ASSETS;
+    use geo::line_intersection::{LineIntersection, line_intersection};
+    use geo::{Area, Coord, LineString, MultiPolygon, Polygon, Validation};
+    use serde_json::Value;
+
+    fn ring(v: &Value, at: &str) -> LineString<f64> {
+        let points = v.as_array().unwrap_or_else(|| panic!("{at}: not an array"));
+        LineString::new(
+            points
+                .iter()
+                .map(|p| match p.as_array().map(Vec::as_slice) {
+                    Some([x, y]) => Coord {
+                        x: x.as_f64()
+                            .unwrap_or_else(|| panic!("{at}: x is not a number")),
+                        y: y.as_f64()
+                            .unwrap_or_else(|| panic!("{at}: y is not a number")),
+                    },
+                    _ => panic!("{at}: a position is not [x, y]: {p}"),
+                })
+                .collect(),
+        )
+    }
+
+    /// Why a closed ring is not simple, if it is not: a repeated vertex, two consecutive edges
+    /// that run back over each other (a spike), or two other edges that meet. geo's
+    /// `Validation` is checked too, but it lets spikes through (it skips edges that share an
+    /// endpoint), and spikes were one of the defects.
+    fn not_simple(r: &LineString<f64>) -> Option<String> {
+        let edges: Vec<_> = r.lines().collect();
+        let n = edges.len();
+        for (i, e) in edges.iter().enumerate() {
+            if e.start == e.end {
+                return Some(format!("vertex {i} repeats ({:?})", e.start));
+            }
+        }
+        for i in 0..n {
+            for j in i + 1..n {
+                let shared = if j == i + 1 {
+                    Some(edges[i].end)
+                } else if i == 0 && j == n - 1 {
+                    Some(edges[i].start)
+                } else {
+                    None
+                };
+                match (line_intersection(edges[i], edges[j]), shared) {
+                    (None, _) => {}
+                    (Some(LineIntersection::SinglePoint { intersection, .. }), Some(s))
+                        if intersection == s => {}
+                    (Some(x), _) => {
+                        return Some(format!("edges {i} and {j} meet: {x:?}"));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn ring_checks_catch_spikes_and_pinches() {
+        let ring = |pts: &[(f64, f64)]| LineString::from(pts.to_vec());
+        let square = [(0., 0.), (2., 0.), (2., 2.), (0., 2.), (0., 0.)];
+        assert_eq!(not_simple(&ring(&square)), None);
+        let spike = [
+            (0., 0.),
+            (2., 0.),
+            (2., 2.),
+            (2., 3.),
+            (2., 2.),
+            (0., 2.),
+            (0., 0.),
+        ];
+        assert!(not_simple(&ring(&spike)).is_some(), "a spike");
+        let repeat = [(0., 0.), (2., 0.), (2., 0.), (2., 2.), (0., 2.), (0., 0.)];
+        assert!(not_simple(&ring(&repeat)).is_some(), "a repeated vertex");
+        // A figure eight: the ring comes back to its vertex (1, 1).
+        let pinch = [
+            (0., 0.),
+            (1., 1.),
+            (2., 0.),
+            (2., 2.),
+            (1., 1.),
+            (0., 2.),
+            (0., 0.),
+        ];
+        assert!(not_simple(&ring(&pinch)).is_some(), "a pinch");
+    }
+
+    /// The embedded basemap is valid RFC 7946 GeoJSON: every exterior ring counterclockwise and
+    /// every hole clockwise (by signed area), no ring touching or crossing itself, each feature a
+    /// valid MultiPolygon. It was once built with world-atlas's clockwise winding kept and a
+    /// ring-by-ring clip: every ring clockwise, and 4 of its 10 features self-intersecting.
+    #[test]
+    fn basemap_geojson_winding_regression() {
+        let (_, _, bytes) = ASSETS
+            .iter()
+            .find(|(name, _, _)| *name == "basemap.json")
+            .expect("basemap.json is embedded");
+        let v: Value = serde_json::from_slice(bytes).expect("basemap.json is JSON");
+        let features = v["features"].as_array().expect("a FeatureCollection");
+        assert!(!features.is_empty(), "the basemap has no features");
+        for f in features {
+            let name = f["properties"]["name"].as_str().expect("a feature's name");
+            assert_eq!(f["geometry"]["type"], "MultiPolygon", "{name}");
+            let polys = f["geometry"]["coordinates"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name}: no coordinates"));
+            assert!(!polys.is_empty(), "{name}: no polygons");
+            let mut multi = Vec::new();
+            for (pi, poly) in polys.iter().enumerate() {
+                let rs: Vec<_> = poly
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{name}, polygon {pi}: not an array of rings"))
+                    .iter()
+                    .enumerate()
+                    .map(|(ri, r)| ring(r, &format!("{name}, polygon {pi}, ring {ri}")))
+                    .collect();
+                assert!(!rs.is_empty(), "{name}, polygon {pi}: no rings");
+                for (ri, r) in rs.iter().enumerate() {
+                    let at = format!("{name}, polygon {pi}, ring {ri}");
+                    assert!(
+                        r.0.len() >= 4 && r.0.first() == r.0.last(),
+                        "{at}: not a closed ring of at least 4 positions"
+                    );
+                    let area = Polygon::new(r.clone(), vec![]).signed_area();
+                    if ri == 0 {
+                        assert!(
+                            area > 0.0,
+                            "{at}: the exterior ring is not counterclockwise (signed area {area})"
+                        );
+                    } else {
+                        assert!(
+                            area < 0.0,
+                            "{at}: the hole is not clockwise (signed area {area})"
+                        );
+                    }
+                    if let Some(why) = not_simple(r) {
+                        panic!("{at} is not simple: {why}");
+                    }
+                }
+                let mut rs = rs.into_iter();
+                let exterior = rs.next().expect("checked non-empty");
+                multi.push(Polygon::new(exterior, rs.collect()));
+            }
+            if let Err(e) = MultiPolygon(multi).check_validation() {
+                panic!("{name}: not a valid MultiPolygon: {e}");
+            }
+        }
+    }
+}

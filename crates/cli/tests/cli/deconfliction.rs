@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::time::Duration;
-use truce::deconflict::{SseMessage, read_sse};
+use truce::deconflict::{SseEvent, read_sse};
 
 /// A place in As-Suwayda governorate (the city) and one in Daraa governorate (the city).
 const SUWAYDA: [f64; 2] = [36.566, 32.709];
@@ -223,7 +223,7 @@ fn the_sweida_sequence_and_its_mirror() {
 }
 
 /// Reads one subscriber's messages into a channel.
-fn subscribe(s: &Server, party: &str, last: Option<u64>) -> mpsc::Receiver<SseMessage> {
+fn subscribe(s: &Server, party: &str, last: Option<u64>) -> mpsc::Receiver<SseEvent> {
     let (tx, rx) = mpsc::channel();
     let url = format!("{}/v1/stream?party={party}", s.url);
     let token = s.token().unwrap().to_owned();
@@ -248,7 +248,7 @@ fn subscribe(s: &Server, party: &str, last: Option<u64>) -> mpsc::Receiver<SseMe
 
 /// The alert messages (index → alerts) received until `want` entries are seen.
 fn collect(
-    rx: &mpsc::Receiver<SseMessage>,
+    rx: &mpsc::Receiver<SseEvent>,
     want: usize,
     into: &mut BTreeMap<u64, Value>,
 ) -> Option<u64> {
@@ -261,7 +261,7 @@ fn collect(
         if m.event != "alerts" {
             continue;
         }
-        let id: u64 = m.id.as_deref().unwrap().parse().unwrap();
+        let id: u64 = m.last_event_id.parse().unwrap();
         let data: Value = serde_json::from_str(&m.data).unwrap();
         assert_eq!(data["index"], id);
         assert!(
@@ -627,4 +627,91 @@ fn a_party_suspends_and_resumes_its_participation() {
     s.settled_commitment();
     let cards = s.get_json("/v1/scorecards?party=SY&rule=participation");
     assert_eq!(cards["scorecards"][0]["suspensions"], 1, "{cards}");
+}
+
+/// `truce watch` against a tiny server of the test's own whose stream opens with a BOM and ends
+/// its lines with CR alone: it prints both alert messages and not the reminder without data.
+/// (It once read lines ending in LF only, and printed nothing from such a stream.)
+#[test]
+fn watch_prints_the_events_of_a_cr_only_stream() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let alert = |i: u64| json!({"index": i, "alerts": [{"type": "notice", "summary": format!("notice {i}")}]});
+    let body = format!(
+        "\u{FEFF}id: 7\revent: alerts\rdata: {}\r\revent: due\r\r: keep-alive\r\rid: 9\revent: alerts\rdata: {}\r\r",
+        alert(7),
+        alert(9)
+    );
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8];
+        while !head.ends_with(b"\r\n\r\n") {
+            conn.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        conn.write_all(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
+        )
+        .unwrap();
+        conn.write_all(body.as_bytes()).unwrap();
+        // The listener goes with this thread: a watcher that reconnects finds no server and,
+        // with --retries 0, gives up at once.
+    });
+    let mut watch = truce()
+        .args([
+            "--json",
+            "watch",
+            "--server",
+            &url,
+            "--party",
+            "IL",
+            "--count",
+            "2",
+            "--retries",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = watch.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = watch.kill();
+            panic!("truce watch still running after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    server.join().unwrap();
+    let (mut out, mut err) = (String::new(), String::new());
+    watch
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    watch
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(status.success(), "truce watch failed: {err}");
+    let got: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            json!({"event": "alerts", "id": "7", "data": alert(7)}),
+            json!({"event": "alerts", "id": "9", "data": alert(9)}),
+        ]
+    );
 }
