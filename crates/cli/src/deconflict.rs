@@ -408,12 +408,16 @@ fn reconnect_delay(reconnection_time: Duration, failures: u32) -> Duration {
 /// Follows `/v1/stream` for `party`, calling `on` for each event until it returns false. When
 /// the connection ends or drops it waits the reconnection time (the server's `retry`, else
 /// 200 ms) and reconnects, sending the last event ID string as `Last-Event-ID`; `after` (a log
-/// index) seeds it. Gives up after `retries` failed connections in a row.
+/// index) seeds it. A new stream starts at the server's head (new alerts only) unless
+/// `from_start` asks for the whole history or `after` names a place. Gives up after `retries`
+/// failed connections in a row, and stops with an error when the server closes the stream for
+/// good (`event: closed`: the token was revoked or expired, or the member is not active).
 pub fn watch(
     base: &str,
     token: Option<&str>,
     party: &str,
     after: Option<u64>,
+    from_start: bool,
     retries: u32,
     mut on: impl FnMut(&SseEvent) -> Result<bool>,
 ) -> Result<()> {
@@ -423,11 +427,19 @@ pub fn watch(
         .build()
         .into();
     let url = format!("{}/v1/stream?party={party}", base.trim_end_matches('/'));
+    let from_start_url = format!("{url}&from_start=true");
     let mut last_event_id = after.map(|a| a.to_string()).unwrap_or_default();
     let mut reconnection_time = DEFAULT_RECONNECT;
     let mut failures = 0;
     loop {
-        let mut req = agent.get(&url).header("accept", "text/event-stream");
+        // Until an event has named a place to resume from, a stream asked to start from the
+        // beginning keeps asking for it.
+        let target = if from_start && last_event_id.is_empty() {
+            &from_start_url
+        } else {
+            &url
+        };
+        let mut req = agent.get(target).header("accept", "text/event-stream");
         if !last_event_id.is_empty() {
             // An id holds no CR, LF or NUL, but may hold other control characters, which no
             // header can carry: say so rather than fail to connect `retries` times.
@@ -445,7 +457,21 @@ pub fn watch(
             Ok(mut resp) if resp.status().is_success() => {
                 failures = 0;
                 let mut parser = SseParser::new(&last_event_id);
-                let pumped = pump(resp.body_mut().as_reader(), &mut parser, &mut |e| on(&e));
+                let mut closed = None;
+                let pumped = pump(resp.body_mut().as_reader(), &mut parser, &mut |e| {
+                    if e.event == "closed" {
+                        closed = Some(e.data.clone());
+                        return Ok(false);
+                    }
+                    on(&e)
+                });
+                if let Some(why) = closed {
+                    let detail = serde_json::from_str::<serde_json::Value>(&why)
+                        .ok()
+                        .and_then(|v| v["detail"].as_str().map(str::to_owned))
+                        .unwrap_or(why);
+                    bail!("the server closed the stream: {detail}");
+                }
                 parser.last_event_id().clone_into(&mut last_event_id);
                 if let Some(t) = parser.reconnection_time() {
                     reconnection_time = t;
@@ -954,7 +980,7 @@ mod tests {
             b"id: 3\rdata: c\r\r",
         ]);
         let mut got = Vec::new();
-        watch(&url, None, "IL", Some(0), 2, |e| {
+        watch(&url, None, "IL", Some(0), false, 2, |e| {
             got.push(e.clone());
             Ok(e.data != "c")
         })
@@ -978,7 +1004,7 @@ mod tests {
     #[test]
     fn watch_says_when_an_id_cannot_be_sent_back() {
         let (url, server) = serve_streams(vec![b"retry: 0\rid: a\x01b\rdata: x\r\r"]);
-        let err = watch(&url, None, "IL", None, 0, |_| Ok(true)).unwrap_err();
+        let err = watch(&url, None, "IL", None, false, 0, |_| Ok(true)).unwrap_err();
         assert_eq!(
             err.to_string(),
             "cannot resume the stream: the server's last event id \"a\\u{1}b\" has control characters, which a Last-Event-ID header cannot carry"

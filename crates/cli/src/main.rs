@@ -483,8 +483,12 @@ struct WatchArgs {
     #[arg(long)]
     party: String,
     /// Resume after this log index.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from_start")]
     after: Option<u64>,
+    /// Replay the whole history first (by default a new watch prints only what happens from
+    /// now on).
+    #[arg(long)]
+    from_start: bool,
     /// Stop after this many alert messages (default: follow until interrupted).
     #[arg(long)]
     count: Option<usize>,
@@ -934,6 +938,7 @@ fn run(cli: Cli) -> Result<()> {
                 token.as_deref(),
                 &a.party,
                 a.after,
+                a.from_start,
                 a.retries,
                 |m| {
                     if m.event != "alerts" && m.event != "due" {

@@ -528,13 +528,14 @@ pub fn access(method: &Method, path: &str) -> Access {
 /// The middleware: header size, authentication, scope and role, rate limit; and the caching
 /// rules of what needs a token.
 pub async fn guard(State(g): State<Arc<Guard>>, req: Request, next: Next) -> Response {
-    if req.headers().contains_key(header::CONTENT_LENGTH)
-        && req.headers().contains_key(header::TRANSFER_ENCODING)
-    {
-        // RFC 9112 §6.1: such a message may be a request-smuggling attempt; a front proxy
-        // could frame it otherwise than we do, so it is refused rather than guessed at.
+    if req.headers().contains_key(header::TRANSFER_ENCODING) {
+        // A body framed by Transfer-Encoding is refused, not only one that also has a
+        // Content-Length (RFC 9112 §6.1: a request-smuggling risk when a front proxy frames it
+        // the other way). hyper drops the Content-Length of such a request before it reaches
+        // us, so the two cannot be told apart here; every client of this API knows its body's
+        // length.
         let mut res = Problem::bad_request(
-            "the request has both Content-Length and Transfer-Encoding; send one of them",
+            "the request body is framed by Transfer-Encoding; send it with a Content-Length instead (Transfer-Encoding is refused, with or without Content-Length, so that no proxy in front can frame the request otherwise)",
         )
         .into_response();
         res.headers_mut()

@@ -225,7 +225,12 @@ fn the_sweida_sequence_and_its_mirror() {
 /// Reads one subscriber's messages into a channel.
 fn subscribe(s: &Server, party: &str, last: Option<u64>) -> mpsc::Receiver<SseEvent> {
     let (tx, rx) = mpsc::channel();
-    let url = format!("{}/v1/stream?party={party}", s.url);
+    // Without a place to resume from, from the start (a new stream otherwise starts at the
+    // head, and the test's entries may be logged before it connects).
+    let url = match last {
+        Some(_) => format!("{}/v1/stream?party={party}", s.url),
+        None => format!("{}/v1/stream?party={party}&from_start=true", s.url),
+    };
     let token = s.token().unwrap().to_owned();
     std::thread::spawn(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -302,7 +307,15 @@ fn the_hotline_reaches_each_party_resumes_and_is_not_stalled() {
     let mut watch = s
         .truce()
         .args([
-            "--json", "watch", "--server", &s.url, "--party", "IL", "--count", "4",
+            "--json",
+            "watch",
+            "--server",
+            &s.url,
+            "--party",
+            "IL",
+            "--from-start",
+            "--count",
+            "4",
         ])
         .stdout(std::process::Stdio::piped())
         .spawn()
