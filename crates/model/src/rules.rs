@@ -32,6 +32,35 @@ pub enum RuleKind {
     CivilianProtection,
 }
 
+impl RuleKind {
+    /// Every rule kind, in the order of the agreement format's documentation. The match in
+    /// [`RuleKind::wire`] makes a new variant a compile error until it is listed here too.
+    pub const ALL: [RuleKind; 8] = [
+        RuleKind::ProhibitedEvent,
+        RuleKind::NoPresence,
+        RuleKind::ForceLimit,
+        RuleKind::Withdrawal,
+        RuleKind::NotificationRequired,
+        RuleKind::ProtectedNotice,
+        RuleKind::NoticeScope,
+        RuleKind::CivilianProtection,
+    ];
+
+    /// The kind's name on the wire (`force_limit`).
+    pub fn wire(self) -> &'static str {
+        match self {
+            RuleKind::ProhibitedEvent => "prohibited_event",
+            RuleKind::NoPresence => "no_presence",
+            RuleKind::ForceLimit => "force_limit",
+            RuleKind::Withdrawal => "withdrawal",
+            RuleKind::NotificationRequired => "notification_required",
+            RuleKind::ProtectedNotice => "protected_notice",
+            RuleKind::NoticeScope => "notice_scope",
+            RuleKind::CivilianProtection => "civilian_protection",
+        }
+    }
+}
+
 /// How grave a violation of the rule is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -244,6 +273,18 @@ impl Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_rule_kind_is_listed_once_with_its_serde_name() {
+        let names: Vec<&str> = RuleKind::ALL.iter().map(|k| k.wire()).collect();
+        for (k, name) in RuleKind::ALL.iter().zip(&names) {
+            assert_eq!(&wire_name(k), name);
+        }
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len());
+    }
     use serde_json::json;
 
     fn rule(extra: serde_json::Value) -> Result<(), Refusal> {

@@ -203,7 +203,20 @@ pub fn openapi_document() -> serde_json::Value {
         }
         schemas.insert("Entry".into(), truce_model::schema::entry_schema());
     }
+    // The rule kinds come from the code, so that the document cannot lag a new kind.
+    if let Some(e) = doc.pointer_mut("/components/schemas/Finding/properties/rule_kind/enum") {
+        *e = rule_kinds();
+    }
     doc
+}
+
+/// Every rule kind's wire name, as a JSON array.
+pub fn rule_kinds() -> serde_json::Value {
+    truce_model::rules::RuleKind::ALL
+        .iter()
+        .map(|k| k.wire())
+        .collect::<Vec<_>>()
+        .into()
 }
 
 fn camel(s: &str) -> String {

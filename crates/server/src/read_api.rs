@@ -659,5 +659,14 @@ async fn attestations(
         });
         (page, st.size)
     })?;
-    Ok(record_page("attestations", applied, page?))
+    // The documented `status` of each item, from whether every party co-signed.
+    let (mut items, total) = page?;
+    for item in &mut items {
+        let cosigned = item["cosigned"].as_bool().unwrap_or(false);
+        if let Some(m) = item.as_object_mut() {
+            let status = if cosigned { "cosigned" } else { "signed" };
+            m.insert("status".into(), status.into());
+        }
+    }
+    Ok(record_page("attestations", applied, (items, total)))
 }
