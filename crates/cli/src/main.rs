@@ -87,6 +87,12 @@ enum Command {
         after_help = "Examples:\n  truce ack --server $URL --key keys/il.ops.key 24                 # the green light\n  truce ack ... 24 --zones gov-as-suwayda --cap tanks=0             # with conditions\n  truce ack ... 24 --received                                       # receipt only"
     )]
     Ack(AckArgs),
+    /// Ratify the agreement (or the amendment) awaiting your party's ratification: shows what
+    /// is ratified, then signs and submits the ratification entry.
+    #[command(
+        after_help = "Reads GET /v1/mechanism (send a token: --token or TRUCE_TOKEN), prints the agreement's\nlog index, title, version and payload SHA-256 (compare them with what your party agreed to),\nthen ratifies exactly that payload.\n\nExample:\n  truce ratify --server $URL --key keys/sy.admin.key --statement \"SY ratifies version 1\""
+    )]
+    Ratify(RatifyArgs),
     /// Object to a notice addressed to your party, with reasons.
     Object(ReasonArgs),
     /// Press the addressees of a notice for their answers (mediator officers).
@@ -347,6 +353,15 @@ struct NotifyArgs {
     /// Withdraw your notice at this log index (the other arguments restate it).
     #[arg(long)]
     withdraw: Option<u64>,
+}
+
+#[derive(Args)]
+struct RatifyArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The statement logged with the ratification (default: "<PARTY> ratifies version N").
+    #[arg(long)]
+    statement: Option<String>,
 }
 
 #[derive(Args)]
@@ -780,17 +795,23 @@ fn run(cli: Cli) -> Result<()> {
             truce_model::ids::check_member_id("--member", &a.member)
                 .map_err(|r| anyhow::anyhow!(r.detail))?;
             let key = keys::MemberKey::generate(&a.member);
+            if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
             key.save(&a.out)?;
+            let encryption_key = key.encryption_key().unwrap_or_default();
             print(
                 j,
-                json!({"member": a.member, "public_key": key.public_key_b64(), "key_id": key.key_id(), "file": a.out}),
+                json!({"member": a.member, "public_key": key.public_key_b64(), "key_id": key.key_id(), "encryption_key": encryption_key, "file": a.out}),
                 || {
                     format!(
-                        "wrote {} (mode 0600)\nmember:     {}\npublic key: {}\nkey id:     {}\nRegister it with a membership entry signed by your party's administrator.",
+                        "wrote {} (mode 0600)\nmember:         {}\npublic key:     {}\nkey id:         {}\nencryption key: {}\nRegister both with a membership entry signed by your party's administrator\n(`public_key` and `encryption_key`; the encryption key lets the member open sealed case records and reports).",
                         a.out.display(),
                         a.member,
                         key.public_key_b64(),
-                        key.key_id()
+                        key.key_id(),
+                        encryption_key
                     )
                 },
             );
@@ -868,6 +889,57 @@ fn run(cli: Cli) -> Result<()> {
                 body["refers_to"] = r.into();
             }
             submit_signed(j, a.sign, "notice", &body, &token)?;
+        }
+        Command::Ratify(a) => {
+            let key = keys::MemberKey::load(&a.sign.key)?;
+            let client = connect(&a.sign.server, &token)?;
+            let m: serde_json::Value =
+                serde_json::from_slice(&client.get_ok("/v1/mechanism")?.body)?;
+            let me = m["members"]
+                .as_array()
+                .and_then(|ms| ms.iter().find(|x| x["key_id"] == key.key_id()))
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}'s key is not a registered member key of this mechanism",
+                        key.member
+                    )
+                })?;
+            let party = me["party"].as_str().unwrap_or_default().to_owned();
+            let agreement = &m["agreement"];
+            let awaiting: Vec<&str> = agreement["awaiting_ratification"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|p| p.as_str()).collect())
+                .unwrap_or_default();
+            // A pending amendment is ratified in preference to the agreement in force.
+            let target = if agreement["pending"].is_object() {
+                &agreement["pending"]
+            } else {
+                agreement
+            };
+            if !awaiting.contains(&party.as_str()) {
+                anyhow::bail!(
+                    "{party} has nothing to ratify: the agreement at index {} is ratified by {}",
+                    target["index"],
+                    agreement["ratified_by"]
+                );
+            }
+            let (index, sha) = (
+                target["index"].as_u64().unwrap_or_default(),
+                target["payload_sha256"].as_str().unwrap_or_default(),
+            );
+            let statement = a
+                .statement
+                .unwrap_or_else(|| format!("{party} ratifies version {}", target["version"]));
+            if !j {
+                eprintln!(
+                    "ratifying for {party}: {:?}, version {}, logged at index {index}\n  payload SHA-256 {sha}\n  statement: {statement}",
+                    target["title"].as_str().unwrap_or_default(),
+                    target["version"],
+                );
+            }
+            let body =
+                json!({"agreement_index": index, "agreement_sha256": sha, "statement": statement});
+            submit_signed(j, a.sign, "ratification", &body, &token)?;
         }
         Command::Ack(a) => {
             let mut body = json!({"notice": a.notice, "response": "acknowledge"});

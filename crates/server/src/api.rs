@@ -241,6 +241,16 @@ async fn mechanism(State(s): State<LogService>) -> Response {
             "ratified_by": a.ratified,
             "awaiting_ratification": registry.awaiting_ratification(),
             "suspended_parties": registry.suspended_parties(),
+            // A logged amendment awaiting ratification: what a ratification names until it is
+            // in force.
+            "pending": registry.pending_amendment().map(|p| json!({
+                "index": p.index,
+                "payload_sha256": p.payload_sha256,
+                "title": p.body.title,
+                "version": p.body.version,
+                "effective": p.body.effective,
+                "ratified_by": p.ratified,
+            })),
             "parties": a.body.parties,
             "rules": a.body.rules,
             "sources": a.body.sources,

@@ -463,3 +463,140 @@ fn entry_bundles_are_gzipped_for_clients_that_accept_it() {
     assert_eq!(unzipped, plain);
     assert_eq!(truce_log::tiles::decode_bundle(&plain).unwrap().len(), 4);
 }
+
+/// The flow of docs/deployment.md ("A real mechanism"), command by command, as a new operator
+/// and the parties would run it: keys made on each member's machine (signing and encryption),
+/// zones uploaded, the agreement submitted, a token per party administrator, `truce ratify`;
+/// then a civilian case, which needs the members' encryption keys.
+#[test]
+fn a_deployment_done_from_the_docs_can_ratify_and_seal_regression() {
+    let m = Mechanism::empty();
+    let server = m.serve();
+    let dir = m.tmp.path();
+    let keys = dir.join("party-keys");
+    let mut agreement: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../scenarios/golan-1974/agreement.json"
+    ))
+    .unwrap();
+    for member in agreement["members"].as_array_mut().unwrap() {
+        let id = member["id"].as_str().unwrap().to_owned();
+        let out = run(
+            truce()
+                .args(["--json", "keygen", "--member", &id, "--out"])
+                .arg(keys.join(format!("{id}.key"))),
+            true,
+        );
+        let k = stdout_json(&out);
+        assert!(
+            k["encryption_key"].as_str().unwrap().starts_with("age1"),
+            "keygen prints the encryption key: {k}"
+        );
+        member["public_key"] = k["public_key"].clone();
+        member["encryption_key"] = k["encryption_key"].clone();
+    }
+    let zones = dir.join("zones.geojson");
+    std::fs::copy("../../scenarios/golan-1974/zones.geojson", &zones).unwrap();
+    let out = run(
+        truce()
+            .args(["--json", "blob", "--server", &server.url])
+            .arg(&zones),
+        true,
+    );
+    let r = &stdout_json(&out)[0];
+    agreement["format"] = "truce-agreement/1".into();
+    agreement["version"] = 1.into();
+    agreement["zones"] = serde_json::json!({"sha256": r["sha256"], "size": r["size"], "media_type": r["media_type"]});
+    let body = write_json(dir, "agreement.json", &agreement);
+    let receipts = dir.join("receipts");
+    let submit = |args: &[&str]| {
+        run(
+            truce()
+                .args(args)
+                .arg("--out")
+                .arg(&receipts)
+                .arg("--queue")
+                .arg(dir.join("queue")),
+            true,
+        )
+    };
+    submit(&[
+        "submit",
+        "--server",
+        &server.url,
+        "--kind",
+        "agreement",
+        "--key",
+        keys.join("us.admin.key").to_str().unwrap(),
+        "--body",
+        body.to_str().unwrap(),
+    ]);
+    // The operator makes a token for each party's administrator; each ratifies with its own key.
+    for admin in ["us.admin", "sy.admin", "il.admin"] {
+        let token = make_token(&m.data, admin, "write", "1d").unwrap();
+        let out = submit(&[
+            "--token",
+            &token,
+            "ratify",
+            "--server",
+            &server.url,
+            "--key",
+            keys.join(format!("{admin}.key")).to_str().unwrap(),
+        ]);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("ratifying for"), "{said}");
+    }
+    let token = make_token(&m.data, "sy.ops", "write", "1d").unwrap();
+    let mech: serde_json::Value = serde_json::from_slice(
+        &http(
+            agent()
+                .get(format!("{}/v1/mechanism", server.url))
+                .header("authorization", format!("Bearer {token}"))
+                .call(),
+        )
+        .1,
+    )
+    .unwrap();
+    assert_eq!(mech["agreement"]["in_force"], true, "{}", mech["agreement"]);
+    // Nothing left to ratify: said so, not logged twice.
+    let size = server.tree_size();
+    let out = run(
+        truce()
+            .args([
+                "--token",
+                &token,
+                "ratify",
+                "--server",
+                &server.url,
+                "--key",
+            ])
+            .arg(keys.join("sy.admin.key")),
+        false,
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nothing to ratify"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(server.tree_size(), size);
+    // A civilian case: the record is sealed to members' encryption keys.
+    let person = write_json(
+        dir,
+        "person.json",
+        &serde_json::json!({"name": "A. N. Other", "age": 34, "last_seen": "Al Qunaytirah"}),
+    );
+    submit(&[
+        "--token",
+        &token,
+        "case",
+        "report",
+        "--server",
+        &server.url,
+        "--key",
+        keys.join("sy.ops.key").to_str().unwrap(),
+        "--detaining",
+        "IL",
+        "--person",
+        person.to_str().unwrap(),
+    ]);
+    assert_eq!(server.tree_size(), size + 1);
+}
