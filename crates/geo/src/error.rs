@@ -56,15 +56,15 @@ pub enum GeoError {
         /// What is wrong and how to fix it.
         problem: String,
     },
-    /// The geometry is well-formed GeoJSON but not a valid simple feature (OGC rules as checked
-    /// by geo's `Validation`).
+    /// The geometry is well-formed GeoJSON but not a valid simple feature (OGC rules, as geo's
+    /// `Validation` has them).
     #[error("{at}: invalid {kind}: {reason}")]
     InvalidGeometry {
         /// Which geometry.
         at: String,
         /// `polygon`, `multipolygon`, `linestring` or `multilinestring`.
         kind: &'static str,
-        /// geo's explanation.
+        /// What is wrong, and where.
         reason: String,
     },
     /// An input of a scenario build is missing or malformed.

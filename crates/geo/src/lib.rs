@@ -29,6 +29,7 @@ mod index;
 mod parse;
 pub mod projection;
 pub mod simplify;
+mod validity;
 pub mod write;
 
 pub use error::GeoError;
