@@ -35,4 +35,7 @@ pub mod write;
 pub use error::GeoError;
 pub use geodesy::geodesic_distance_m;
 pub use index::{Containment, ZoneIndex};
-pub use parse::{DEFAULT_LAYER, ID_PATTERN, Zone, is_valid_id, parse_geometry, parse_zones};
+pub use parse::{
+    DEFAULT_LAYER, ID_PATTERN, MAX_ZONE_VERTICES, MAX_ZONES_DOCUMENT_VERTICES, Zone, is_valid_id,
+    parse_geometry, parse_zones,
+};
