@@ -57,7 +57,7 @@ pub enum GeoError {
         problem: String,
     },
     /// The geometry is well-formed GeoJSON but not a valid simple feature (OGC rules, as geo's
-    /// `Validation` has them).
+    /// `Validation` has them), or a polygon encloses less than [`crate::MIN_POLYGON_AREA_M2`].
     #[error("{at}: invalid {kind}: {reason}")]
     InvalidGeometry {
         /// Which geometry.

@@ -6,6 +6,7 @@ use geo::{Coord, Geometry, LineString, MultiLineString, MultiPolygon, Polygon, V
 use serde_json::{Map, Value};
 
 use crate::GeoError;
+use crate::geodesy::polygon_area_m2;
 use crate::validity::{self, Invalid};
 
 /// The pattern every zone id must match.
@@ -29,6 +30,11 @@ pub const MAX_ZONE_VERTICES: usize = 50_000;
 /// 250,000 is 40 times the whole Golan scenario (6,156 in 12 zones), about 5 MB of GeoJSON;
 /// checking that many takes well under a second.
 pub const MAX_ZONES_DOCUMENT_VERTICES: usize = 250_000;
+
+/// The least area, in square metres, each polygon (each member of a multipolygon) must
+/// enclose, measured as [`area_m2`](crate::area_m2) measures it. Smaller is a sliver or a
+/// ring drawn back on itself, not an area anyone can be in.
+pub const MIN_POLYGON_AREA_M2: f64 = 1.0;
 
 /// A validated zone of an agreement.
 #[derive(Debug, Clone, PartialEq)]
@@ -256,9 +262,12 @@ pub fn parse_zones(geojson_text: &str) -> Result<Vec<Zone>, GeoError> {
 ///
 /// Positions must have at least two numbers, finite, longitude in [-180, 180] and latitude in
 /// [-90, 90] (a third number, the altitude, is ignored); line strings need two positions; rings
-/// must be closed with at least four positions; at most [`MAX_ZONE_VERTICES`] positions in
-/// all. The result must be a valid simple feature: no self-intersections, holes inside their shell, parts of a MultiPolygon not overlapping
-/// (geo's `Validation` rules, checked in O(n log n) time). Both ring orientations are accepted
+/// must be closed with at least four positions; no edge may span more than 180° of longitude
+/// (such an edge would cross the antimeridian the long way round; RFC 7946 §3.1.9 asks for the
+/// geometry to be cut there); at most [`MAX_ZONE_VERTICES`] positions in all. The result must
+/// be a valid simple feature: no self-intersections, holes inside their shell, parts of a
+/// MultiPolygon not overlapping (geo's `Validation` rules, checked in O(n log n) time); and each
+/// polygon must enclose at least [`MIN_POLYGON_AREA_M2`]. Both ring orientations are accepted
 /// (RFC 7946 §3.1.6) and kept as given.
 pub fn parse_geometry(value: &serde_json::Value) -> Result<Geometry<f64>, GeoError> {
     geometry_at(value, "geometry")
@@ -277,6 +286,7 @@ pub(crate) fn geometry_at(value: &Value, at: &str) -> Result<Geometry<f64>, GeoE
     }
     let geometry = geometry_structure(value, at)?;
     check_validity(&geometry, at)?;
+    check_area(&geometry, at)?;
     Ok(geometry)
 }
 
@@ -289,8 +299,8 @@ fn count_positions(coordinates: Option<&Value>) -> usize {
     }
 }
 
-/// Parses a geometry object with every check except validity and size (the checks a scenario
-/// build's sources do not all need).
+/// Parses a geometry object with every check except validity, area and size (the checks a
+/// scenario build's sources do not all need).
 pub(crate) fn geometry_structure(value: &Value, at: &str) -> Result<Geometry<f64>, GeoError> {
     let Value::Object(g) = value else {
         return Err(GeoError::Feature {
@@ -385,6 +395,34 @@ pub(crate) fn check_validity(geometry: &Geometry<f64>, at: &str) -> Result<(), G
             found: format!("{:?}", geometry_type_name(other)),
         }),
     }
+}
+
+/// Refuses a polygon (or a member of a multipolygon) enclosing less than
+/// [`MIN_POLYGON_AREA_M2`].
+fn check_area(geometry: &Geometry<f64>, at: &str) -> Result<(), GeoError> {
+    let (kind, polygons) = match geometry {
+        Geometry::Polygon(p) => ("polygon", std::slice::from_ref(p)),
+        Geometry::MultiPolygon(mp) => ("multipolygon", mp.0.as_slice()),
+        _ => return Ok(()),
+    };
+    for (i, p) in polygons.iter().enumerate() {
+        let area = polygon_area_m2(p);
+        if area < MIN_POLYGON_AREA_M2 {
+            let which = if kind == "multipolygon" {
+                format!("polygon {i} encloses")
+            } else {
+                "it encloses".to_string()
+            };
+            return Err(GeoError::InvalidGeometry {
+                at: at.to_string(),
+                kind,
+                reason: format!(
+                    "{which} {area:.3} m², less than the {MIN_POLYGON_AREA_M2} m² a polygon must enclose: a sliver that small is a mistake, not an area"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Runs a geo validation, turning a panic inside geo into an error: input must never crash us.
@@ -528,11 +566,21 @@ fn positions(value: &Value, path: &Path) -> Result<Vec<Coord<f64>>, GeoError> {
             describe(value)
         )));
     };
-    items
+    let coords = items
         .iter()
         .enumerate()
         .map(|(i, p)| position(p, &path.push(i)))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    for (i, w) in coords.windows(2).enumerate() {
+        let span = (w[1].x - w[0].x).abs();
+        if span > 180.0 {
+            return Err(path.push(i).error(format!(
+                "the edge from here to the next position spans {span}° of longitude ({} to {}): edges are straight in longitude/latitude, so it would run the long way round the Earth; cut the geometry at the antimeridian into parts on either side (RFC 7946 §3.1.9)",
+                w[0].x, w[1].x
+            )));
+        }
+    }
+    Ok(coords)
 }
 
 fn line_string(value: &Value, path: &Path) -> Result<LineString<f64>, GeoError> {
@@ -1100,6 +1148,68 @@ mod tests {
             err(e),
             "feature \"z\": geometry: invalid multipolygon: polygons at indices 0 and 1 overlap: their boundaries cross near [35.05, 33.1]"
         );
+    }
+
+    #[test]
+    fn refuses_edges_across_the_antimeridian() {
+        // A box around the 180th meridian at Fiji, written as if it wrapped: read as RFC 7946
+        // reads it, its bottom and top edges run 358° round the world.
+        let fiji = json!({"type": "Polygon", "coordinates": [[[179.0, -17.0], [-179.0, -17.0], [-179.0, -16.0], [179.0, -16.0], [179.0, -17.0]]]});
+        assert_eq!(
+            err(one(fiji.clone())),
+            "feature \"z\": geometry.coordinates[0][0]: the edge from here to the next position spans 358° of longitude (179 to -179): edges are straight in longitude/latitude, so it would run the long way round the Earth; cut the geometry at the antimeridian into parts on either side (RFC 7946 §3.1.9)"
+        );
+        assert!(matches!(
+            parse_geometry(&fiji),
+            Err(GeoError::Coordinates { at, .. }) if at == "geometry.coordinates[0][0]"
+        ));
+        let line = json!({"type": "MultiLineString", "coordinates": [[[170.0, 0.0], [175.0, 0.0]], [[179.5, 1.0], [-179.5, 1.0]]]});
+        assert!(matches!(
+            parse_geometry(&line),
+            Err(GeoError::Coordinates { at, .. }) if at == "geometry.coordinates[1][0]"
+        ));
+        // Cut there, the same box is two polygons and is accepted.
+        let cut = json!({"type": "MultiPolygon", "coordinates": [
+            [[[179.0, -17.0], [180.0, -17.0], [180.0, -16.0], [179.0, -16.0], [179.0, -17.0]]],
+            [[[-180.0, -17.0], [-179.0, -17.0], [-179.0, -16.0], [-180.0, -16.0], [-180.0, -17.0]]]]});
+        assert!(one(cut).is_ok());
+        // Half the world in one edge is drawn as given, not wrapped: accepted.
+        let half = json!({"type": "LineString", "coordinates": [[-90.0, 10.0], [90.0, 10.0]]});
+        assert!(one(half).is_ok());
+    }
+
+    #[test]
+    fn refuses_polygons_enclosing_less_than_a_square_metre() {
+        // A triangle 93 m long and about a millimetre high.
+        let sliver = json!({"type": "Polygon", "coordinates": [[[35.0, 33.0], [35.001, 33.0], [35.0005, 33.00000001], [35.0, 33.0]]]});
+        assert_eq!(
+            err(one(sliver.clone())),
+            "feature \"z\": geometry: invalid polygon: it encloses 0.052 m², less than the 1 m² a polygon must enclose: a sliver that small is a mistake, not an area"
+        );
+        assert!(matches!(
+            parse_geometry(&sliver),
+            Err(GeoError::InvalidGeometry {
+                kind: "polygon",
+                ..
+            })
+        ));
+        // Three points on one line enclose nothing at all.
+        let flat = json!({"type": "Polygon", "coordinates": [[[35.0, 33.0], [35.1, 33.1], [35.2, 33.2], [35.0, 33.0]]]});
+        assert_eq!(
+            err(one(flat)),
+            "feature \"z\": geometry: invalid polygon: exterior ring has no area: its 3 distinct points are on one line"
+        );
+        // A member of a multipolygon is judged on its own.
+        let multi = json!({"type": "MultiPolygon", "coordinates": [
+            [[[35.0, 33.0], [35.1, 33.0], [35.1, 33.1], [35.0, 33.1], [35.0, 33.0]]],
+            [[[36.0, 33.0], [36.001, 33.0], [36.0005, 33.00000001], [36.0, 33.0]]]]});
+        assert_eq!(
+            err(one(multi)),
+            "feature \"z\": geometry: invalid multipolygon: polygon 1 encloses 0.052 m², less than the 1 m² a polygon must enclose: a sliver that small is a mistake, not an area"
+        );
+        // A 2 m square (4 m²) is an area.
+        let small = json!({"type": "Polygon", "coordinates": [[[35.0, 33.0], [35.00002, 33.0], [35.00002, 33.00002], [35.0, 33.00002], [35.0, 33.0]]]});
+        assert!(one(small).is_ok());
     }
 
     #[test]
