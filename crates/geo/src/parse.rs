@@ -121,7 +121,7 @@ pub fn parse_zones(geojson_text: &str) -> Result<Vec<Zone>, GeoError> {
         .sum();
     if vertices > MAX_ZONES_DOCUMENT_VERTICES {
         return Err(GeoError::TooManyVertices {
-            at: "zones document".into(),
+            at: "feature collection".into(),
             found: vertices,
             limit: MAX_ZONES_DOCUMENT_VERTICES,
             scope: "in all the zones of one document",
@@ -1296,7 +1296,7 @@ mod tests {
         let (r, comparisons, _) = measured(&huge);
         assert_eq!(
             err(r),
-            "zones document: 850000 vertices (GeoJSON positions); at most 250000 are allowed in all the zones of one document: simplify the geometry"
+            "feature collection: 850000 vertices (GeoJSON positions); at most 250000 are allowed in all the zones of one document: simplify the geometry"
         );
         assert_eq!(comparisons, 0, "no geometry was checked");
         let text = collection(vec![polygon_zone("big", circle(100_000, 36.0, 33.0, 0.5))]);
