@@ -56,16 +56,30 @@ pub enum GeoError {
         /// What is wrong and how to fix it.
         problem: String,
     },
-    /// The geometry is well-formed GeoJSON but not a valid simple feature (OGC rules as checked
-    /// by geo's `Validation`).
+    /// The geometry is well-formed GeoJSON but not a valid simple feature (OGC rules, as geo's
+    /// `Validation` has them), or a polygon encloses less than [`crate::MIN_POLYGON_AREA_M2`].
     #[error("{at}: invalid {kind}: {reason}")]
     InvalidGeometry {
         /// Which geometry.
         at: String,
         /// `polygon`, `multipolygon`, `linestring` or `multilinestring`.
         kind: &'static str,
-        /// geo's explanation.
+        /// What is wrong, and where.
         reason: String,
+    },
+    /// A geometry, or a zones document, has more vertices than allowed.
+    #[error(
+        "{at}: {found} vertices (GeoJSON positions); at most {limit} are allowed {scope}: simplify the geometry"
+    )]
+    TooManyVertices {
+        /// Which geometry or document.
+        at: String,
+        /// How many it has.
+        found: usize,
+        /// The limit ([`crate::MAX_ZONE_VERTICES`] or [`crate::MAX_ZONES_DOCUMENT_VERTICES`]).
+        limit: usize,
+        /// What the limit is for, e.g. `in one geometry`.
+        scope: &'static str,
     },
     /// An input of a scenario build is missing or malformed.
     #[error("source {name}: {problem}")]

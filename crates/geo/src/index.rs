@@ -9,8 +9,9 @@
 //! containment test uses exact orientation predicates (geo's `RobustKernel`), and distances use
 //! only IEEE-exact arithmetic and the pure-Rust `libm` crate, never the platform's maths library.
 //!
-//! Longitudes are not wrapped: a zone or a circle across the antimeridian is not supported
-//! (RFC 7946 §3.1.9 asks for such geometries to be cut there).
+//! Longitudes are not wrapped: a zone with an edge across the antimeridian is refused by
+//! [`parse_zones`](crate::parse_zones) (RFC 7946 §3.1.9 asks for such geometries to be cut
+//! there), and a circle across it is not supported.
 
 use std::f64::consts::PI;
 

@@ -29,9 +29,13 @@ mod index;
 mod parse;
 pub mod projection;
 pub mod simplify;
+mod validity;
 pub mod write;
 
 pub use error::GeoError;
-pub use geodesy::geodesic_distance_m;
+pub use geodesy::{area_m2, geodesic_distance_m};
 pub use index::{Containment, ZoneIndex};
-pub use parse::{DEFAULT_LAYER, ID_PATTERN, Zone, is_valid_id, parse_geometry, parse_zones};
+pub use parse::{
+    DEFAULT_LAYER, ID_PATTERN, MAX_ZONE_VERTICES, MAX_ZONES_DOCUMENT_VERTICES, MIN_POLYGON_AREA_M2,
+    Zone, is_valid_id, parse_geometry, parse_zones,
+};

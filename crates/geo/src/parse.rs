@@ -6,12 +6,35 @@ use geo::{Coord, Geometry, LineString, MultiLineString, MultiPolygon, Polygon, V
 use serde_json::{Map, Value};
 
 use crate::GeoError;
+use crate::geodesy::polygon_area_m2;
+use crate::validity::{self, Invalid};
 
 /// The pattern every zone id must match.
 pub const ID_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
 
 /// The layer of a zone whose feature has no `layer` property.
 pub const DEFAULT_LAYER: &str = "agreement";
+
+/// The most vertices one geometry may have: a zone, or any geometry [`parse_geometry`] reads
+/// (a notice's area, a coverage record's area or track). A vertex is a GeoJSON position, each
+/// ring's closing repeat included.
+///
+/// 50,000 is 39 times the largest zone of the shipped Golan scenario (1,280, `aol-east-10-20`)
+/// and enough to draw a 500 km border with a vertex every 10 m. It bounds the work one zone
+/// asks of every verifier, and of the server when an agreement is admitted.
+pub const MAX_ZONE_VERTICES: usize = 50_000;
+
+/// The most vertices all the geometries of one zones document (one agreement's zones) may
+/// have together, counted as for [`MAX_ZONE_VERTICES`].
+///
+/// 250,000 is 40 times the whole Golan scenario (6,156 in 12 zones), about 5 MB of GeoJSON;
+/// checking that many takes well under a second.
+pub const MAX_ZONES_DOCUMENT_VERTICES: usize = 250_000;
+
+/// The least area, in square metres, each polygon (each member of a multipolygon) must
+/// enclose, measured as [`area_m2`](crate::area_m2) measures it. Smaller is a sliver or a
+/// ring drawn back on itself, not an area anyone can be in.
+pub const MIN_POLYGON_AREA_M2: f64 = 1.0;
 
 /// A validated zone of an agreement.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +71,10 @@ pub fn is_valid_id(s: &str) -> bool {
 /// unique: competing interpretations of a zone (the agreed line and a party's claimed line) are
 /// features with the same `id` in different layers. Other properties are allowed and ignored. Geometries are checked
 /// as by [`parse_geometry`]. A `"crs"` member anywhere is refused.
+///
+/// The document may have at most [`MAX_ZONES_DOCUMENT_VERTICES`] vertices in all, each zone at
+/// most [`MAX_ZONE_VERTICES`]; both are counted before any geometry is checked, and the whole
+/// check takes O(n log n) time for n vertices.
 pub fn parse_zones(geojson_text: &str) -> Result<Vec<Zone>, GeoError> {
     let value: Value =
         serde_json::from_str(geojson_text).map_err(|e| GeoError::Json(e.to_string()))?;
@@ -86,6 +113,20 @@ pub fn parse_zones(geojson_text: &str) -> Result<Vec<Zone>, GeoError> {
             ));
         }
     };
+
+    // Counted first, so that an oversized document costs one pass over its positions.
+    let vertices: usize = features
+        .iter()
+        .map(|f| count_positions(f.get("geometry").and_then(|g| g.get("coordinates"))))
+        .sum();
+    if vertices > MAX_ZONES_DOCUMENT_VERTICES {
+        return Err(GeoError::TooManyVertices {
+            at: "feature collection".into(),
+            found: vertices,
+            limit: MAX_ZONES_DOCUMENT_VERTICES,
+            scope: "in all the zones of one document",
+        });
+    }
 
     // (id, layer) -> position of the feature that first used the pair.
     let mut seen: HashMap<(&str, String), usize> = HashMap::new();
@@ -221,22 +262,45 @@ pub fn parse_zones(geojson_text: &str) -> Result<Vec<Zone>, GeoError> {
 ///
 /// Positions must have at least two numbers, finite, longitude in [-180, 180] and latitude in
 /// [-90, 90] (a third number, the altitude, is ignored); line strings need two positions; rings
-/// must be closed with at least four positions; the result must pass geo's `Validation`
-/// (no self-intersections, holes inside their shell, parts of a MultiPolygon not overlapping).
-/// Both ring orientations are accepted (RFC 7946 §3.1.6) and kept as given.
+/// must be closed with at least four positions; no edge may span more than 180° of longitude
+/// (such an edge would cross the antimeridian the long way round; RFC 7946 §3.1.9 asks for the
+/// geometry to be cut there); at most [`MAX_ZONE_VERTICES`] positions in all. The result must
+/// be a valid simple feature: no self-intersections, holes inside their shell, parts of a
+/// MultiPolygon not overlapping (geo's `Validation` rules, checked in O(n log n) time); and each
+/// polygon must enclose at least [`MIN_POLYGON_AREA_M2`]. Both ring orientations are accepted
+/// (RFC 7946 §3.1.6) and kept as given.
 pub fn parse_geometry(value: &serde_json::Value) -> Result<Geometry<f64>, GeoError> {
     geometry_at(value, "geometry")
 }
 
 /// Parses a geometry object with all the checks of [`parse_geometry`].
 pub(crate) fn geometry_at(value: &Value, at: &str) -> Result<Geometry<f64>, GeoError> {
+    let vertices = count_positions(value.get("coordinates"));
+    if vertices > MAX_ZONE_VERTICES {
+        return Err(GeoError::TooManyVertices {
+            at: at.to_string(),
+            found: vertices,
+            limit: MAX_ZONE_VERTICES,
+            scope: "in one geometry",
+        });
+    }
     let geometry = geometry_structure(value, at)?;
     check_validity(&geometry, at)?;
+    check_area(&geometry, at)?;
     Ok(geometry)
 }
 
-/// Parses a geometry object with every check except geo's `Validation` (which is quadratic in
-/// the number of vertices of a ring).
+/// How many positions (arrays of numbers) `coordinates` holds, however malformed the rest.
+fn count_positions(coordinates: Option<&Value>) -> usize {
+    match coordinates {
+        Some(Value::Array(items)) if matches!(items.first(), Some(Value::Number(_))) => 1,
+        Some(Value::Array(items)) => items.iter().map(|i| count_positions(Some(i))).sum(),
+        _ => 0,
+    }
+}
+
+/// Parses a geometry object with every check except validity, area and size (the checks a
+/// scenario build's sources do not all need).
 pub(crate) fn geometry_structure(value: &Value, at: &str) -> Result<Geometry<f64>, GeoError> {
     let Value::Object(g) = value else {
         return Err(GeoError::Feature {
@@ -299,24 +363,27 @@ pub(crate) fn geometry_structure(value: &Value, at: &str) -> Result<Geometry<f64
     Ok(geometry)
 }
 
-/// Runs geo's `Validation` on a parsed geometry and reports the first problem.
+/// Checks that a parsed geometry is a valid simple feature and reports the first problem.
+///
+/// Polygons and multipolygons go through [`validity`](crate::validity), an O(n log n) sweep
+/// with geo's verdicts; lines through geo's `Validation`, which is linear for them.
 pub(crate) fn check_validity(geometry: &Geometry<f64>, at: &str) -> Result<(), GeoError> {
     let invalid = |kind: &'static str, reason: String| GeoError::InvalidGeometry {
         at: at.to_string(),
         kind,
         reason,
     };
-    match geometry {
-        Geometry::Polygon(p) => guarded(|| p.check_validation()).map_err(|e| invalid("polygon", e)),
-        Geometry::MultiPolygon(mp) => {
-            // Each member first: geo's multipolygon check relates members to each other and can
-            // panic on an invalid member (found by fuzzing; see fuzz/corpus/geometry/crash_*).
-            for (i, p) in mp.0.iter().enumerate() {
-                guarded(|| p.check_validation())
-                    .map_err(|e| invalid("multipolygon", format!("polygon {i}: {e}")))?;
-            }
-            guarded(|| mp.check_validation()).map_err(|e| invalid("multipolygon", e))
+    let polygons = |polygons: &[Polygon<f64>], multi: bool| {
+        let kind = if multi { "multipolygon" } else { "polygon" };
+        match std::panic::catch_unwind(|| validity::check(polygons)) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(invalid(kind, e.describe(multi))),
+            Err(_) => Err(invalid(kind, Invalid::Unvalidatable.describe(multi))),
         }
+    };
+    match geometry {
+        Geometry::Polygon(p) => polygons(std::slice::from_ref(p), false),
+        Geometry::MultiPolygon(mp) => polygons(&mp.0, true),
         Geometry::LineString(l) => {
             guarded(|| l.check_validation()).map_err(|e| invalid("linestring", e))
         }
@@ -328,6 +395,34 @@ pub(crate) fn check_validity(geometry: &Geometry<f64>, at: &str) -> Result<(), G
             found: format!("{:?}", geometry_type_name(other)),
         }),
     }
+}
+
+/// Refuses a polygon (or a member of a multipolygon) enclosing less than
+/// [`MIN_POLYGON_AREA_M2`].
+fn check_area(geometry: &Geometry<f64>, at: &str) -> Result<(), GeoError> {
+    let (kind, polygons) = match geometry {
+        Geometry::Polygon(p) => ("polygon", std::slice::from_ref(p)),
+        Geometry::MultiPolygon(mp) => ("multipolygon", mp.0.as_slice()),
+        _ => return Ok(()),
+    };
+    for (i, p) in polygons.iter().enumerate() {
+        let area = polygon_area_m2(p);
+        if area < MIN_POLYGON_AREA_M2 {
+            let which = if kind == "multipolygon" {
+                format!("polygon {i} encloses")
+            } else {
+                "it encloses".to_string()
+            };
+            return Err(GeoError::InvalidGeometry {
+                at: at.to_string(),
+                kind,
+                reason: format!(
+                    "{which} {area:.3} m², less than the {MIN_POLYGON_AREA_M2} m² a polygon must enclose: a sliver that small is a mistake, not an area"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Runs a geo validation, turning a panic inside geo into an error: input must never crash us.
@@ -471,11 +566,21 @@ fn positions(value: &Value, path: &Path) -> Result<Vec<Coord<f64>>, GeoError> {
             describe(value)
         )));
     };
-    items
+    let coords = items
         .iter()
         .enumerate()
         .map(|(i, p)| position(p, &path.push(i)))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    for (i, w) in coords.windows(2).enumerate() {
+        let span = (w[1].x - w[0].x).abs();
+        if span > 180.0 {
+            return Err(path.push(i).error(format!(
+                "the edge from here to the next position spans {span}° of longitude ({} to {}): edges are straight in longitude/latitude, so it would run the long way round the Earth; cut the geometry at the antimeridian into parts on either side (RFC 7946 §3.1.9)",
+                w[0].x, w[1].x
+            )));
+        }
+    }
+    Ok(coords)
 }
 
 fn line_string(value: &Value, path: &Path) -> Result<LineString<f64>, GeoError> {
@@ -586,7 +691,10 @@ mod tests {
 
     fn err(result: Result<Vec<Zone>, GeoError>) -> String {
         match result {
-            Ok(z) => panic!("expected an error, got {z:?}"),
+            Ok(z) => panic!(
+                "expected an error, got zones {:?}",
+                z.iter().map(|z| &z.id).collect::<Vec<_>>()
+            ),
             Err(e) => e.to_string(),
         }
     }
@@ -1007,14 +1115,14 @@ mod tests {
     }
 
     #[test]
-    fn rejects_invalid_polygons_with_geos_explanation() {
+    fn rejects_invalid_polygons_saying_where() {
         // A bow tie.
         let e = one(
             json!({"type": "Polygon", "coordinates": [[[35.0, 33.0], [35.1, 33.1], [35.1, 33.0], [35.0, 33.1], [35.0, 33.0]]]}),
         );
         assert_eq!(
             err(e),
-            "feature \"z\": geometry: invalid polygon: exterior ring has a self-intersection"
+            "feature \"z\": geometry: invalid polygon: exterior ring has a self-intersection near [35.05, 33.05]: the edge from coordinates[0][0] to coordinates[0][1] crosses the edge from coordinates[0][2] to coordinates[0][3]"
         );
         // A hole outside its shell.
         let e = one(json!({"type": "Polygon", "coordinates": [
@@ -1038,8 +1146,70 @@ mod tests {
             [[[35.05, 33.05], [35.15, 33.05], [35.15, 33.15], [35.05, 33.15], [35.05, 33.05]]]]}));
         assert_eq!(
             err(e),
-            "feature \"z\": geometry: invalid multipolygon: polygons at indices 0 and 1 overlap"
+            "feature \"z\": geometry: invalid multipolygon: polygons at indices 0 and 1 overlap: their boundaries cross near [35.05, 33.1]"
         );
+    }
+
+    #[test]
+    fn refuses_edges_across_the_antimeridian() {
+        // A box around the 180th meridian at Fiji, written as if it wrapped: read as RFC 7946
+        // reads it, its bottom and top edges run 358° round the world.
+        let fiji = json!({"type": "Polygon", "coordinates": [[[179.0, -17.0], [-179.0, -17.0], [-179.0, -16.0], [179.0, -16.0], [179.0, -17.0]]]});
+        assert_eq!(
+            err(one(fiji.clone())),
+            "feature \"z\": geometry.coordinates[0][0]: the edge from here to the next position spans 358° of longitude (179 to -179): edges are straight in longitude/latitude, so it would run the long way round the Earth; cut the geometry at the antimeridian into parts on either side (RFC 7946 §3.1.9)"
+        );
+        assert!(matches!(
+            parse_geometry(&fiji),
+            Err(GeoError::Coordinates { at, .. }) if at == "geometry.coordinates[0][0]"
+        ));
+        let line = json!({"type": "MultiLineString", "coordinates": [[[170.0, 0.0], [175.0, 0.0]], [[179.5, 1.0], [-179.5, 1.0]]]});
+        assert!(matches!(
+            parse_geometry(&line),
+            Err(GeoError::Coordinates { at, .. }) if at == "geometry.coordinates[1][0]"
+        ));
+        // Cut there, the same box is two polygons and is accepted.
+        let cut = json!({"type": "MultiPolygon", "coordinates": [
+            [[[179.0, -17.0], [180.0, -17.0], [180.0, -16.0], [179.0, -16.0], [179.0, -17.0]]],
+            [[[-180.0, -17.0], [-179.0, -17.0], [-179.0, -16.0], [-180.0, -16.0], [-180.0, -17.0]]]]});
+        assert!(one(cut).is_ok());
+        // Half the world in one edge is drawn as given, not wrapped: accepted.
+        let half = json!({"type": "LineString", "coordinates": [[-90.0, 10.0], [90.0, 10.0]]});
+        assert!(one(half).is_ok());
+    }
+
+    #[test]
+    fn refuses_polygons_enclosing_less_than_a_square_metre() {
+        // A triangle 93 m long and about a millimetre high.
+        let sliver = json!({"type": "Polygon", "coordinates": [[[35.0, 33.0], [35.001, 33.0], [35.0005, 33.00000001], [35.0, 33.0]]]});
+        assert_eq!(
+            err(one(sliver.clone())),
+            "feature \"z\": geometry: invalid polygon: it encloses 0.052 m², less than the 1 m² a polygon must enclose: a sliver that small is a mistake, not an area"
+        );
+        assert!(matches!(
+            parse_geometry(&sliver),
+            Err(GeoError::InvalidGeometry {
+                kind: "polygon",
+                ..
+            })
+        ));
+        // Three points on one line enclose nothing at all.
+        let flat = json!({"type": "Polygon", "coordinates": [[[35.0, 33.0], [35.1, 33.1], [35.2, 33.2], [35.0, 33.0]]]});
+        assert_eq!(
+            err(one(flat)),
+            "feature \"z\": geometry: invalid polygon: exterior ring has no area: its 3 distinct points are on one line"
+        );
+        // A member of a multipolygon is judged on its own.
+        let multi = json!({"type": "MultiPolygon", "coordinates": [
+            [[[35.0, 33.0], [35.1, 33.0], [35.1, 33.1], [35.0, 33.1], [35.0, 33.0]]],
+            [[[36.0, 33.0], [36.001, 33.0], [36.0005, 33.00000001], [36.0, 33.0]]]]});
+        assert_eq!(
+            err(one(multi)),
+            "feature \"z\": geometry: invalid multipolygon: polygon 1 encloses 0.052 m², less than the 1 m² a polygon must enclose: a sliver that small is a mistake, not an area"
+        );
+        // A 2 m square (4 m²) is an area.
+        let small = json!({"type": "Polygon", "coordinates": [[[35.0, 33.0], [35.00002, 33.0], [35.00002, 33.00002], [35.0, 33.00002], [35.0, 33.0]]]});
+        assert!(one(small).is_ok());
     }
 
     #[test]
@@ -1058,5 +1228,127 @@ mod tests {
         .unwrap();
         let err = crate::parse_geometry(&v).unwrap_err().to_string();
         assert!(err.contains("multipolygon"), "{err}");
+    }
+    /// A ring of `n` vertices (closing repeat included) on a circle of radius `r` degrees.
+    fn circle(n: usize, lon: f64, lat: f64, r: f64) -> Vec<[f64; 2]> {
+        let mut ring: Vec<[f64; 2]> = (0..n - 1)
+            .map(|k| {
+                let a = std::f64::consts::TAU * k as f64 / (n - 1) as f64;
+                [lon + r * a.cos(), lat + r * a.sin()]
+            })
+            .collect();
+        ring.push(ring[0]);
+        ring
+    }
+
+    /// A comb of `n` vertices whose teeth, 1° long, all overlap in longitude: the shape that
+    /// makes a bounding-box or x-overlap filter test every pair.
+    fn comb(n: usize, lon: f64, lat: f64) -> Vec<[f64; 2]> {
+        let teeth = (n - 1) / 4;
+        let step = 1e-4;
+        let y = |k: usize| lat + step * k as f64;
+        let mut ring = vec![[lon, lat]];
+        for i in 0..teeth {
+            ring.push([lon + 1.0, y(2 * i)]);
+            ring.push([lon + 1.0, y(2 * i + 1)]);
+            if i + 1 < teeth {
+                ring.push([lon + 0.01, y(2 * i + 1)]);
+                ring.push([lon + 0.01, y(2 * i + 2)]);
+            }
+        }
+        // Down the back, with as many vertices as make up `n`.
+        let (top, extra) = (y(2 * teeth - 1), n - (4 * teeth + 1));
+        ring.push([lon, top]);
+        for k in 1..=extra {
+            ring.push([lon, top - (top - lat) * k as f64 / (extra + 1) as f64]);
+        }
+        ring.push([lon, lat]);
+        assert_eq!(ring.len(), n);
+        ring
+    }
+
+    fn polygon_zone(id: &str, ring: Vec<[f64; 2]>) -> Value {
+        feature(
+            json!(id),
+            props(),
+            json!({"type": "Polygon", "coordinates": [ring]}),
+        )
+    }
+
+    /// Checks `text`, returning the result, the sweep's tree comparisons and the time taken.
+    fn measured(text: &str) -> (Result<Vec<Zone>, GeoError>, u64, std::time::Duration) {
+        let before = crate::validity::COMPARISONS.with(|c| c.get());
+        let t = std::time::Instant::now();
+        let r = parse_zones(text);
+        let elapsed = t.elapsed();
+        let comparisons = crate::validity::COMPARISONS.with(|c| c.get()) - before;
+        (r, comparisons, elapsed)
+    }
+
+    #[test]
+    fn large_geometry_stalls_the_sequencer_regression() {
+        // The defect: one 850,000-vertex polygon in an amendment held the sequencer for 911 s
+        // (100,000 vertices: 30 s), because the self-intersection check compared every edge
+        // with every other.
+
+        // Far beyond the limits: refused after counting positions, before any geometry check.
+        let huge = collection(vec![polygon_zone("huge", circle(850_000, 36.0, 33.0, 0.5))]);
+        let (r, comparisons, _) = measured(&huge);
+        assert_eq!(
+            err(r),
+            "feature collection: 850000 vertices (GeoJSON positions); at most 250000 are allowed in all the zones of one document: simplify the geometry"
+        );
+        assert_eq!(comparisons, 0, "no geometry was checked");
+        let text = collection(vec![polygon_zone("big", circle(100_000, 36.0, 33.0, 0.5))]);
+        assert_eq!(
+            err(parse_zones(&text)),
+            "feature \"big\": geometry: 100000 vertices (GeoJSON positions); at most 50000 are allowed in one geometry: simplify the geometry"
+        );
+
+        // The check itself, on the 100,000 vertices of a comb: every edge of its teeth overlaps
+        // every other in longitude, so a pairwise check (or a bounding-box or x-overlap filter)
+        // would make 1.25e9 edge tests; the sweep makes O(n log n) comparisons.
+        let n = 100_000;
+        let ring: Vec<(f64, f64)> = comb(n, 36.0, 0.0).iter().map(|c| (c[0], c[1])).collect();
+        let g = Geometry::Polygon(Polygon::new(LineString::from(ring), vec![]));
+        let before = crate::validity::COMPARISONS.with(|c| c.get());
+        assert_eq!(check_validity(&g, "comb"), Ok(()));
+        let comparisons = crate::validity::COMPARISONS.with(|c| c.get()) - before;
+        let n_log_n = |n: usize| n as f64 * (n as f64).log2();
+        assert!(
+            (comparisons as f64) < 20.0 * n_log_n(n),
+            "{comparisons} comparisons for {n} vertices"
+        );
+
+        // At the limits: five zones of 50,000 vertices, two of them combs, are accepted.
+        let zones = |first: Vec<[f64; 2]>| {
+            collection(vec![
+                polygon_zone("comb-a", first),
+                polygon_zone("comb-b", comb(MAX_ZONE_VERTICES, 38.0, 0.0)),
+                polygon_zone("circle-a", circle(MAX_ZONE_VERTICES, 30.0, 0.0, 0.5)),
+                polygon_zone("circle-b", circle(MAX_ZONE_VERTICES, 32.0, 0.0, 0.5)),
+                polygon_zone("circle-c", circle(MAX_ZONE_VERTICES, 34.0, 0.0, 0.5)),
+            ])
+        };
+        let n = 5 * MAX_ZONE_VERTICES;
+        assert_eq!(n, MAX_ZONES_DOCUMENT_VERTICES);
+        let (r, comparisons, elapsed) = measured(&zones(comb(MAX_ZONE_VERTICES, 36.0, 0.0)));
+        assert_eq!(r.map(|z| z.len()), Ok(5));
+        assert!(
+            (comparisons as f64) < 20.0 * n_log_n(n),
+            "{comparisons} comparisons for {n} vertices"
+        );
+        // Generous: unoptimised and on a shared machine (optimised, it takes about 0.7 s).
+        assert!(elapsed.as_secs() < 60, "{elapsed:?}");
+
+        // The first comb with its last tooth bent back across the one below: refused, saying
+        // where.
+        let mut bent = comb(MAX_ZONE_VERTICES, 36.0, 0.0);
+        let tip = 4 * ((MAX_ZONE_VERTICES - 1) / 4) - 2;
+        bent[tip][1] -= 3e-4;
+        assert_eq!(
+            err(parse_zones(&zones(bent))),
+            "feature \"comb-a\": geometry: invalid polygon: exterior ring has a self-intersection near [36.3333333, 2.4996]: the edge from coordinates[0][49992] to coordinates[0][49993] crosses the edge from coordinates[0][49994] to coordinates[0][49995]"
+        );
     }
 }

@@ -471,8 +471,15 @@ impl Agreement {
         Ok(self)
     }
 
-    /// Checks the zones document against the agreement: it must match the reference and
-    /// every zone a rule names must exist in it.
+    /// Checks the zones document against the agreement: it must match the reference, pass
+    /// [`truce_geo::parse_zones`] and have every zone a rule names.
+    ///
+    /// Pure and self-contained (the caller passes the document's bytes), so it can run at
+    /// admission, in parallel, before an agreement entry is sequenced. Its cost is bounded:
+    /// at most [`truce_geo::MAX_ZONES_DOCUMENT_VERTICES`] vertices
+    /// ([`truce_geo::MAX_ZONE_VERTICES`] per zone), checked in O(n log n) time, well under a
+    /// second at the limits. The document is content-addressed (`zones.sha256`), so a
+    /// document checked once needs no second check for the same reference.
     pub fn check_zones(&self, zones_doc: &[u8]) -> Result<Vec<truce_geo::Zone>, Refusal> {
         check_blob("body.zones", &self.zones, zones_doc)?;
         let text = std::str::from_utf8(zones_doc)

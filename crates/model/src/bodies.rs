@@ -165,6 +165,15 @@ pub struct ForceCount {
     pub count: u32,
 }
 
+/// The largest area, in square metres, a notice's (or an acknowledgement's conditions')
+/// geometry may enclose: 1,000,000 km².
+///
+/// That is 60 times all the zones of the Golan scenario together (about 16,500 km²) and more
+/// than five times Syria, yet 1/255 of a hemisphere: an activity area larger than this is
+/// almost certainly a misdrawn ring (a whole-globe or hemisphere box, a band round the world)
+/// that would put every position inside it. Measured with [`truce_geo::area_m2`].
+pub const MAX_NOTICE_AREA_M2: f64 = 1.0e12;
+
 /// Where an activity takes place: agreement zones and/or an RFC 7946 geometry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -195,6 +204,14 @@ impl Area {
             ) {
                 return Err(Refusal::invalid(format!(
                     "{field}.geometry must be a Polygon or MultiPolygon (an area)"
+                )));
+            }
+            let area = truce_geo::area_m2(&geometry);
+            if area > MAX_NOTICE_AREA_M2 {
+                return Err(Refusal::invalid(format!(
+                    "{field}.geometry encloses {:.0} km²; a notice area may enclose at most {:.0} km²: a box that large (a hemisphere, the whole globe, a band round the world) is almost always a misdrawn ring, so draw the area itself",
+                    area / 1e6,
+                    MAX_NOTICE_AREA_M2 / 1e6
                 )));
             }
         }
