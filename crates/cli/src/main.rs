@@ -4,7 +4,7 @@
 use truce::{client, deconflict, keys, scenario, submit, verify};
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -235,19 +235,23 @@ enum EvalCommand {
 
 #[derive(Args)]
 struct FindingsArgs {
+    /// The server's URL, e.g. http://127.0.0.1:8080.
     #[arg(long, env = "TRUCE_SERVER")]
     server: String,
     /// Show one finding with its rule, evidence chain (entries and inclusion proofs),
     /// disputes and rulings.
     #[arg(long)]
     id: Option<String>,
+    /// Only findings against this party (e.g. `SY`).
     #[arg(long)]
     party: Option<String>,
+    /// Only findings under this rule id (e.g. `no-hostile-acts`).
     #[arg(long)]
     rule: Option<String>,
     /// alleged, corroborated, disputed, upheld, dismissed, expired or missed.
     #[arg(long)]
     status: Option<String>,
+    /// Only findings about events whose uncertainty circle touches this zone id.
     #[arg(long)]
     zone: Option<String>,
     /// Interpretation layer (e.g. `agreement`).
@@ -256,8 +260,10 @@ struct FindingsArgs {
     /// Only findings about violations at or after this RFC 3339 UTC time.
     #[arg(long)]
     from: Option<String>,
+    /// Only findings about violations at or before this RFC 3339 UTC time.
     #[arg(long)]
     to: Option<String>,
+    /// At most this many findings (1..1000), oldest violation first.
     #[arg(long, default_value_t = 100)]
     limit: u32,
 }
@@ -577,8 +583,8 @@ struct SubmitArgs {
     /// The member's key file.
     #[arg(long, env = "TRUCE_KEY")]
     key: PathBuf,
-    /// Entry kind: report, notice, acknowledgement, dispute, ruling, posture, case,
-    /// membership, ratification, agreement.
+    /// Entry kind: report, sighting, notice, acknowledgement, dispute, ruling, posture,
+    /// coverage, case, attestation, participation, membership, ratification, agreement.
     #[arg(long)]
     kind: String,
     /// JSON file with the entry's body (`-` for stdin). Schemas: GET /v1/schemas/<kind>.
@@ -723,8 +729,70 @@ impl std::fmt::Display for ExitWith {
 
 impl std::error::Error for ExitWith {}
 
+/// Commands that never read from a server: the global `--token` is hidden from their help.
+const OFFLINE_COMMANDS: [&str; 6] = ["init", "keygen", "serve", "demo", "eval", "token"];
+
+/// The command line as clap parses and documents it: environment hints name the variable
+/// without its value (`[env: TRUCE_SERVER]`, no stray `=`, no secret shown), and `--token`
+/// is left out of the help of commands that never read from a server.
+fn cli_command() -> clap::Command {
+    fn hide_env_values(c: clap::Command) -> clap::Command {
+        c.mut_args(|a| a.hide_env_values(true))
+            .mut_subcommands(hide_env_values)
+    }
+    let mut cmd = hide_env_values(Cli::command());
+    // Global arguments reach the subcommands when the command is built.
+    cmd.build();
+    fn hide_token(c: clap::Command) -> clap::Command {
+        let c = if c.get_arguments().any(|a| a.get_id() == "token") {
+            c.mut_arg("token", |a| a.hide(true))
+        } else {
+            c
+        };
+        c.mut_subcommands(hide_token)
+    }
+    for name in OFFLINE_COMMANDS {
+        cmd = cmd.mut_subcommand(name, hide_token);
+    }
+    cmd
+}
+
+/// docs/cli-reference.md: every command's `--help`, as clap renders it at 100 columns.
+#[cfg(test)]
+fn cli_reference() -> String {
+    fn walk(cmd: &mut clap::Command, path: &str, out: &mut String) {
+        let name = if path.is_empty() {
+            cmd.get_name().to_owned()
+        } else {
+            format!("{path} {}", cmd.get_name())
+        };
+        let help = cmd.render_long_help().to_string();
+        out.push_str(&format!(
+            "## `{name}`\n\n```text\n{}\n```\n\n",
+            help.trim_end()
+        ));
+        let mut subs: Vec<clap::Command> = cmd
+            .get_subcommands()
+            .filter(|c| c.get_name() != "help")
+            .cloned()
+            .collect();
+        for sub in &mut subs {
+            walk(sub, &name, out);
+        }
+    }
+    let mut cmd = cli_command().term_width(100);
+    let mut out = String::from(
+        "# `truce` command reference\n\nGenerated from the command line's own definitions (clap): every command's `--help`.\nThe guide to the commands is [cli.md](cli.md). Regenerate this file with\n`TRUCE_BLESS=1 cargo test -p truce --bin truce cli_reference`; a test fails when it is stale.\n\n",
+    );
+    walk(&mut cmd, "", &mut out);
+    out
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&cli_command().get_matches()) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     let json = cli.json;
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -742,7 +810,18 @@ fn main() -> ExitCode {
                 1
             };
             if json {
-                println!("{}", json!({"error": format!("{e:#}"), "exit_code": code}));
+                // An RFC 9457 problem object (no HTTP status: this is a command's outcome),
+                // with the exit status beside it.
+                let (kind, title) = match code {
+                    3 => ("verification-failed", "Verification failed"),
+                    4 => ("refused", "The server refused the entry"),
+                    5 => ("unreachable", "The server could not be reached or failed"),
+                    _ => ("error", "The command failed"),
+                };
+                println!(
+                    "{}",
+                    json!({"type": format!("urn:truce:cli:{kind}"), "title": title, "detail": format!("{e:#}"), "exit_code": code})
+                );
             } else {
                 eprintln!("error: {e:#}");
             }
@@ -824,7 +903,7 @@ fn run(cli: Cli) -> Result<()> {
                 per_second: a.rate_limit,
                 burst: a.rate_burst,
             };
-            serve(&a.data, a.listen, &a.log_format, limit, None)?
+            serve(&a.data, a.listen, &a.log_format, limit, None, j)?
         }
         Command::Submit(a) => submit_cmd(j, a, &token)?,
         Command::Sync(a) => {
@@ -1120,7 +1199,7 @@ fn run(cli: Cli) -> Result<()> {
                     .join("\n")
             });
         }
-        Command::Demo(a) => demo(a)?,
+        Command::Demo(a) => demo(a, j)?,
         Command::Simulate(a) => {
             use truce::simulate;
             let cfg = simulate::Config {
@@ -1257,7 +1336,11 @@ fn init_tracing(format: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // https://no-color.org: a non-empty NO_COLOR turns colour off.
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
@@ -1266,15 +1349,17 @@ fn init_tracing(format: &str) {
     }
 }
 
-/// Runs the server until Ctrl-C or SIGTERM. `ready` is told the bound address.
+/// Runs the server until Ctrl-C or SIGTERM. `banner` is told the bound address. With `json`,
+/// the start is one JSON line on standard output and the logs are JSON lines.
 fn serve(
     data: &Path,
     listen: SocketAddr,
     log_format: &str,
     limit: truce_server::auth::RateLimit,
     banner: Option<Box<dyn FnOnce(SocketAddr)>>,
+    json: bool,
 ) -> Result<()> {
-    init_tracing(log_format);
+    init_tracing(if json { "json" } else { log_format });
     let dir = truce_server::DataDir::open(data)?;
     let _lock = dir.lock()?;
     let key = dir.read_log_key()?;
@@ -1287,7 +1372,11 @@ fn serve(
         let service = truce_server::LogService::open(store, key, &dir.origin)?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {listen} (is another server using it?); choose another address with --listen, e.g. --listen 127.0.0.1:8081"
+                )
+            })?;
         let addr = listener.local_addr()?;
         tracing::info!(
             %addr,
@@ -1297,7 +1386,14 @@ fn serve(
             "serving"
         );
         // Tests and scripts read this line to learn the port when listening on :0.
-        println!("listening on http://{addr}");
+        if json {
+            println!(
+                "{}",
+                json!({"event": "listening", "url": format!("http://{addr}"), "origin": service.origin(), "verifier_key": service.verifier_key(), "tree_size": service.checkpoint().size})
+            );
+        } else {
+            println!("listening on http://{addr}");
+        }
         if let Some(b) = banner {
             b(addr);
         }
@@ -1669,17 +1765,26 @@ fn findings_cmd(j: bool, a: FindingsArgs, token: &Option<String>) -> Result<()> 
                 f["party"].as_str().unwrap_or(""),
                 f["severity"].as_str().unwrap_or(""),
                 f["id"].as_str().unwrap_or(""),
-                f["summary"]
-                    .as_str()
-                    .unwrap_or("")
-                    .chars()
-                    .take(100)
-                    .collect::<String>()
+                clip(f["summary"].as_str().unwrap_or(""), 100)
             ));
         }
         out
     });
     Ok(())
+}
+
+/// `text` in at most `max` characters: whole, or cut at the last word boundary before the
+/// limit (mid-word only when a single word is longer), with an ellipsis.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(max.saturating_sub(1)).collect();
+    let cut = match head.rfind(char::is_whitespace) {
+        Some(i) if i > 0 => head[..i].trim_end(),
+        _ => head.as_str(),
+    };
+    format!("{cut}…")
 }
 
 /// Percent-encodes a query value.
@@ -1781,7 +1886,7 @@ fn verify_cmd(j: bool, v: VerifyCommand, token: &Option<String>) -> Result<()> {
     Ok(())
 }
 
-fn demo(a: DemoArgs) -> Result<()> {
+fn demo(a: DemoArgs, json: bool) -> Result<()> {
     let temp;
     let dir = match &a.data {
         Some(d) => d.clone(),
@@ -1809,6 +1914,7 @@ fn demo(a: DemoArgs) -> Result<()> {
         .iter()
         .find(|(m, _)| m == "us.ops")
         .map(|(_, t)| t.clone());
+    let json_tokens = tokens.clone();
     let token_lines: String = tokens
         .iter()
         .map(|(m, t)| format!("  {m:<12} {t}\n"))
@@ -1822,6 +1928,17 @@ fn demo(a: DemoArgs) -> Result<()> {
             let (url, out) = (url.clone(), sim_out.clone());
             let reader = reader.clone();
             std::thread::spawn(move || demo_traffic(&url, reader, &sim_keys, &out, incidents));
+        }
+        if json {
+            let tokens: serde_json::Map<String, serde_json::Value> = json_tokens
+                .iter()
+                .map(|(m, t)| (m.clone(), t.clone().into()))
+                .collect();
+            println!(
+                "{}",
+                json!({"event": "demo", "url": url, "dashboard": format!("{url}/"), "openapi": format!("{url}/v1/openapi.json"), "verifier_key": vkey, "keys": keys, "tokens": tokens, "simulating_incidents": simulate})
+            );
+            return;
         }
         let example = "scenarios/golan-1974/examples/report-shelling.json";
         eprintln!(
@@ -1853,6 +1970,7 @@ fn demo(a: DemoArgs) -> Result<()> {
         "text",
         truce_server::auth::RateLimit::default(),
         Some(banner),
+        json,
     )
 }
 
@@ -1928,5 +2046,70 @@ fn demo_traffic(
             out.display()
         ),
         Err(e) => eprintln!("truce demo: the simulated traffic stopped: {e:#}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_lines_cut_mid_word_regression() {
+        assert_eq!(clip("short", 10), "short");
+        assert_eq!(clip("artillery rounds landed", 20), "artillery rounds…");
+        assert_eq!(clip("Qunaytirah-governorate-wide", 10), "Qunaytira…");
+        assert_eq!(clip("قصف مدفعي على القنيطرة", 12), "قصف مدفعي…");
+        assert!(clip(&"word ".repeat(40), 100).chars().count() <= 100);
+    }
+
+    #[test]
+    fn cli_reference_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/cli-reference.md");
+        let want = cli_reference();
+        if std::env::var_os("TRUCE_BLESS").is_some() {
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/cli-reference.md is stale: run TRUCE_BLESS=1 cargo test -p truce --bin truce cli_reference"
+        );
+    }
+
+    #[test]
+    fn help_text_polish_regression() {
+        let reference = cli_reference();
+        // No environment hint ends in a stray `=` (nor shows a value).
+        assert!(!reference.contains("=]"), "an env hint shows `=`");
+        // Offline commands do not offer --token.
+        let mut cmd = cli_command().term_width(100);
+        for name in OFFLINE_COMMANDS {
+            let help = cmd
+                .find_subcommand_mut(name)
+                .unwrap()
+                .render_long_help()
+                .to_string();
+            assert!(!help.contains("--token <TOKEN>"), "{name} shows --token");
+        }
+        // Commands that read from a server do.
+        let help = cmd
+            .find_subcommand_mut("findings")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("--token <TOKEN>"));
+        // `submit --kind` names every entry kind.
+        let help = cmd
+            .find_subcommand_mut("submit")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for kind in truce_model::Kind::ALL {
+            assert!(
+                help.contains(kind.as_str()),
+                "submit --kind lacks {}",
+                kind.as_str()
+            );
+        }
     }
 }

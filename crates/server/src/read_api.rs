@@ -477,13 +477,22 @@ fn pick_events<'a>(e: &'a Engine, f: &Filters, p: &Parsed) -> Vec<&'a Event> {
         .collect()
 }
 
+/// Findings in the order they happened: by the violation's time, then by the log index of
+/// the first entry they rest on, then by id (not by the id string alone, which puts `e189`
+/// before `e74`).
 fn pick_findings<'a>(e: &'a Engine, f: &Filters, p: &Parsed) -> Vec<&'a Finding> {
-    e.state()
+    let mut out: Vec<&Finding> = e
+        .state()
         .findings
         .values()
         .map(|fd| &**fd)
         .filter(|fd| finding_matches(e, fd, f, p))
-        .collect()
+        .collect();
+    out.sort_by(|a, b| {
+        let first = |x: &Finding| x.evidence.iter().min().copied().unwrap_or(u64::MAX);
+        (a.occurred, first(a), &a.id).cmp(&(b.occurred, first(b), &b.id))
+    });
+    out
 }
 
 fn pick_deadlines<'a>(e: &'a Engine, f: &Filters, _: &Parsed) -> Vec<&'a Deadline> {
