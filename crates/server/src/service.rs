@@ -80,6 +80,11 @@ pub struct Candidate {
     /// the signature against the registry as of the entry's place in the log (a membership
     /// entry earlier in the same batch may register it).
     unverified: Option<Envelope>,
+    /// For an agreement entry: its zones document's ids and its annexes, checked at
+    /// admission (a geometry check is bounded but not cheap: it must not hold up the one
+    /// sequencer thread). Blobs are content-addressed, so the result still holds when the
+    /// entry is sequenced.
+    annexes: Option<(BTreeSet<String>, Annexes)>,
 }
 
 /// The answer to a submission.
@@ -251,6 +256,7 @@ impl LogService {
             key,
             store: store.clone(),
             shared: shared.clone(),
+            pending_annexes: std::cell::RefCell::new(HashMap::new()),
         };
         std::thread::Builder::new()
             .name("truce-sequencer".into())
@@ -322,6 +328,15 @@ impl LogService {
             Err(r) if r.code == "unknown-key" => Some(envelope.clone()),
             Err(r) => return Err(r),
         };
+        let mut annexes = None;
+        if let Body::Agreement(a) = &entry.body {
+            // Who may submit it comes first, as the sequencer would answer (it checks again,
+            // authoritatively); then its documents, here rather than on the sequencer.
+            if unverified.is_none() {
+                registry.check(&entry, &keyid, &as_strs(&countersigners))?;
+            }
+            annexes = Some(load_annexes(&*self.store, a)?);
+        }
         if unverified.is_none() && matches!(entry.kind, Kind::Dispute | Kind::Ruling) {
             // Who may submit it comes first (the sequencer checks again, authoritatively).
             registry.check(&entry, &keyid, &as_strs(&countersigners))?;
@@ -346,6 +361,7 @@ impl LogService {
             countersigners,
             entry,
             unverified,
+            annexes,
         })))
     }
 
@@ -605,6 +621,11 @@ struct Sequencer {
     key: Arc<LogKey>,
     store: Arc<dyn Store>,
     shared: Arc<Shared>,
+    /// Annexes of amendments sequenced by this process, by the SHA-256 of the amendment's
+    /// payload (so an entry that a failed commit dropped leaves nothing wrong behind): taken
+    /// when the last ratification puts one in force, so that its documents are not checked
+    /// again on the sequencer thread.
+    pending_annexes: std::cell::RefCell<HashMap<String, Annexes>>,
 }
 
 struct Accepted {
@@ -677,7 +698,11 @@ impl Sequencer {
         let mut entries: Vec<NewEntry> = Vec::new();
         let mut answers: Vec<Accepted> = Vec::new();
         let mut batch_clock = i64::MIN;
-        for Job { prepared: p, reply } in jobs {
+        for Job {
+            prepared: mut p,
+            reply,
+        } in jobs
+        {
             if let Some(&index) = in_batch.get(&p.leaf_hash.0) {
                 answers.push(Accepted {
                     reply,
@@ -711,8 +736,18 @@ impl Sequencer {
             let index = size0 + entries.len() as u64;
             if affects_registry(p.entry.kind) {
                 let genesis = registry.agreement().is_none();
-                let zone_ids = match &p.entry.body {
-                    Body::Agreement(a) => match load_annexes(&*self.store, a) {
+                let zone_ids = match (&p.entry.body, p.annexes.take()) {
+                    (Body::Agreement(_), Some((ids, ax))) => {
+                        if genesis {
+                            new_annexes = Some(ax);
+                        } else {
+                            self.pending_annexes
+                                .borrow_mut()
+                                .insert(p.payload_sha256.clone(), ax);
+                        }
+                        ids
+                    }
+                    (Body::Agreement(a), None) => match load_annexes(&*self.store, a) {
                         Ok((ids, ax)) => {
                             if genesis {
                                 new_annexes = Some(ax);
@@ -733,9 +768,14 @@ impl Sequencer {
                 // documents were checked when it was logged).
                 if let Some(a) = w.agreement()
                     && before.is_some_and(|b| b != a.index)
-                    && let Ok((_, ax)) = load_annexes(&*self.store, &a.body)
                 {
-                    new_annexes = Some(ax);
+                    // Checked when the amendment was admitted; after a restart, checked again.
+                    let ax = self.pending_annexes.borrow_mut().remove(&a.payload_sha256);
+                    if let Some(ax) =
+                        ax.or_else(|| load_annexes(&*self.store, &a.body).ok().map(|x| x.1))
+                    {
+                        new_annexes = Some(ax);
+                    }
                 }
             }
             in_batch.insert(p.leaf_hash.0, index);
