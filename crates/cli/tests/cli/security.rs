@@ -98,10 +98,11 @@ fn closed_within(rx: &mpsc::Receiver<Option<String>>, within: Duration) -> serde
             Ok(Some(line)) => {
                 if line == "event: closed" {
                     saw_closed = true;
-                } else if saw_closed && data.is_none() {
-                    if let Some(d) = line.strip_prefix("data: ") {
-                        data = Some(serde_json::from_str(d).unwrap());
-                    }
+                } else if saw_closed
+                    && data.is_none()
+                    && let Some(d) = line.strip_prefix("data: ")
+                {
+                    data = Some(serde_json::from_str(d).unwrap());
                 }
             }
             // The connection closing.
