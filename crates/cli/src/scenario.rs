@@ -187,6 +187,9 @@ fn init_inner(dir: &Path, origin: &str, scenario: &Scenario) -> Result<Initialis
                 .await
                 .map_err(|r| anyhow::anyhow!("ratification by {party} was refused: {}", r.detail))?;
         }
+        // This service is done: its applier must not go on beside the server that a demo
+        // starts next in the same process (it stops after saving its snapshot).
+        service.derived().stop();
         anyhow::Ok(service.checkpoint().size)
     })?;
     Ok(Initialised {

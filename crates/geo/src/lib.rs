@@ -13,6 +13,12 @@
 //!   location's uncertainty circle is certainly or possibly inside each, computed the same to
 //!   the bit on every machine.
 //!
+//! The reader and the writer are our own rather than the `geojson` crate's: admission needs
+//! what that crate does not give — a refusal naming the feature and the coordinate path to
+//! fix, RFC 7946's rules applied strictly (no `crs`, closed rings, longitude and latitude
+//! ranges, edges across the antimeridian refused), bounds counted on the JSON before any
+//! geometry is built, and output that is byte-identical on every machine for the golden files.
+//!
 //! What it is not:
 //! - not I/O: nothing here reads or writes files or talks to the network; callers pass text in
 //!   and get text or values out;

@@ -170,10 +170,10 @@ mod tests {
         let _b1 = take_slot(&open, b, limits).unwrap();
         assert!(take_slot(&open, b, limits).is_none(), "in all");
         drop(a1);
-        assert!(
-            take_slot(&open, b, limits).is_some(),
-            "a closed slot is free"
-        );
+        let b2 = take_slot(&open, b, limits);
+        assert!(b2.is_some(), "a closed slot is free");
         assert_eq!(open.lock().unwrap().total, 3);
+        drop(b2);
+        assert_eq!(open.lock().unwrap().total, 2);
     }
 }

@@ -64,7 +64,12 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 
 /// Reads an SSE stream's lines into a channel until it ends (then sends `None`).
 fn follow(s: &Server, token: &str, party: &str) -> mpsc::Receiver<Option<String>> {
-    let mut c = TcpStream::connect(addr(s)).unwrap();
+    follow_from("127.0.0.1", s, token, party)
+}
+
+/// [`follow`] from the loopback address `from`.
+fn follow_from(from: &str, s: &Server, token: &str, party: &str) -> mpsc::Receiver<Option<String>> {
+    let mut c = connect_from(from, addr(s));
     write!(
         c,
         "GET /v1/stream?party={party} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer {token}\r\n\r\n"
@@ -399,4 +404,199 @@ fn resources_without_bounds_regression() {
     assert!(header(&head, "retry-after").is_some(), "{head}");
     assert!(body.contains("too-many-streams"), "{body}");
     drop(streams);
+}
+
+/// The resident set of a process, in KiB (Linux).
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+/// The defect: one officer's flood of reports that all join one event, two readers of the
+/// derived state, idle connections and streams, all at once, froze `/healthz`, submissions and
+/// the apply stage. Now: `/healthz` and a submission keep answering quickly, the applier
+/// catches up, and the server's memory comes back down. Figures are printed (`--nocapture`).
+#[test]
+fn one_officer_can_freeze_the_server_regression() {
+    let m = Mechanism::golan();
+    let s = m.serve();
+    let to = addr(&s);
+    let pid = s.child.id();
+    let token = s.token().unwrap().to_owned();
+    let baseline = |what: &str| {
+        let t = Instant::now();
+        let (status, _) = s.get(what);
+        assert_eq!(status, 200, "{what}");
+        t.elapsed()
+    };
+    let quiet: Vec<Duration> = (0..20).map(|_| baseline("/healthz")).collect();
+    let rss_start = rss_kib(pid);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Two readers polling the derived state.
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (url, token, stop) = (s.url.clone(), token.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let agent = agent();
+                let mut n = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = http(
+                        agent
+                            .get(format!("{url}/v1/state/commitment"))
+                            .header("authorization", format!("Bearer {token}"))
+                            .call(),
+                    );
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    // 1,000 idle connections from four other addresses, and 300 stream attempts.
+    let idle: Vec<TcpStream> = (0..1000)
+        .map(|i| connect_from(&format!("127.0.0.{}", 2 + i % 4), to))
+        .collect();
+    let members = [
+        "sy.ops",
+        "il.ops",
+        "us.ops",
+        "undof.ops",
+        "sy.admin",
+        "il.admin",
+        "us.admin",
+        "undof.admin",
+    ];
+    let stream_tokens: Vec<String> = members.iter().map(|mb| m.token(mb, "read")).collect();
+    let streams: Vec<_> = (0..300)
+        .map(|i| {
+            let party = ["SY", "IL", "US", "UNDOF"][i % 8 % 4];
+            follow_from(
+                &format!("127.0.0.{}", 10 + i % 10),
+                &s,
+                &stream_tokens[i % 8],
+                party,
+            )
+        })
+        .collect();
+    // The flood: 2,048 reports of one incident by one officer, in batches.
+    let flood = {
+        let (url, key) = (s.url.clone(), m.key("sy.ops"));
+        std::thread::spawn(move || {
+            let agent = agent();
+            for b in 0..8 {
+                let items: Vec<String> = (0..256)
+                    .map(|i| {
+                        let env = sign_with(
+                            &key,
+                            ORIGIN,
+                            "report",
+                            "sy.ops",
+                            &now(),
+                            &report(&format!("flood {b}.{i}")),
+                        );
+                        String::from_utf8(env.to_leaf()).unwrap()
+                    })
+                    .collect();
+                let (status, _) = http(
+                    agent
+                        .post(format!("{url}/v1/entries/batch"))
+                        .header("content-type", "application/json")
+                        .send(format!("[{}]", items.join(",")).as_bytes()),
+                );
+                assert_eq!(status, 200);
+            }
+        })
+    };
+    // Meanwhile: /healthz and a single submission by another member.
+    let mut probes = Vec::new();
+    let mut submissions = Vec::new();
+    let t0 = Instant::now();
+    while !flood.is_finished() || t0.elapsed() < Duration::from_secs(3) {
+        probes.push(baseline("/healthz"));
+        let env = sign_report(
+            &m,
+            "il.ops",
+            &format!("during the flood {}", submissions.len()),
+        );
+        let t = Instant::now();
+        let (status, _) = s.post("/v1/entries", &env.to_leaf());
+        assert_eq!(status, 201);
+        submissions.push(t.elapsed());
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "the flood took over 300 s"
+        );
+    }
+    flood.join().unwrap();
+    let logged_at = Instant::now();
+    // The applier catches up with the whole log.
+    let size = s.tree_size();
+    let lag = loop {
+        let (status, body) = s.get("/v1/state/commitment");
+        if status == 200 {
+            let c: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            if c["size"].as_u64() == Some(size) {
+                break logged_at.elapsed();
+            }
+        }
+        assert!(
+            logged_at.elapsed() < Duration::from_secs(120),
+            "the applier did not catch up within 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let reads: u32 = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    let accepted_streams = streams
+        .iter()
+        .filter(|rx| {
+            rx.recv_timeout(Duration::from_millis(50))
+                .ok()
+                .flatten()
+                .is_some_and(|l| l.starts_with("HTTP/1.1 200"))
+        })
+        .count();
+    let rss_load = rss_kib(pid);
+    drop(idle);
+    drop(streams);
+    std::thread::sleep(Duration::from_secs(3));
+    let rss_end = rss_kib(pid);
+    let worst = |v: &[Duration]| v.iter().max().copied().unwrap_or_default();
+    eprintln!(
+        "flood figures: /healthz quiet median {:?}; under load median {:?}, max {:?} ({} probes); \
+         submission median {:?}, max {:?}; apply lag after the last batch {:?}; {} derived-state reads; \
+         {accepted_streams} of 300 streams accepted; RSS {rss_start} KiB at start, {rss_load} KiB under load, {rss_end} KiB after",
+        median(quiet.clone()),
+        median(probes.clone()),
+        worst(&probes),
+        probes.len(),
+        median(submissions.clone()),
+        worst(&submissions),
+        lag,
+        reads
+    );
+    assert!(worst(&probes) < Duration::from_secs(2), "/healthz stalled");
+    assert!(
+        median(submissions.clone()) < Duration::from_millis(500),
+        "submissions slowed"
+    );
+    assert!(
+        worst(&submissions) < Duration::from_secs(5),
+        "a submission stalled"
+    );
+    assert!(lag < Duration::from_secs(60), "apply lag {lag:?}");
+    assert!(
+        accepted_streams <= 8 * members.len(),
+        "streams per member bounded"
+    );
 }
