@@ -34,8 +34,13 @@
 //! times credibility (1 1.0, 2 0.8, 3 0.6, 4 0.4, 5 0.2, 6 0.5). All arithmetic that decides
 //! anything uses `libm`, so every machine computes the same events.
 
+mod aggregate;
+#[cfg(test)]
+mod tests;
+
 use crate::Geography;
 use crate::state::{Corroboration, Event, FusionStep, Parties, ReportRec, State};
+use aggregate::{Agg, Summary};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use truce_model::agreement::{FusionParams, PartyRole};
@@ -50,6 +55,16 @@ const PRECISE_RADIUS_M: f64 = 10_000.0;
 /// The cell of the vague events.
 const VAGUE_CELL: (i32, i32) = (i32::MIN, i32::MIN);
 const EARTH_RADIUS_M: f64 = 6_371_008.8;
+
+/// Up to this many members an event is fused exactly as it always was: each change re-fuses it
+/// from all its reports, and each added report checks every member against the rest (O(n²) per
+/// report). Beyond it, the event is described from incremental aggregates and an added report
+/// checks itself and [`SPLIT_SAMPLE`] members, so a report costs the same at 100 members as at
+/// 100,000 (see docs/fusion.md, "Large events").
+pub const EXACT_MEMBERS: usize = 64;
+/// Beyond [`EXACT_MEMBERS`], how many members besides the new report an added report checks
+/// for a split, chosen from its log index.
+pub const SPLIT_SAMPLE: usize = 8;
 
 /// The grade weight of a report, in thousandths.
 pub fn weight(r: &Report) -> u32 {
@@ -191,6 +206,19 @@ fn shape_of_report<'a>(r: &'a ReportRec, p: &FusionParams) -> Shape<'a> {
     }
 }
 
+fn shape_of_summary<'a>(s: &'a Summary, p: &FusionParams) -> Shape<'a> {
+    Shape {
+        point: s.point,
+        radius: f64::from(s.precision_m.max(p.min_radius_m)),
+        start: s.start,
+        end: s.end,
+        time_sigma_h: time_sigma_h(s.time_precision, p),
+        event_type: s.event_type,
+        perpetrator: &s.perpetrator,
+        sources: Sources::Many(&s.reporters),
+    }
+}
+
 fn shape_of_event<'a>(e: &'a Event, p: &FusionParams) -> Shape<'a> {
     Shape {
         point: e.point,
@@ -292,8 +320,10 @@ fn cell(point: [f64; 2]) -> (i32, i32) {
     (f(point[0]), f(point[1]))
 }
 
-/// The fusion index: which open events are in which grid cell on which day. Not part of the
-/// state: rebuilt from it (see [`Fusion::rebuild`]). Events are held by their number (`e12` is
+/// The fusion index: which open events are in which grid cell on which day, and the
+/// aggregates of the events of more than [`EXACT_MEMBERS`] members. Not part of the state:
+/// rebuilt from it (see [`Fusion::rebuild`]), and both are functions of the state alone, so a
+/// restored engine fuses as one that never stopped. Events are held by their number (`e12` is
 /// 12); whatever is read from the index is sorted before it is used, so the hash maps' order
 /// never shows.
 #[derive(Debug, Clone, Default)]
@@ -301,6 +331,10 @@ pub struct Fusion {
     /// (cell x, cell y, day number) -> event numbers.
     grid: HashMap<(i32, i32, i64), Vec<u64>>,
     located: HashMap<u64, Vec<(i32, i32, i64)>>,
+    /// The aggregates of the open events of more than [`EXACT_MEMBERS`] members, by id.
+    aggs: BTreeMap<String, Agg>,
+    /// Member reports read so far (see [`Fusion::work`]).
+    work: u64,
 }
 
 /// The number of event `e<n>`. Fusion names every event so.
@@ -348,9 +382,21 @@ impl Fusion {
         for e in state.events.values() {
             if e.merged_into.is_none() {
                 f.place(e);
+                if e.reports.len() > EXACT_MEMBERS {
+                    f.work += e.reports.len() as u64;
+                    f.aggs.insert(e.id.clone(), Agg::build(state, &e.reports));
+                }
             }
         }
         f
+    }
+
+    /// How many member reports fusion has read since it was built: a report for each member of
+    /// an event fused from its reports, one for each member added to or removed from (or
+    /// checked against) an event's aggregates. A measure of work independent of the machine,
+    /// for tests and benchmarks; not part of the state.
+    pub fn work(&self) -> u64 {
+        self.work
     }
 
     fn place(&mut self, e: &Event) {
@@ -481,13 +527,19 @@ impl Fusion {
         };
         let mut rec = rec;
         rec.event = target.clone();
+        if let Some(agg) = self.aggs.get_mut(&target) {
+            agg.add(&rec, index);
+            self.work += 1;
+        }
         state.reports.insert(index, Box::new(rec));
         if let Some(e) = state.events.get_mut(&target) {
-            e.reports.push(index);
-            e.reports.sort_unstable();
+            // The list stays ascending; in log order the new index goes last, without the
+            // cost of re-sorting a large event.
+            let at = e.reports.partition_point(|x| *x < index);
+            e.reports.insert(at, index);
             e.merged_into = None;
         }
-        refresh(state, geo, &target);
+        self.refresh(state, geo, &target);
         changed.insert(target.clone());
         // The report may bridge events: merge those that now fit the joined one.
         for (_, other) in candidates.iter().skip(1) {
@@ -529,61 +581,11 @@ impl Fusion {
         params: &FusionParams,
         threshold: f64,
     ) -> Vec<String> {
-        let members = state
-            .events
-            .get(&event)
-            .map(|e| e.reports.clone())
-            .unwrap_or_default();
-        if members.len() >= 3 {
-            for m in members {
-                let Some(rep) = state.reports.get(&m).cloned() else {
-                    continue;
-                };
-                let rest: Vec<u64> = state
-                    .events
-                    .get(&event)
-                    .map(|e| e.reports.iter().copied().filter(|x| *x != m).collect())
-                    .unwrap_or_default();
-                if rest.is_empty() {
-                    break;
-                }
-                let Some(without) = fused(state, &event, &rest) else {
-                    continue;
-                };
-                let s = score(
-                    &shape_of_report(&rep, params),
-                    &shape_of_event(&without, params),
-                    params,
-                )
-                .unwrap_or(0.0);
-                if s < threshold / 2.0 {
-                    let new_id = format!("e{m}");
-                    if new_id == event {
-                        continue;
-                    }
-                    if let Some(e) = state.events.get_mut(&event) {
-                        e.reports.retain(|x| *x != m);
-                    }
-                    let mut fresh = blank_event(&new_id, &rep);
-                    fresh.reports = vec![m];
-                    state.events.insert(new_id.clone(), Box::new(fresh));
-                    if let Some(r) = state.reports.get_mut(&m) {
-                        r.event = new_id.clone();
-                    }
-                    state.fusion_log.push(FusionStep {
-                        index,
-                        action: "split".into(),
-                        events: vec![event.clone(), new_id.clone()],
-                        reason: format!(
-                            "report {m} scores {:.2} against the rest of {event}, under half the threshold {threshold:.2}",
-                            s
-                        ),
-                    });
-                    refresh(state, geo, &event);
-                    refresh(state, geo, &new_id);
-                    changed.insert(new_id);
-                }
-            }
+        let size = state.events.get(&event).map_or(0, |e| e.reports.len());
+        if size > EXACT_MEMBERS {
+            self.check_sample(state, geo, index, &event, &mut changed, params, threshold);
+        } else if size >= 3 {
+            self.check_all(state, geo, index, &event, &mut changed, params, threshold);
         }
         for id in &changed {
             match state.events.get(id) {
@@ -592,6 +594,171 @@ impl Fusion {
             }
         }
         changed.into_iter().collect()
+    }
+
+    /// The split check of an event of up to [`EXACT_MEMBERS`] members: each member, in log
+    /// order, against the event fused from the others.
+    #[allow(clippy::too_many_arguments)]
+    fn check_all(
+        &mut self,
+        state: &mut State,
+        geo: Option<&Geography>,
+        index: u64,
+        event: &str,
+        changed: &mut BTreeSet<String>,
+        params: &FusionParams,
+        threshold: f64,
+    ) {
+        let members = state
+            .events
+            .get(event)
+            .map(|e| e.reports.clone())
+            .unwrap_or_default();
+        for m in members {
+            let Some(rep) = state.reports.get(&m).cloned() else {
+                continue;
+            };
+            let rest: Vec<u64> = state
+                .events
+                .get(event)
+                .map(|e| e.reports.iter().copied().filter(|x| *x != m).collect())
+                .unwrap_or_default();
+            if rest.is_empty() {
+                break;
+            }
+            self.work += rest.len() as u64;
+            let Some(without) = fused(state, event, &rest) else {
+                continue;
+            };
+            let s = score(
+                &shape_of_report(&rep, params),
+                &shape_of_event(&without, params),
+                params,
+            )
+            .unwrap_or(0.0);
+            if s < threshold / 2.0 {
+                self.split_off(state, geo, index, event, m, &rep, s, threshold, changed);
+            }
+        }
+    }
+
+    /// The split check of an event of more than [`EXACT_MEMBERS`] members: the new report and
+    /// [`SPLIT_SAMPLE`] members drawn from its log index (a SplitMix64 sequence seeded with
+    /// it), in log order, each against the event's aggregates without it. Each check costs
+    /// O(log n), so an added report costs O(log n) whatever the event's size; a member that no
+    /// longer fits is found within a few times n / `SPLIT_SAMPLE` added reports rather than at
+    /// the next one.
+    #[allow(clippy::too_many_arguments)]
+    fn check_sample(
+        &mut self,
+        state: &mut State,
+        geo: Option<&Geography>,
+        index: u64,
+        event: &str,
+        changed: &mut BTreeSet<String>,
+        params: &FusionParams,
+        threshold: f64,
+    ) {
+        let mut chosen = BTreeSet::new();
+        if let Some(e) = state.events.get(event) {
+            if e.reports.binary_search(&index).is_ok() {
+                chosen.insert(index);
+            }
+            let mut seed = index;
+            for _ in 0..SPLIT_SAMPLE {
+                let z = splitmix64(&mut seed);
+                chosen.insert(e.reports[(z % e.reports.len() as u64) as usize]);
+            }
+        }
+        for m in chosen {
+            let Some(rep) = state.reports.get(&m).cloned() else {
+                continue;
+            };
+            let s = match self.aggs.get_mut(event) {
+                Some(agg) => {
+                    self.work += 2;
+                    let Some(without) = agg.summary_without(state, &rep, m) else {
+                        continue;
+                    };
+                    score(
+                        &shape_of_report(&rep, params),
+                        &shape_of_summary(&without, params),
+                        params,
+                    )
+                }
+                // Splits took the event down to [`EXACT_MEMBERS`]: its aggregates are gone,
+                // and the rest is fused from its reports.
+                None => {
+                    let rest: Vec<u64> = state
+                        .events
+                        .get(event)
+                        .map(|e| e.reports.iter().copied().filter(|x| *x != m).collect())
+                        .unwrap_or_default();
+                    if rest.is_empty() {
+                        break;
+                    }
+                    self.work += rest.len() as u64;
+                    let Some(without) = fused(state, event, &rest) else {
+                        continue;
+                    };
+                    score(
+                        &shape_of_report(&rep, params),
+                        &shape_of_event(&without, params),
+                        params,
+                    )
+                }
+            }
+            .unwrap_or(0.0);
+            if s < threshold / 2.0 {
+                self.split_off(state, geo, index, event, m, &rep, s, threshold, changed);
+            }
+        }
+    }
+
+    /// Splits member `m` (report `rep`, scoring `s` against the rest) off `event` into an event
+    /// of its own — unless `event` is the one it started.
+    #[allow(clippy::too_many_arguments)]
+    fn split_off(
+        &mut self,
+        state: &mut State,
+        geo: Option<&Geography>,
+        index: u64,
+        event: &str,
+        m: u64,
+        rep: &ReportRec,
+        s: f64,
+        threshold: f64,
+        changed: &mut BTreeSet<String>,
+    ) {
+        let new_id = format!("e{m}");
+        if new_id == event {
+            return;
+        }
+        if let Some(e) = state.events.get_mut(event) {
+            e.reports.retain(|x| *x != m);
+        }
+        if let Some(agg) = self.aggs.get_mut(event) {
+            agg.remove(rep, m);
+            self.work += 1;
+        }
+        let mut fresh = blank_event(&new_id, rep);
+        fresh.reports = vec![m];
+        state.events.insert(new_id.clone(), Box::new(fresh));
+        if let Some(r) = state.reports.get_mut(&m) {
+            r.event = new_id.clone();
+        }
+        state.fusion_log.push(FusionStep {
+            index,
+            action: "split".into(),
+            events: vec![event.to_owned(), new_id.clone()],
+            reason: format!(
+                "report {m} scores {:.2} against the rest of {event}, under half the threshold {threshold:.2}",
+                s
+            ),
+        });
+        self.refresh(state, geo, event);
+        self.refresh(state, geo, &new_id);
+        changed.insert(new_id);
     }
 
     /// Events scoring at least `threshold` against `shape`, best first (ties: lower id).
@@ -648,6 +815,7 @@ impl Fusion {
                 r.event = keep.to_owned();
             }
         }
+        self.merge_aggs(state, keep, gone, &moved);
         if let Some(e) = state.events.get_mut(keep) {
             e.reports.extend(moved.iter().copied());
             e.reports.sort_unstable();
@@ -668,8 +836,127 @@ impl Fusion {
                 "report {index} fits both events and they fit each other above the threshold"
             ),
         });
-        refresh(state, geo, keep);
+        self.refresh(state, geo, keep);
     }
+
+    /// The aggregates of `keep` once `gone`'s members (`moved`) join it: the smaller event's
+    /// members are added to the larger one's aggregates, when either has them (an aggregate is
+    /// a function of the members alone, so either way gives the same). Without either, the
+    /// next refresh builds them if the merged event needs them.
+    fn merge_aggs(&mut self, state: &State, keep: &str, gone: &str, moved: &[u64]) {
+        let kept = self.aggs.remove(keep);
+        let absorbed = self.aggs.remove(gone);
+        let (mut agg, added): (Agg, Vec<u64>) = match (kept, absorbed) {
+            (Some(k), Some(g)) if g.members() > k.members() => (g, self.members_of(state, keep)),
+            (Some(k), _) => (k, moved.to_vec()),
+            (None, Some(g)) => (g, self.members_of(state, keep)),
+            (None, None) => return,
+        };
+        for m in &added {
+            if let Some(r) = state.reports.get(m) {
+                agg.add(r, *m);
+            }
+        }
+        self.work += added.len() as u64;
+        self.aggs.insert(keep.to_owned(), agg);
+    }
+
+    fn members_of(&self, state: &State, id: &str) -> Vec<u64> {
+        state
+            .events
+            .get(id)
+            .map(|e| e.reports.clone())
+            .unwrap_or_default()
+    }
+
+    /// Recomputes an event's fused description from its reports (and its zones): from all of
+    /// them up to [`EXACT_MEMBERS`], from its aggregates beyond.
+    fn refresh(&mut self, state: &mut State, geo: Option<&Geography>, id: &str) {
+        let Some(size) = state.events.get(id).map(|e| e.reports.len()) else {
+            return;
+        };
+        if size == 0 {
+            return;
+        }
+        if size <= EXACT_MEMBERS {
+            self.aggs.remove(id);
+            let members = self.members_of(state, id);
+            self.work += members.len() as u64;
+            let Some(mut e) = fused(state, id, &members) else {
+                return;
+            };
+            e.zones = zones(geo, &e);
+            if let Some(slot) = state.events.get_mut(id) {
+                **slot = e;
+            }
+            return;
+        }
+        let agg = match self.aggs.remove(id) {
+            Some(agg) if agg.members() == size => agg,
+            // The event has just grown past `EXACT_MEMBERS` (or, which the updates at each
+            // change of members rule out, its aggregates are out of date): built from its
+            // members, once.
+            stale => {
+                debug_assert!(stale.is_none(), "aggregates of {id} out of date");
+                let members = self.members_of(state, id);
+                self.work += members.len() as u64;
+                Agg::build(state, &members)
+            }
+        };
+        self.work += 1;
+        // Described in place, out of the map for the while: a copy would copy its list of
+        // members, O(n).
+        if let Some(mut e) = state.events.remove(id) {
+            if agg.describe(state, &mut e) {
+                e.zones = zones(geo, &e);
+            }
+            state.events.insert(id.to_owned(), e);
+        }
+        self.aggs.insert(id.to_owned(), agg);
+    }
+
+    /// A sighting of report `report` by `party`: returns the event it concerns, if any.
+    pub fn add_sighting(
+        &mut self,
+        state: &mut State,
+        geo: Option<&Geography>,
+        report: u64,
+        party: &str,
+        stance: truce_model::bodies::Stance,
+    ) -> Result<String, String> {
+        let Some(r) = state.reports.get(&report) else {
+            return Err(format!("no report at log index {report}"));
+        };
+        if r.party == party {
+            return Err(format!(
+                "report {report} is {party}'s own; a sighting confirms or denies another party's report"
+            ));
+        }
+        let id = r.event.clone();
+        if let Some(e) = state.events.get_mut(&id) {
+            match stance {
+                truce_model::bodies::Stance::Confirm => e.confirmed_by.insert(party.to_owned()),
+                truce_model::bodies::Stance::Deny => e.denied_by.insert(party.to_owned()),
+            };
+        }
+        self.refresh(state, geo, &id);
+        Ok(id)
+    }
+}
+
+fn zones(geo: Option<&Geography>, e: &Event) -> Vec<crate::state::ZoneHit> {
+    geo.map(|g| g.hits(e.point, f64::from(e.precision_m)))
+        .unwrap_or_default()
+}
+
+/// The next number of a SplitMix64 sequence (Steele, Lea and Flood 2014): well spread whatever
+/// the seed, in integer arithmetic.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// `e12` before `e100`: numeric order of event ids.
@@ -709,25 +996,6 @@ fn blank_event(id: &str, r: &ReportRec) -> Event {
         corroboration: Corroboration::SingleSource,
         zones: vec![],
         logged: r.logged,
-    }
-}
-
-/// Recomputes an event's fused description from its reports (and its zones).
-pub fn refresh(state: &mut State, geo: Option<&Geography>, id: &str) {
-    let Some(members) = state.events.get(id).map(|e| e.reports.clone()) else {
-        return;
-    };
-    if members.is_empty() {
-        return;
-    }
-    let Some(mut e) = fused(state, id, &members) else {
-        return;
-    };
-    e.zones = geo
-        .map(|g| g.hits(e.point, f64::from(e.precision_m)))
-        .unwrap_or_default();
-    if let Some(slot) = state.events.get_mut(id) {
-        **slot = e;
     }
 }
 
@@ -838,6 +1106,12 @@ fn fused(state: &State, id: &str, members: &[u64]) -> Option<Event> {
     e.casualties = merge_casualties(&reps);
     e.reporters = reps.iter().map(|r| r.party.clone()).collect();
     e.logged = reps.iter().map(|r| r.logged).min().unwrap_or(first.logged);
+    e.corroboration = corroboration_of(state, &e, reps.len());
+    Some(e)
+}
+
+/// The corroboration of event `e` of `reports` reports, from who reported and confirmed it.
+fn corroboration_of(state: &State, e: &Event, reports: usize) -> Corroboration {
     let roles: Vec<PartyRole> = e
         .reporters
         .iter()
@@ -845,8 +1119,7 @@ fn fused(state: &State, id: &str, members: &[u64]) -> Option<Event> {
         .filter_map(|p| state.agreement.as_ref().and_then(|a| a.party_role(p)))
         .collect();
     let parties: BTreeSet<&String> = e.reporters.iter().chain(e.confirmed_by.iter()).collect();
-    e.corroboration = corroboration(&roles, reps.len(), parties.len(), !e.denied_by.is_empty());
-    Some(e)
+    corroboration(&roles, reports, parties.len(), !e.denied_by.is_empty())
 }
 
 fn precision_rank(p: truce_model::time::TimePrecision) -> u8 {
@@ -886,31 +1159,4 @@ fn merge_casualties(reps: &[&ReportRec]) -> Casualties {
         civilians_injured: pick(|c| c.civilians_injured),
         detained: pick(|c| c.detained),
     }
-}
-
-/// A sighting of report `report` by `party`: returns the event it concerns, if any.
-pub fn add_sighting(
-    state: &mut State,
-    geo: Option<&Geography>,
-    report: u64,
-    party: &str,
-    stance: truce_model::bodies::Stance,
-) -> Result<String, String> {
-    let Some(r) = state.reports.get(&report) else {
-        return Err(format!("no report at log index {report}"));
-    };
-    if r.party == party {
-        return Err(format!(
-            "report {report} is {party}'s own; a sighting confirms or denies another party's report"
-        ));
-    }
-    let id = r.event.clone();
-    if let Some(e) = state.events.get_mut(&id) {
-        match stance {
-            truce_model::bodies::Stance::Confirm => e.confirmed_by.insert(party.to_owned()),
-            truce_model::bodies::Stance::Deny => e.denied_by.insert(party.to_owned()),
-        };
-    }
-    refresh(state, geo, &id);
-    Ok(id)
 }

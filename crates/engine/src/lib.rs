@@ -618,7 +618,10 @@ impl Engine {
             .get(&sg.report)
             .and_then(|r| self.state.version_at(r.start))
             .and_then(|a| self.geos.get(&a.zones_sha256));
-        match fusion::add_sighting(&mut self.state, geo, sg.report, &party, sg.stance) {
+        match self
+            .fusion
+            .add_sighting(&mut self.state, geo, sg.report, &party, sg.stance)
+        {
             Err(why) => self.ignore(index, why),
             Ok(event) => {
                 self.state.sightings.insert(
