@@ -66,9 +66,22 @@ pub fn routes() -> Router<LogService> {
 
 /// Streams open now, in all and by member (`""` for streams opened without a token, before
 /// the agreement exists).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Streams {
     open: Mutex<(usize, HashMap<String, usize>)>,
+    /// Alert computations running at once, for all streams together: each scans the derived
+    /// state, and many at once (a flood waking every stream) would multiply the memory they
+    /// hold while they run.
+    computing: tokio::sync::Semaphore,
+}
+
+impl Default for Streams {
+    fn default() -> Self {
+        Self {
+            open: Mutex::new((0, HashMap::new())),
+            computing: tokio::sync::Semaphore::new(2),
+        }
+    }
 }
 
 /// A stream's place in [`Streams`], given back when the stream is dropped.
@@ -288,7 +301,9 @@ async fn stream(
             let applied = *c.rx.borrow_and_update();
             if applied > c.next {
                 let to = applied.min(c.next + STEP);
+                let permit = c._slot.streams.computing.acquire().await.ok()?;
                 c.ready = alerts(&c, to).await?;
+                drop(permit);
                 c.next = to;
                 continue;
             }
