@@ -284,8 +284,11 @@ async fn stream(
             return None;
         }
         loop {
-            // Every message waits for a fresh check of the credentials.
-            if let Some(e) = c.revoked() {
+            // Every message waits for a fresh check of the credentials, and so does a quiet
+            // stream every RECHECK_EVERY (not every wake: the log may advance every few ms).
+            if (!c.ready.is_empty() || Instant::now() >= c.next_check)
+                && let Some(e) = c.revoked()
+            {
                 return Some((Ok::<Event, Infallible>(e), c));
             }
             if let Some(e) = c.ready.pop_front() {
