@@ -596,6 +596,38 @@ impl Fusion {
         changed.into_iter().collect()
     }
 
+    /// How member `m` (report `rep`) scores against `event` fused exactly from its other
+    /// members (the cost of fusing them is counted in `work`).
+    fn against_the_rest(
+        &mut self,
+        state: &State,
+        event: &str,
+        m: u64,
+        rep: &ReportRec,
+        params: &FusionParams,
+    ) -> Against {
+        let rest: Vec<u64> = state
+            .events
+            .get(event)
+            .map(|e| e.reports.iter().copied().filter(|x| *x != m).collect())
+            .unwrap_or_default();
+        if rest.is_empty() {
+            return Against::Alone;
+        }
+        self.work += rest.len() as u64;
+        let Some(without) = fused(state, event, &rest) else {
+            return Against::Unfused;
+        };
+        Against::Scored(
+            score(
+                &shape_of_report(rep, params),
+                &shape_of_event(&without, params),
+                params,
+            )
+            .unwrap_or(0.0),
+        )
+    }
+
     /// The split check of an event of up to [`EXACT_MEMBERS`] members: each member, in log
     /// order, against the event fused from the others.
     #[allow(clippy::too_many_arguments)]
@@ -618,24 +650,11 @@ impl Fusion {
             let Some(rep) = state.reports.get(&m).cloned() else {
                 continue;
             };
-            let rest: Vec<u64> = state
-                .events
-                .get(event)
-                .map(|e| e.reports.iter().copied().filter(|x| *x != m).collect())
-                .unwrap_or_default();
-            if rest.is_empty() {
-                break;
-            }
-            self.work += rest.len() as u64;
-            let Some(without) = fused(state, event, &rest) else {
-                continue;
+            let s = match self.against_the_rest(state, event, m, &rep, params) {
+                Against::Alone => break,
+                Against::Unfused => continue,
+                Against::Scored(s) => s,
             };
-            let s = score(
-                &shape_of_report(&rep, params),
-                &shape_of_event(&without, params),
-                params,
-            )
-            .unwrap_or(0.0);
             if s < threshold / 2.0 {
                 self.split_off(state, geo, index, event, m, &rep, s, threshold, changed);
             }
@@ -688,25 +707,11 @@ impl Fusion {
                 }
                 // Splits took the event down to [`EXACT_MEMBERS`]: its aggregates are gone,
                 // and the rest is fused from its reports.
-                None => {
-                    let rest: Vec<u64> = state
-                        .events
-                        .get(event)
-                        .map(|e| e.reports.iter().copied().filter(|x| *x != m).collect())
-                        .unwrap_or_default();
-                    if rest.is_empty() {
-                        break;
-                    }
-                    self.work += rest.len() as u64;
-                    let Some(without) = fused(state, event, &rest) else {
-                        continue;
-                    };
-                    score(
-                        &shape_of_report(&rep, params),
-                        &shape_of_event(&without, params),
-                        params,
-                    )
-                }
+                None => match self.against_the_rest(state, event, m, &rep, params) {
+                    Against::Alone => break,
+                    Against::Unfused => continue,
+                    Against::Scored(s) => Some(s),
+                },
             }
             .unwrap_or(0.0);
             if s < threshold / 2.0 {
@@ -957,6 +962,16 @@ fn splitmix64(state: &mut u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// A member scored against the rest of its event.
+enum Against {
+    /// It is the event's only member.
+    Alone,
+    /// The other members could not be fused.
+    Unfused,
+    /// The score (0 where the two cannot be compared).
+    Scored(f64),
 }
 
 /// `e12` before `e100`: numeric order of event ids.
