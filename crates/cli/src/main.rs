@@ -3,6 +3,8 @@
 
 use truce::{client, deconflict, keys, scenario, submit, verify};
 
+mod cmd;
+
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use serde_json::json;
@@ -141,6 +143,10 @@ enum Command {
         after_help = "Examples:\n  truce token create --data ./golan --member sy.ops --scope read --expires 30d\n  truce token list --data ./golan\n  truce token revoke --data ./golan 3f9c0e1a2b4d5e6f\n\nSend a token as `Authorization: Bearer <token>`, or give it to truce commands with\n--token / TRUCE_TOKEN. Who may read and write what: docs/access.md."
     )]
     Token(TokenCommand),
+    /// Run a witness (C2SP tlog-witness) that cosigns a log's checkpoints only while they
+    /// stay consistent, and read what it holds.
+    #[command(subcommand)]
+    Witness(cmd::witness::WitnessCommand),
 }
 
 #[derive(Subcommand)]
@@ -730,7 +736,9 @@ impl std::fmt::Display for ExitWith {
 impl std::error::Error for ExitWith {}
 
 /// Commands that never read from a server: the global `--token` is hidden from their help.
-const OFFLINE_COMMANDS: [&str; 6] = ["init", "keygen", "serve", "demo", "eval", "token"];
+const OFFLINE_COMMANDS: [&str; 7] = [
+    "init", "keygen", "serve", "demo", "eval", "token", "witness",
+];
 
 /// The command line as clap parses and documents it: environment hints name the variable
 /// without its value (`[env: TRUCE_SERVER]`, no stray `=`, no secret shown), and `--token`
@@ -1249,6 +1257,7 @@ fn run(cli: Cli) -> Result<()> {
             });
         }
         Command::Token(t) => token_cmd(j, t)?,
+        Command::Witness(c) => cmd::witness::run(j, c)?,
         Command::Eval(EvalCommand::Fusion { dir }) => {
             truce::eval::check_dir(&dir)?;
             let e = truce::eval::fusion(&dir, !j)?;

@@ -8,18 +8,22 @@
 //!   `tlog_tiles` port of Go's `sumdb/tlog`);
 //! - [`checkpoint`]: C2SP `tlog-checkpoint` bodies signed as C2SP `signed-note`s;
 //! - [`tiles`]: C2SP `tlog-tiles` paths and entry bundles;
-//! - [`proof`]: C2SP `tlog-proof` files, and [`receipt`]: the receipt a party keeps.
+//! - [`proof`]: C2SP `tlog-proof` files, and [`receipt`]: the receipt a party keeps;
+//! - [`cosignature`]: C2SP `tlog-cosignature` (`cosignature/v1`), and [`witness`]: the
+//!   decisions of a C2SP `tlog-witness`.
 //!
 //! It is transport- and storage-agnostic: no HTTP, no database, no clock. What an entry *means*
 //! (kinds, bodies, who may submit what) lives in `truce-model`.
 
 pub mod checkpoint;
+pub mod cosignature;
 pub mod dsse;
 pub mod merkle;
 pub mod proof;
 pub mod receipt;
 pub mod state_note;
 pub mod tiles;
+pub mod witness;
 
 pub use checkpoint::{LogKey, SignedCheckpoint};
 pub use dsse::Envelope;

@@ -87,8 +87,9 @@ fn is_bidi_control(c: char) -> bool {
 /// Free text (narratives, names, titles, place names): at most `max` characters, with at
 /// least one visible character (white space and invisible format characters alone are
 /// empty), and none of: NUL or other control characters (but tab and line feed), and
-/// explicit bidirectional formatting ([`is_bidi_control`]). Signed text is refused, not
-/// rewritten: the signature covers it as written. (docs/entries.md, "Text".)
+/// explicit bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).
+/// Signed text is refused, not rewritten: the signature covers it as written.
+/// (docs/entries.md, "Text".)
 pub fn check_text(field: &str, s: &str, max: usize) -> Result<(), Refusal> {
     if s.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
         return Err(Refusal::invalid(format!(

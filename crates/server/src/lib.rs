@@ -15,6 +15,7 @@ pub mod read_api;
 pub mod service;
 pub mod stream;
 pub mod web;
+pub mod witness;
 
 pub use datadir::DataDir;
 pub use service::{Admitted, LogService, ServiceError};

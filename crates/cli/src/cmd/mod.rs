@@ -1,0 +1,4 @@
+//! The commands, one module each. (Older commands still live in `main.rs`; they move here as
+//! they are touched.)
+
+pub mod witness;
