@@ -287,6 +287,14 @@ pub fn cosignatures_on(note: &Note, witnesses: &[CosignatureVerifier]) -> Vec<Co
     found
 }
 
+/// The valid cosignatures on a signed note given as bytes, or `None` if the bytes are not a
+/// well-formed signed note.
+pub fn cosignatures_in(note: &[u8], witnesses: &[CosignatureVerifier]) -> Option<Vec<Cosignature>> {
+    Note::from_bytes(note)
+        .ok()
+        .map(|n| cosignatures_on(&n, witnesses))
+}
+
 /// The signature lines of a parsed note (signed_note keeps them private; this re-reads them
 /// from the note's canonical bytes).
 pub fn note_signatures(note: &Note) -> Vec<Signature> {

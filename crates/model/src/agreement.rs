@@ -93,6 +93,10 @@ pub struct Agreement {
     /// How parties manage their members (defaults: each party's administrators alone).
     #[serde(default, skip_serializing_if = "MembershipPolicy::is_default")]
     pub membership: MembershipPolicy,
+    /// The witnesses that cosign the log's checkpoints, and the policy clients apply to their
+    /// cosignatures (docs/auditing.md). Without it, clients trust the log's signature alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witnesses: Option<crate::witnesses::Witnesses>,
 }
 
 /// Who must sign a party's membership entries.
@@ -387,6 +391,9 @@ impl Agreement {
                     p.id
                 )));
             }
+        }
+        if let Some(w) = &self.witnesses {
+            w.check(&party_ids)?;
         }
         let count = |r| self.parties.iter().filter(|p| p.role == r).count();
         if count(PartyRole::Party) < 2 || count(PartyRole::Mediator) < 1 {

@@ -15,6 +15,7 @@ pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod time;
+pub mod witnesses;
 
 pub use entry::{Entry, Kind};
 pub use refusal::Refusal;
