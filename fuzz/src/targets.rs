@@ -28,6 +28,8 @@ pub const TARGETS: &[Target] = &[
     ("agreement", agreement),
     ("state_commitment", state_commitment),
     ("api_token", api_token),
+    ("add_checkpoint", add_checkpoint),
+    ("cosignature", cosignature),
 ];
 
 /// The verifier key the `checkpoint` seeds are signed with (a throwaway key for the log origin
@@ -139,3 +141,50 @@ pub fn state_commitment(data: &[u8]) {
         );
     }
 }
+
+/// A tlog-witness `add-checkpoint` body: what parses re-renders to the same bytes, and the
+/// witness's decision on it (against a fixed log key, holding nothing) never panics.
+pub fn add_checkpoint(data: &[u8]) {
+    use truce_log::witness::{AddCheckpoint, TrustedLog, decide};
+    let Ok(req) = AddCheckpoint::parse(data) else {
+        return;
+    };
+    assert_eq!(
+        req.to_bytes(),
+        data,
+        "a parsed add-checkpoint body is not canonical"
+    );
+    let logs = [TrustedLog {
+        origin: "truce.example/golan-1974".into(),
+        verifier_key: CHECKPOINT_VKEY.into(),
+    }];
+    let cosigner = truce_log::cosignature::Cosigner::from_secret(COSIGNER_SECRET)
+        .expect("the fixed witness key");
+    let _ = decide(&logs, None, &req, &cosigner, 0);
+}
+
+/// A cosigner verifier key, and the input as a signed note checked for cosignatures by a
+/// fixed witness key.
+pub fn cosignature(data: &[u8]) {
+    use truce_log::cosignature::{CosignatureVerifier, cosignatures_in};
+    if let Ok(s) = std::str::from_utf8(data)
+        && let Ok(v) = CosignatureVerifier::new(s)
+    {
+        assert_eq!(
+            v.verifier_key(),
+            s,
+            "a parsed cosigner key is not canonical"
+        );
+    }
+    let witness = CosignatureVerifier::new(COSIGNER_VKEY).expect("the fixed witness key");
+    let _ = cosignatures_in(data, &[witness]);
+}
+
+/// The witness key the `cosignature` seeds are cosigned with (seed `[7; 32]`, name
+/// `fuzz.example/witness`: a throwaway test key, public on purpose).
+pub const COSIGNER_SECRET: &str =
+    "PRIVATE+KEY+fuzz.example/witness+8b935f27+BAcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcH";
+
+/// Its verifier key.
+pub const COSIGNER_VKEY: &str =
+    "fuzz.example/witness+8b935f27+BOpKbGPinFIKvvVQexMuxfmVR3auvr57kkIe6mkURtIs";

@@ -579,6 +579,11 @@ struct ServeArgs {
     /// Requests a member may send in one burst above the sustained rate.
     #[arg(long, env = "TRUCE_RATE_BURST", default_value_t = 400.0)]
     rate_burst: f64,
+    /// Where a witness the agreement names listens: `NAME=URL` (e.g.
+    /// `sy.example/witness=http://10.0.0.5:7380`). Overrides the agreement's URL. Repeat for
+    /// each witness.
+    #[arg(long = "witness", value_name = "NAME=URL")]
+    witnesses: Vec<String>,
 }
 
 #[derive(Args)]
@@ -911,7 +916,19 @@ fn run(cli: Cli) -> Result<()> {
                 per_second: a.rate_limit,
                 burst: a.rate_burst,
             };
-            serve(&a.data, a.listen, &a.log_format, limit, None, j)?
+            let mut urls = std::collections::HashMap::new();
+            for w in &a.witnesses {
+                let Some((name, url)) = w.split_once('=') else {
+                    anyhow::bail!(
+                        "--witness must be NAME=URL, e.g. sy.example/witness=http://10.0.0.5:7380; got `{w}`"
+                    );
+                };
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    anyhow::bail!("--witness {name}: the URL must start with http:// or https://");
+                }
+                urls.insert(name.to_owned(), url.to_owned());
+            }
+            serve(&a.data, a.listen, &a.log_format, limit, None, j, urls)?
         }
         Command::Submit(a) => submit_cmd(j, a, &token)?,
         Command::Sync(a) => {
@@ -1367,6 +1384,7 @@ fn serve(
     limit: truce_server::auth::RateLimit,
     banner: Option<Box<dyn FnOnce(SocketAddr)>>,
     json: bool,
+    witness_urls: std::collections::HashMap<String, String>,
 ) -> Result<()> {
     init_tracing(if json { "json" } else { log_format });
     let dir = truce_server::DataDir::open(data)?;
@@ -1406,8 +1424,11 @@ fn serve(
         if let Some(b) = banner {
             b(addr);
         }
+        truce_server::cosign::start(service.clone(), witness_urls)
+            .context("cannot start gathering witness cosignatures")?;
         let derived = service.derived().clone();
         let store = service.store().clone();
+        let cosigned = service.cosigned().clone();
         let served = truce_server::listener::serve(
             listener,
             truce_server::api::router_with(service, limit),
@@ -1416,6 +1437,7 @@ fn serve(
         )
         .await
         .context("server failed");
+        cosigned.stop();
         // Save the derived state so the next start resumes from here.
         derived.stop();
         derived.snapshot(&*store);
@@ -1980,6 +2002,7 @@ fn demo(a: DemoArgs, json: bool) -> Result<()> {
         truce_server::auth::RateLimit::default(),
         Some(banner),
         json,
+        std::collections::HashMap::new(),
     )
 }
 

@@ -84,7 +84,9 @@ pub fn router_with(service: LogService, limit: RateLimit) -> Router {
         .route("/v1/entries/{index}", get(get_entry))
         .route("/v1/entries/{index}/receipt", get(get_receipt))
         .route("/v1/entries/{index}/tlog-proof", get(get_tlog_proof))
+        .route("/v1/checkpoints/latest", get(checkpoint_latest))
         .route("/v1/checkpoints/{size}", get(checkpoint_at))
+        .route("/v1/witnesses", get(witnesses))
         .route("/v1/proofs/inclusion", get(inclusion_proof))
         .route("/v1/proofs/consistency", get(consistency_proof))
         .route("/v1/schemas", get(schemas))
@@ -731,11 +733,111 @@ async fn checkpoint_at(State(s): State<LogService>, Path(size): Path<String>) ->
     ))
 }
 
+/// The tlog-tiles checkpoint: when the agreement names witnesses, the newest checkpoint whose
+/// cosignatures meet its policy, with them; otherwise the newest checkpoint.
 async fn checkpoint(State(s): State<LogService>) -> Response {
-    text_response(
-        s.checkpoint().note,
-        "text/plain; charset=utf-8",
-        "no-cache, max-age=0",
+    if s.witnesses().is_none() {
+        return text_response(
+            s.checkpoint().note,
+            "text/plain; charset=utf-8",
+            "no-cache, max-age=0",
+        );
+    }
+    match s.cosigned().best() {
+        Some(g) => text_response(
+            g.cosigned_note(),
+            "text/plain; charset=utf-8",
+            "no-cache, max-age=0",
+        ),
+        None => no_quorum_yet(),
+    }
+}
+
+fn no_quorum_yet() -> Response {
+    let mut res = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no-witness-quorum",
+        "No checkpoint has its witness quorum yet",
+        "the agreement's witness policy is not met by any checkpoint gathered since the server started; see /v1/witnesses for each witness's state, or read /v1/checkpoints/latest?cosigned=any",
+    )
+    .into_response();
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    res
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LatestQuery {
+    /// `policy` (default): the newest checkpoint that meets the witness policy; `any`: the
+    /// newest checkpoint, with whatever cosignatures it has.
+    #[serde(default)]
+    cosigned: Option<String>,
+}
+
+async fn checkpoint_latest(
+    State(s): State<LogService>,
+    axum::extract::Query(q): axum::extract::Query<LatestQuery>,
+) -> Response {
+    match q.cosigned.as_deref() {
+        None | Some("policy") => checkpoint(State(s)).await,
+        Some("any") => {
+            let cp = s.checkpoint();
+            let note = s
+                .cosigned()
+                .at(cp.size)
+                .map_or(cp.note, |g| g.cosigned_note());
+            text_response(note, "text/plain; charset=utf-8", "no-cache, max-age=0")
+        }
+        Some(other) => Problem::bad_request(format!(
+            "cosigned must be `policy` or `any`, not `{}`",
+            other.chars().take(20).collect::<String>()
+        ))
+        .into_response(),
+    }
+}
+
+/// The agreement's witnesses, what each one last answered, and the policy's verdict on the
+/// newest checkpoint that met it.
+async fn witnesses(State(s): State<LogService>) -> Response {
+    let Some(w) = s.witnesses() else {
+        return json_response(
+            StatusCode::OK,
+            &serde_json::json!({"witnesses": [], "policy": null, "best": null}),
+        );
+    };
+    let status = s.cosigned().status();
+    let list: Vec<_> = w
+        .list
+        .iter()
+        .map(|d| {
+            let name = truce_log::cosignature::CosignatureVerifier::new(&d.verifier_key)
+                .map(|v| v.name().to_owned())
+                .unwrap_or_default();
+            let st = status.iter().find(|x| x.name == name);
+            serde_json::json!({
+                "name": name,
+                "party": d.party,
+                "verifier_key": d.verifier_key,
+                "url": st.and_then(|x| x.url.clone()).or(d.url.clone()),
+                "holds": st.and_then(|x| x.holds),
+                "last_cosigned": st.and_then(|x| x.last_cosigned),
+                "error": st.and_then(|x| x.error.clone()),
+            })
+        })
+        .collect();
+    let best = s.cosigned().best().map(|g| {
+        let v = crate::cosign::verdict(&w, &g);
+        serde_json::json!({
+            "size": g.size,
+            "cosigned_by": g.cosignatures.iter().map(|c| serde_json::json!({"name": c.name, "timestamp": c.timestamp})).collect::<Vec<_>>(),
+            "fresh": v.fresh,
+            "newest": v.newest,
+        })
+    });
+    json_response(
+        StatusCode::OK,
+        &serde_json::json!({"witnesses": list, "policy": w.policy, "best": best}),
     )
 }
 

@@ -131,6 +131,7 @@ pub struct LogService {
     shared: Arc<Shared>,
     tx: mpsc::Sender<Job>,
     derived: Arc<Derived>,
+    cosigned: Arc<crate::cosign::Cosigned>,
 }
 
 struct CommittedSize(Arc<Shared>);
@@ -272,7 +273,20 @@ impl LogService {
             shared,
             tx,
             derived,
+            cosigned: Arc::default(),
         })
+    }
+
+    /// The witness cosignatures gathered so far (see [`crate::cosign`]).
+    pub fn cosigned(&self) -> &Arc<crate::cosign::Cosigned> {
+        &self.cosigned
+    }
+
+    /// The agreement's witnesses, if it names any.
+    pub fn witnesses(&self) -> Option<truce_model::witnesses::Witnesses> {
+        self.registry()
+            .agreement()
+            .and_then(|a| a.body.witnesses.clone())
     }
 
     /// The derived state (events, findings, commitments) as applied so far.

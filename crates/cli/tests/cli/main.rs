@@ -16,3 +16,4 @@ mod security;
 mod simulate;
 mod tamper;
 mod util;
+mod witness;
