@@ -680,6 +680,11 @@ enum VerifyCommand {
         /// The log's verifier key (`<origin>+<id>+<key>`).
         #[arg(long, env = "TRUCE_VKEY")]
         vkey: String,
+        /// The agreement's witness policy (its `witnesses` block, as `/v1/mechanism` shows it
+        /// under `agreement.witnesses`, or the whole agreement body): the receipt's checkpoint
+        /// must then carry the cosignatures it needs.
+        #[arg(long, value_name = "FILE")]
+        witness_policy: Option<PathBuf>,
     },
     /// Check a C2SP tlog-proof file for an entry, offline.
     Proof {
@@ -688,6 +693,9 @@ enum VerifyCommand {
         entry: PathBuf,
         #[arg(long, env = "TRUCE_VKEY")]
         vkey: String,
+        /// The agreement's witness policy (see `verify receipt`).
+        #[arg(long, value_name = "FILE")]
+        witness_policy: Option<PathBuf>,
     },
     /// Check a data directory's database row by row (entries, checkpoints, stored hashes) and
     /// name every entry that was changed, moved or removed; exit 3 if anything is wrong.
@@ -840,6 +848,22 @@ fn main() -> ExitCode {
             }
             ExitCode::from(code)
         }
+    }
+}
+
+/// The text report's line on the witness policy (empty when none was checked).
+fn witnesses_line(w: Option<&verify::WitnessReport>) -> String {
+    match w {
+        None => String::new(),
+        Some(w) => format!(
+            "\nwitness policy met: cosigned by {}{}",
+            w.cosigned_by.join(", "),
+            if w.freshness_checked {
+                format!(", newest at {} (fresh)", w.newest.unwrap_or(0))
+            } else {
+                String::new()
+            }
+        ),
     }
 }
 
@@ -1836,21 +1860,41 @@ fn verify_cmd(j: bool, v: VerifyCommand, token: &Option<String>) -> Result<()> {
             receipt,
             entry,
             vkey,
+            witness_policy,
         } => {
-            let r = verify::receipt(&receipt, &entry, &vkey)?;
+            let policy = witness_policy
+                .as_deref()
+                .map(verify::read_witness_policy)
+                .transpose()?;
+            let r = verify::receipt(&receipt, &entry, &vkey, policy.as_ref())?;
             print(j, serde_json::to_value(&r)?, || {
                 format!(
-                    "OK: entry {} is in the log {} of size {} (checkpoint signature and inclusion proof verified)",
-                    r.index, r.origin, r.tree_size
+                    "OK: entry {} is in the log {} of size {} (checkpoint signature and inclusion proof verified){}",
+                    r.index,
+                    r.origin,
+                    r.tree_size,
+                    witnesses_line(r.witnesses.as_ref())
                 )
             });
         }
-        VerifyCommand::Proof { proof, entry, vkey } => {
-            let r = verify::proof(&proof, &entry, &vkey)?;
+        VerifyCommand::Proof {
+            proof,
+            entry,
+            vkey,
+            witness_policy,
+        } => {
+            let policy = witness_policy
+                .as_deref()
+                .map(verify::read_witness_policy)
+                .transpose()?;
+            let r = verify::proof(&proof, &entry, &vkey, policy.as_ref())?;
             print(j, serde_json::to_value(&r)?, || {
                 format!(
-                    "OK: entry {} is in the log {} of size {} (tlog-proof verified)",
-                    r.index, r.origin, r.tree_size
+                    "OK: entry {} is in the log {} of size {} (tlog-proof verified){}",
+                    r.index,
+                    r.origin,
+                    r.tree_size,
+                    witnesses_line(r.witnesses.as_ref())
                 )
             });
         }
@@ -1904,6 +1948,7 @@ fn verify_cmd(j: bool, v: VerifyCommand, token: &Option<String>) -> Result<()> {
                         "\nconsistent with the checkpoint of size {prev} seen before"
                     ));
                 }
+                s.push_str(&witnesses_line(r.witnesses.as_ref()));
                 if r.trusted_on_first_use {
                     s.push_str(&format!(
                         "\nwarning: no --vkey given; trusted the server's own key {} — compare it with the one your mechanism published",

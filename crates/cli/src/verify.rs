@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
 use truce_log::checkpoint::verify_checkpoint;
+use truce_log::cosignature::cosignatures_in;
 use truce_log::merkle::{MemoryHashes, leaf_hash, parse_hash_b64, verify_consistency};
 use truce_log::proof::TlogProof;
 use truce_log::tiles::{TILE_WIDTH, TileRef, decode_bundle};
 use truce_log::{Envelope, Receipt};
 use truce_model::entry::Body;
+use truce_model::witnesses::Witnesses;
 use truce_model::{Entry, Registry};
 
 /// A verification failure (exit code 3), as opposed to an operational error.
@@ -43,32 +45,113 @@ pub struct ProofReport {
     pub index: u64,
     pub tree_size: u64,
     pub origin: String,
+    /// The witness policy's check, when a policy was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witnesses: Option<WitnessReport>,
 }
 
-pub fn receipt(receipt: &Path, entry: &Path, vkey: &str) -> Result<ProofReport> {
+/// How a checkpoint's cosignatures met the agreement's witness policy.
+#[derive(Debug, Serialize)]
+pub struct WitnessReport {
+    /// The listed witnesses whose valid cosignature the checkpoint carries.
+    pub cosigned_by: Vec<String>,
+    /// The newest cosignature's time (POSIX seconds).
+    pub newest: Option<u64>,
+    /// Whether freshness was checked (not for offline proofs, whose checkpoint is as old as
+    /// the proof).
+    pub freshness_checked: bool,
+}
+
+/// Reads a witness policy file: the agreement's `witnesses` block (as `/v1/mechanism` shows it
+/// under `agreement.witnesses`), or a whole agreement body that has one.
+pub fn read_witness_policy(path: &Path) -> Result<Witnesses> {
+    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+    let block = v.get("witnesses").cloned().unwrap_or(v);
+    serde_json::from_value(block).with_context(|| {
+        format!(
+            "{}: not a witnesses block ({{\"list\": [...], \"policy\": {{...}}}})",
+            path.display()
+        )
+    })
+}
+
+/// Accepts the checkpoint `note` only if its cosignatures meet the policy; with `now`, also
+/// only if the newest is fresh. Says exactly what is missing otherwise.
+pub fn check_witnesses(note: &[u8], w: &Witnesses, now: Option<u64>) -> Result<WitnessReport> {
+    let found = cosignatures_in(note, &w.verifiers())
+        .ok_or_else(|| fail("the checkpoint is not a well-formed signed note"))?;
+    let newest = found.iter().map(|c| c.timestamp).max();
+    let verdict = w.judge(&found, now.unwrap_or(newest.unwrap_or(0)));
+    let quorum_or_fresh = if now.is_some() {
+        verdict.trusted()
+    } else {
+        verdict.quorum_met
+    };
+    if !quorum_or_fresh {
+        return Err(fail(format!(
+            "witness policy not met: {}",
+            verdict
+                .explain(w.policy.max_age_seconds)
+                .unwrap_or_default()
+        )));
+    }
+    Ok(WitnessReport {
+        cosigned_by: found.into_iter().map(|c| c.name).collect(),
+        newest,
+        freshness_checked: now.is_some(),
+    })
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+pub fn receipt(
+    receipt: &Path,
+    entry: &Path,
+    vkey: &str,
+    policy: Option<&Witnesses>,
+) -> Result<ProofReport> {
     let text = std::fs::read(receipt).with_context(|| format!("reading {}", receipt.display()))?;
     let r: Receipt = serde_json::from_slice(&text)
         .with_context(|| format!("{}: not a receipt", receipt.display()))?;
     let cp = r
         .verify(&read_leaf(entry)?, vkey)
         .map_err(|e| fail(e.to_string()))?;
+    let witnesses = policy
+        .map(|w| check_witnesses(r.checkpoint.as_bytes(), w, None))
+        .transpose()?;
     Ok(ProofReport {
         index: r.index,
         tree_size: cp.size,
         origin: cp.origin,
+        witnesses,
     })
 }
 
-pub fn proof(proof: &Path, entry: &Path, vkey: &str) -> Result<ProofReport> {
+pub fn proof(
+    proof: &Path,
+    entry: &Path,
+    vkey: &str,
+    policy: Option<&Witnesses>,
+) -> Result<ProofReport> {
     let text = std::fs::read(proof).with_context(|| format!("reading {}", proof.display()))?;
     let p = TlogProof::parse(&text).map_err(|e| fail(format!("{}: {e}", proof.display())))?;
     let cp = p
         .verify(&read_leaf(entry)?, vkey)
         .map_err(|e| fail(e.to_string()))?;
+    let witnesses = policy
+        .map(|w| check_witnesses(&p.checkpoint, w, None))
+        .transpose()?;
     Ok(ProofReport {
         index: p.index,
         tree_size: cp.size,
         origin: cp.origin,
+        witnesses,
     })
 }
 
@@ -91,6 +174,10 @@ pub struct ServerReport {
     pub consistent_with_previous: Option<u64>,
     pub verifier_key: String,
     pub trusted_on_first_use: bool,
+    /// The agreement's witness policy, checked on the checkpoint (with freshness), when the
+    /// agreement names witnesses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witnesses: Option<WitnessReport>,
 }
 
 /// Verifies a server end to end; see the module docs.
@@ -225,6 +312,13 @@ pub fn server_with(
             cp.size, cp.root
         )));
     }
+    // The agreement (ratified by the parties, replayed from the log) says which witnesses
+    // must vouch for the checkpoint; without them the log's word alone could be a split view.
+    let witnesses = registry
+        .agreement()
+        .and_then(|a| a.body.witnesses.as_ref())
+        .map(|w| check_witnesses(&note, w, Some(unix_now())))
+        .transpose()?;
     if let Some(p) = state_path {
         let state = SeenState {
             verifier_key: vkey.clone(),
@@ -242,6 +336,7 @@ pub fn server_with(
         consistent_with_previous: consistent,
         verifier_key: vkey,
         trusted_on_first_use: tofu,
+        witnesses,
     })
 }
 
@@ -680,4 +775,55 @@ pub fn data(dir: &Path, vkey: Option<&str>) -> Result<DataReport> {
         problems,
         bad_entries,
     })
+}
+
+#[cfg(test)]
+mod witness_tests {
+    use super::*;
+    use truce_log::cosignature::Cosigner;
+    use truce_model::witnesses::{WitnessDecl, WitnessPolicy};
+
+    #[test]
+    fn a_client_shown_only_stale_cosignatures_reports_a_slow_down() {
+        let (log, _) = truce_log::LogKey::generate("example.org/log").unwrap();
+        let cp = log.sign(3, truce_log::merkle::sha256(b"r"), "").unwrap();
+        let text = &cp.note[..cp.note.windows(2).position(|w| w == b"\n\n").unwrap() + 1];
+        let ws: Vec<Cosigner> = ["a.example/w", "b.example/w"]
+            .iter()
+            .map(|n| Cosigner::generate(n).unwrap().0)
+            .collect();
+        let policy = Witnesses {
+            list: ws
+                .iter()
+                .map(|c| WitnessDecl {
+                    verifier_key: c.verifier_key(),
+                    party: "SY".into(),
+                    url: None,
+                })
+                .collect(),
+            policy: WitnessPolicy {
+                required: vec![],
+                quorum: 2,
+                max_age_seconds: 600,
+            },
+        };
+        let mut note = cp.note.clone();
+        for c in &ws {
+            note.extend_from_slice(c.cosign(text, 1_000_000).unwrap().as_bytes());
+        }
+        // Fresh: accepted, with who cosigned.
+        let r = check_witnesses(&note, &policy, Some(1_000_100)).unwrap();
+        assert_eq!(r.cosigned_by.len(), 2);
+        // Stale: refused, naming the slow-down.
+        let e = check_witnesses(&note, &policy, Some(1_000_601)).unwrap_err();
+        assert!(
+            e.is::<Failed>() && e.to_string().contains("slow-down"),
+            "{e}"
+        );
+        // An offline proof is not judged by age.
+        assert!(check_witnesses(&note, &policy, None).is_ok());
+        // One cosignature short: refused, saying which are missing.
+        let e = check_witnesses(&cp.note, &policy, None).unwrap_err();
+        assert!(e.to_string().contains("0 of the 2"), "{e}");
+    }
 }

@@ -255,6 +255,7 @@ async fn mechanism(State(s): State<LogService>) -> Response {
             })),
             "parties": a.body.parties,
             "rules": a.body.rules,
+            "witnesses": a.body.witnesses,
             "sources": a.body.sources,
             "membership": a.body.membership,
         })

@@ -503,9 +503,26 @@ impl LogService {
     }
 
     /// A receipt for the entry at `index` against the latest checkpoint.
+    ///
+    /// When the agreement names witnesses, the receipt carries their cosignatures: it is
+    /// against the newest checkpoint that meets the witness policy if that one covers the
+    /// entry, otherwise against the newest checkpoint with the cosignatures gathered so far.
     pub fn receipt(&self, index: u64) -> Result<Receipt, Refusal> {
-        let cp = self.checkpoint();
+        let mut cp = self.checkpoint();
         let h = self.shared.hashes.read().map_err(|_| lock_poisoned())?;
+        if self.witnesses().is_some() {
+            if let Some(g) = self.cosigned.best().filter(|g| g.size > index)
+                && let Ok(root) = h.root(g.size)
+            {
+                cp = SignedCheckpoint {
+                    note: g.cosigned_note(),
+                    size: g.size,
+                    root,
+                };
+            } else if let Some(g) = self.cosigned.at(cp.size) {
+                cp.note = g.cosigned_note();
+            }
+        }
         receipt_for(&h, &cp, index)
     }
 }

@@ -215,6 +215,58 @@ fn checkpoints_carry_the_policy_quorum_of_witness_cosignatures_and_a_fork_is_ref
         "{w}"
     );
 
+    // An auditor trusts only the policy: `verify server` checks the cosignatures (and their
+    // freshness) on the checkpoint; a tlog-proof carries them for `verify proof` offline.
+    let out = run(
+        server.truce().args([
+            "--json",
+            "verify",
+            "server",
+            &server.url,
+            "--vkey",
+            &log_vkey,
+        ]),
+        true,
+    );
+    let report = stdout_json(&out);
+    assert_eq!(
+        report["witnesses"]["cosigned_by"].as_array().unwrap().len(),
+        3,
+        "{report}"
+    );
+    assert_eq!(report["witnesses"]["freshness_checked"], true);
+    let mechanism = server.get_json("/v1/mechanism");
+    let policy = write_json(
+        m.tmp.path(),
+        "policy.json",
+        &mechanism["agreement"]["witnesses"],
+    );
+    let entry_file = m.tmp.path().join("entry.json");
+    std::fs::write(&entry_file, env.to_leaf()).unwrap();
+    let index = grown - 1;
+    let (status, proof) = server.get(&format!("/v1/entries/{index}/tlog-proof"));
+    assert_eq!(status, 200);
+    let proof_file = m.tmp.path().join("entry.tlog-proof");
+    std::fs::write(&proof_file, &proof).unwrap();
+    let verify_proof = |want: bool| {
+        run(
+            truce()
+                .args(["--json", "verify", "proof"])
+                .arg(&proof_file)
+                .arg("--entry")
+                .arg(&entry_file)
+                .args(["--vkey", &log_vkey, "--witness-policy"])
+                .arg(&policy),
+            want,
+        )
+    };
+    let ok = stdout_json(&verify_proof(true));
+    assert_eq!(
+        ok["witnesses"]["cosigned_by"].as_array().unwrap().len(),
+        3,
+        "{ok}"
+    );
+
     // UNDOF's witness goes down: the quorum (SY, IL and one more) can no longer be met, so
     // the policy's checkpoint stays where it was, while `cosigned=any` shows the newest with
     // the two cosignatures it has.
@@ -243,19 +295,42 @@ fn checkpoints_carry_the_policy_quorum_of_witness_cosignatures_and_a_fork_is_ref
     });
     assert_eq!(w["witnesses"][2]["name"], "undof.example/witness");
     assert_eq!(server.get("/v1/checkpoints/latest?cosigned=some").0, 400);
+    // A tlog-proof for the newest entry has only the two cosignatures: `verify proof` with the
+    // policy refuses it (exit 3) and names what is missing.
+    let env3 = sign_report(&m, "sy.ops", "after the witness went down");
+    assert_eq!(server.post("/v1/entries", &env3.to_leaf()).0, 201);
+    let last = server.tree_size() - 1;
+    wait_for("two cosignatures on the newest checkpoint", 60, || {
+        let (_, note) = server.get("/v1/checkpoints/latest?cosigned=any");
+        (size_of(&note) == last + 1
+            && cosignatures_in(&note, &verifiers).unwrap_or_default().len() == 2)
+            .then_some(())
+    });
+    std::fs::write(&entry_file, env3.to_leaf()).unwrap();
+    let (_, proof) = server.get(&format!("/v1/entries/{last}/tlog-proof"));
+    std::fs::write(&proof_file, &proof).unwrap();
+    let refused = verify_proof(false);
+    assert_eq!(refused.status.code(), Some(3));
+    let problem = stdout_json(&refused);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("2 of the 3") && detail.contains("undof.example/witness"),
+        "{detail}"
+    );
 
     // A fork, signed with the log's own key: the same size as SY's witness holds, another
     // root. It is refused with 409 and kept, with the checkpoint it contradicts.
+    let held = last + 1;
     let key =
         truce_log::LogKey::from_secret(&std::fs::read_to_string(data.join("log.key")).unwrap())
             .unwrap();
     let fork = key
-        .sign(newest, truce_log::merkle::sha256(b"another history"), "")
+        .sign(held, truce_log::merkle::sha256(b"another history"), "")
         .unwrap();
     let sy = witnesses[0].as_ref().unwrap();
     let (status, ct, _) = sy.post(
         &AddCheckpoint {
-            old: newest,
+            old: held,
             proof: vec![],
             checkpoint: fork.note.clone(),
         }
@@ -275,7 +350,7 @@ fn checkpoints_carry_the_policy_quorum_of_witness_cosignatures_and_a_fork_is_ref
         ev["refused"].as_str().unwrap().as_bytes(),
         fork.note.as_slice()
     );
-    assert_eq!(size_of(ev["held"].as_str().unwrap().as_bytes()), newest);
+    assert_eq!(size_of(ev["held"].as_str().unwrap().as_bytes()), held);
     let text = run(
         truce().args(["witness", "evidence", "--dir"]).arg(&dirs[0]),
         true,
