@@ -22,6 +22,8 @@ const ROUTES: &[&str] = &[
     "/v1/entries/{index}/receipt",
     "/v1/entries/{index}/tlog-proof",
     "/v1/checkpoints/{size}",
+    "/v1/checkpoints/latest",
+    "/v1/witnesses",
     "/v1/proofs/inclusion",
     "/v1/proofs/consistency",
     "/v1/schemas",
@@ -49,7 +51,13 @@ fn every_route_is_in_the_matrix() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../server/src");
     let mut found = Vec::new();
     for f in std::fs::read_dir(dir).unwrap() {
-        let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+        let path = f.unwrap().path();
+        // `truce witness` is another server (C2SP tlog-witness, no tokens: a request is
+        // authenticated by the log signature it carries); its routes are tested in witness.rs.
+        if path.file_name().is_some_and(|n| n == "witness.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
         for part in text.split(".route(\"").skip(1) {
             found.push(part.split('"').next().unwrap().to_owned());
         }
@@ -321,6 +329,8 @@ fn every_route_answers_every_caller_as_documented() {
             "/v1/entries/2/tlog-proof".into(),
         ),
         ("/v1/checkpoints/{size}", "/v1/checkpoints/0".into()),
+        ("/v1/checkpoints/latest", "/v1/checkpoints/latest".into()),
+        ("/v1/witnesses", "/v1/witnesses".into()),
         (
             "/v1/proofs/inclusion",
             "/v1/proofs/inclusion?index=0".into(),
