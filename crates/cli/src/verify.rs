@@ -394,7 +394,12 @@ pub fn parse_leaf(index: u64, leaf: &[u8]) -> std::result::Result<ParsedLeaf, St
     let bad = |what: String| format!("entry {index}: {what}");
     let env = Envelope::parse(leaf).map_err(|e| bad(e.to_string()))?;
     if env.to_leaf() != leaf {
-        return Err(bad("the leaf is not in compact form".into()));
+        return Err(bad("the leaf is not in the canonical compact form".into()));
+    }
+    if env.has_missing_key_ids() {
+        return Err(bad(
+            "a signature of the logged envelope has no keyid (the log stores every key id)".into(),
+        ));
     }
     env.check_entry_shape().map_err(|e| bad(e.to_string()))?;
     let entry = Entry::parse(&env.payload).map_err(|r| bad(r.detail))?;

@@ -23,7 +23,9 @@ pub const MAX_LEAF_BYTES: usize = 65_535;
 pub enum EnvelopeError {
     #[error("envelope is not valid JSON: {0}")]
     Json(String),
-    #[error("envelope field `{field}` is not valid standard base64 with padding")]
+    #[error(
+        "envelope field `{field}` is not base64 (standard or URL-safe, with or without padding)"
+    )]
     Base64 { field: &'static str },
     #[error("envelope has no signatures; sign the payload with the author's key")]
     NoSignatures,
@@ -52,18 +54,22 @@ pub enum EnvelopeError {
     TooLarge(usize),
 }
 
-/// A signature in an envelope, as sent.
+/// A signature in an envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvelopeSignature {
-    /// Lowercase hex SHA-256 of the raw public key (see [`key_id`]).
+    /// Lowercase hex SHA-256 of the raw public key (see [`key_id`]); empty when the envelope
+    /// left it out (DSSE makes it an optional hint), until the key is resolved
+    /// ([`Envelope::set_key_id`]).
     pub keyid: String,
     /// The raw 64-byte signature.
     pub sig: [u8; 64],
     sig_b64: String,
 }
 
-/// A parsed DSSE envelope. The payload's base64 text is kept exactly as sent, so the leaf never
-/// re-encodes the signed bytes.
+/// A parsed DSSE envelope, held in truce's canonical form: standard base64 with padding for
+/// the payload and the signatures, whatever alphabet or padding they came in. The signatures
+/// are over the PAE of the decoded payload, not over its base64 text, so re-encoding never
+/// touches what was signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
     pub payload_type: String,
@@ -72,20 +78,43 @@ pub struct Envelope {
     pub signatures: Vec<EnvelopeSignature>,
 }
 
+/// The envelope as DSSE defines it: "empty fields may be omitted", and fields it does not
+/// define are ignored.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct WireEnvelope {
-    #[serde(rename = "payloadType")]
+    #[serde(rename = "payloadType", default)]
     payload_type: String,
+    #[serde(default)]
     payload: String,
+    #[serde(default)]
     signatures: Vec<WireSignature>,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct WireSignature {
-    keyid: String,
+    #[serde(default)]
+    keyid: Option<String>,
+    #[serde(default)]
     sig: String,
+}
+
+/// Decodes DSSE base64: "either standard or URL-safe encoding is allowed" (envelope.md), with
+/// or without padding. One text may not mix the two alphabets, and its unused trailing bits
+/// must be zero, so each byte string has exactly one standard encoding and a few others.
+fn decode_b64(text: &str) -> Option<Vec<u8>> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let config =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let url_safe = text.contains(['-', '_']);
+    if url_safe && text.contains(['+', '/']) {
+        return None;
+    }
+    let engine = if url_safe {
+        GeneralPurpose::new(&base64::alphabet::URL_SAFE, config)
+    } else {
+        GeneralPurpose::new(&base64::alphabet::STANDARD, config)
+    };
+    engine.decode(text).ok()
 }
 
 /// DSSE's Pre-Authentication Encoding: `"DSSEv1" SP len(type) SP type SP len(body) SP body`.
@@ -112,22 +141,25 @@ fn is_key_id(s: &str) -> bool {
 }
 
 impl Envelope {
-    /// Parses an envelope from JSON, checking its shape (not its signature, not its payload type).
+    /// Parses an envelope from JSON, checking its shape (not its signature, not its payload
+    /// type). Accepts what DSSE allows — URL-safe base64, missing padding, a missing or empty
+    /// `keyid`, fields DSSE does not define — and holds it in canonical form; a `keyid` that
+    /// is given must be a truce key id.
     pub fn parse(json: &[u8]) -> Result<Self, EnvelopeError> {
         let wire: WireEnvelope =
             serde_json::from_slice(json).map_err(|e| EnvelopeError::Json(e.to_string()))?;
-        let payload = B64
-            .decode(&wire.payload)
-            .map_err(|_| EnvelopeError::Base64 { field: "payload" })?;
+        let payload =
+            decode_b64(&wire.payload).ok_or(EnvelopeError::Base64 { field: "payload" })?;
         if wire.signatures.is_empty() {
             return Err(EnvelopeError::NoSignatures);
         }
         let mut signatures = Vec::with_capacity(wire.signatures.len());
         for s in wire.signatures {
-            if !is_key_id(&s.keyid) {
-                return Err(EnvelopeError::KeyId(s.keyid));
+            let keyid = s.keyid.unwrap_or_default();
+            if !keyid.is_empty() && !is_key_id(&keyid) {
+                return Err(EnvelopeError::KeyId(keyid));
             }
-            let raw = B64.decode(&s.sig).map_err(|_| EnvelopeError::Base64 {
+            let raw = decode_b64(&s.sig).ok_or(EnvelopeError::Base64 {
                 field: "signatures[].sig",
             })?;
             let sig: [u8; 64] = raw
@@ -135,16 +167,41 @@ impl Envelope {
                 .try_into()
                 .map_err(|_| EnvelopeError::SignatureLength(raw.len()))?;
             signatures.push(EnvelopeSignature {
-                keyid: s.keyid,
+                keyid,
                 sig,
-                sig_b64: s.sig,
+                sig_b64: B64.encode(sig),
             });
         }
         Ok(Self {
             payload_type: wire.payload_type,
+            payload_b64: B64.encode(&payload),
             payload,
-            payload_b64: wire.payload,
             signatures,
+        })
+    }
+
+    /// Whether a signature came without a key id (it must be resolved before the envelope
+    /// is logged).
+    pub fn has_missing_key_ids(&self) -> bool {
+        self.signatures.iter().any(|s| s.keyid.is_empty())
+    }
+
+    /// Sets the key id of signature `i` (one the envelope left out).
+    pub fn set_key_id(&mut self, i: usize, keyid: String) {
+        if let Some(s) = self.signatures.get_mut(i) {
+            s.keyid = keyid;
+        }
+    }
+
+    /// Whether signature `i` verifies strictly under `key`, whatever key id it carries (to
+    /// find the key of a signature that names none).
+    pub fn signature_verifies(&self, i: usize, key: &VerifyingKey) -> bool {
+        self.signatures.get(i).is_some_and(|s| {
+            key.verify_strict(
+                &pae(&self.payload_type, &self.payload),
+                &Signature::from_bytes(&s.sig),
+            )
+            .is_ok()
         })
     }
 
@@ -175,7 +232,7 @@ impl Envelope {
             return Err(EnvelopeError::TooManySignatures(self.signatures.len()));
         }
         for (i, s) in self.signatures.iter().enumerate() {
-            if self.signatures[..i].iter().any(|t| t.keyid == s.keyid) {
+            if !s.keyid.is_empty() && self.signatures[..i].iter().any(|t| t.keyid == s.keyid) {
                 return Err(EnvelopeError::DuplicateSigner(s.keyid.clone()));
             }
         }
@@ -419,7 +476,13 @@ mod tests {
         assert!(matches!(case("nope".into()), EnvelopeError::Json(_)));
         assert!(matches!(
             case(format!(
-                r#"{{"payloadType":"x","payload":"e30","signatures":[{{"keyid":"{kid}","sig":"{sig}"}}]}}"#
+                r#"{{"payloadType":"x","payload":"e3-/","signatures":[{{"keyid":"{kid}","sig":"{sig}"}}]}}"#
+            )),
+            EnvelopeError::Base64 { field: "payload" }
+        ));
+        assert!(matches!(
+            case(format!(
+                r#"{{"payloadType":"x","payload":"e31=","signatures":[{{"keyid":"{kid}","sig":"{sig}"}}]}}"#
             )),
             EnvelopeError::Base64 { field: "payload" }
         ));
@@ -440,11 +503,64 @@ mod tests {
             EnvelopeError::SignatureLength(3)
         );
         assert!(matches!(
-            case(format!(
-                r#"{{"payloadType":"x","payload":"e30=","extra":1,"signatures":[{{"keyid":"{kid}","sig":"{sig}"}}]}}"#
-            )),
+            case(r#"{"payloadType":"x","payload":"e30=","signatures":{}}"#.to_owned()),
             EnvelopeError::Json(_)
         ));
+    }
+
+    #[test]
+    fn what_dsse_allows_is_accepted_and_held_in_canonical_form() {
+        use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+        // A payload whose standard encoding has `+` and `/`, so the URL-safe one differs.
+        // (13 bytes, so that the standard encoding is padded.)
+        let payload = b"{\"v\":\"\xfb\xff\xbf~~\"}".to_vec();
+        let env = Envelope::sign(ENTRY_PAYLOAD_TYPE, payload.clone(), &key(3));
+        let canonical = env.to_leaf();
+        let s = &env.signatures[0];
+        let vk = key(3).verifying_key();
+        for (name, p, g) in [
+            (
+                "url-safe",
+                URL_SAFE.encode(&payload),
+                URL_SAFE.encode(s.sig),
+            ),
+            (
+                "url-safe, no padding",
+                URL_SAFE_NO_PAD.encode(&payload),
+                URL_SAFE_NO_PAD.encode(s.sig),
+            ),
+            (
+                "standard, no padding",
+                STANDARD_NO_PAD.encode(&payload),
+                STANDARD_NO_PAD.encode(s.sig),
+            ),
+        ] {
+            assert_ne!(p, B64.encode(&payload), "{name}: the variant differs");
+            let json = format!(
+                r#"{{"payload":"{p}","payloadType":"{ENTRY_PAYLOAD_TYPE}","signatures":[{{"keyid":"{}","sig":"{g}"}}],"x-extension":{{"a":1}}}}"#,
+                s.keyid
+            );
+            let parsed = Envelope::parse(json.as_bytes()).unwrap();
+            assert_eq!(parsed.to_leaf(), canonical, "{name}");
+            parsed.verify_strict(&vk).unwrap();
+        }
+        // No keyid, or an empty one: parsed, and resolved by whoever knows the key.
+        for sig in [
+            format!(r#"{{"sig":"{}"}}"#, s.sig_b64),
+            format!(r#"{{"keyid":"","sig":"{}"}}"#, s.sig_b64),
+        ] {
+            let json = format!(
+                r#"{{"payloadType":"{ENTRY_PAYLOAD_TYPE}","payload":"{}","signatures":[{sig}]}}"#,
+                B64.encode(&payload)
+            );
+            let mut parsed = Envelope::parse(json.as_bytes()).unwrap();
+            assert!(parsed.has_missing_key_ids());
+            parsed.check_entry_shape().unwrap();
+            assert!(parsed.signature_verifies(0, &vk));
+            assert!(!parsed.signature_verifies(0, &key(4).verifying_key()));
+            parsed.set_key_id(0, key_id(&vk));
+            assert_eq!(parsed.to_leaf(), canonical);
+        }
     }
 
     #[test]

@@ -164,6 +164,67 @@ impl Registry {
         ))
     }
 
+    /// Fills in the key ids an envelope left out (DSSE makes `keyid` an optional hint), so
+    /// that the log stores the canonical form: the author's signature gets the key id of the
+    /// author's current key (on an empty log, of the key the agreement lists for its author);
+    /// a countersignature gets the key id of the active administrator of the mediator whose
+    /// key it verifies under. Whether those keys may sign is still for [`Registry::check`].
+    pub fn fill_key_ids(&self, entry: &Entry, envelope: &mut Envelope) -> Result<(), Refusal> {
+        if envelope.signature().keyid.is_empty() {
+            let key = match self.members.get(&entry.author) {
+                Some(m) => Some(m.key),
+                None if self.agreement.is_none() => match &entry.body {
+                    Body::Agreement(a) => a
+                        .members
+                        .iter()
+                        .find(|m| m.id == entry.author)
+                        .and_then(|m| parse_public_key("public_key", &m.public_key).ok()),
+                    _ => None,
+                },
+                None => None,
+            };
+            let key = key.ok_or_else(|| {
+                refuse(
+                    "unknown-key",
+                    403,
+                    format!(
+                        "the signature names no keyid, and the author `{}` is not a member with a registered key; sign with a registered key (its keyid may be left out)",
+                        entry.author
+                    ),
+                )
+            })?;
+            envelope.set_key_id(0, key_id(&key));
+        }
+        for i in 1..envelope.signatures.len() {
+            if !envelope.signatures[i].keyid.is_empty() {
+                continue;
+            }
+            let mediator_admins = self.members.values().filter(|m| {
+                m.role == MemberRole::Administrator
+                    && m.status == MemberStatus::Active
+                    && self
+                        .agreement
+                        .as_ref()
+                        .and_then(|a| a.body.party(&m.party))
+                        .is_some_and(|p| p.role == PartyRole::Mediator)
+            });
+            let key = mediator_admins
+                .map(|m| m.key)
+                .find(|k| envelope.signature_verifies(i, k))
+                .ok_or_else(|| {
+                    refuse(
+                        "unknown-key",
+                        403,
+                        format!(
+                            "countersignature {i} names no keyid and verifies under no active administrator of the mediator"
+                        ),
+                    )
+                })?;
+            envelope.set_key_id(i, key_id(&key));
+        }
+        Ok(())
+    }
+
     /// The keys an entry's envelope must verify under, in the order of its signatures: the
     /// author's ([`Registry::signer_key`]), then each countersigner's (a current member key;
     /// whether that member may countersign is [`Registry::check`]'s to say).

@@ -310,7 +310,13 @@ impl LogService {
     /// clock, and the signature (strict) under the key the registry knows for its key id.
     /// CPU-bound: run it off the async runtime for big batches.
     pub fn prepare(&self, body: &[u8], now: Timestamp) -> Result<Prepared, Refusal> {
-        let envelope = Envelope::parse(body).map_err(envelope_refusal)?;
+        let mut envelope = Envelope::parse(body).map_err(envelope_refusal)?;
+        if envelope.has_missing_key_ids() {
+            // DSSE lets a signature leave out its keyid; the log stores the canonical form,
+            // with the key id of the key it verifies under.
+            let entry = Entry::parse(&envelope.payload)?;
+            self.registry().fill_key_ids(&entry, &mut envelope)?;
+        }
         envelope.check_entry_shape().map_err(envelope_refusal)?;
         let leaf = envelope.to_leaf();
         let leaf_hash = leaf_hash(&leaf);

@@ -600,3 +600,104 @@ fn one_officer_can_freeze_the_server_regression() {
         "streams per member bounded"
     );
 }
+
+/// The DSSE envelope spec allows standard or URL-safe base64 (padded or not), a missing or
+/// empty `keyid` and fields it does not define; the server refused them. Each is accepted,
+/// logged in the canonical form, and recognised as the same entry as its canonical form.
+#[test]
+fn envelopes_the_dsse_spec_allows_were_refused_regression() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
+    let m = Mechanism::golan();
+    let s = m.serve();
+    let recode =
+        |text: &str, e: &base64::engine::GeneralPurpose| e.encode(STANDARD.decode(text).unwrap());
+    let variants = [
+        "url-safe",
+        "url-safe without padding",
+        "no keyid",
+        "empty keyid",
+        "unknown fields",
+    ];
+    for (i, name) in variants.into_iter().enumerate() {
+        // A narrative whose payload's standard base64 has `+` and `/`.
+        let env = sign_report(&m, "sy.ops", &format!("dsse variant {i} \u{fe}\u{ff}~~>?"));
+        let canonical = env.to_leaf();
+        let mut v: serde_json::Value = serde_json::from_slice(&canonical).unwrap();
+        match name {
+            "url-safe" => {
+                v["payload"] = recode(v["payload"].as_str().unwrap(), &URL_SAFE).into();
+                v["signatures"][0]["sig"] =
+                    recode(v["signatures"][0]["sig"].as_str().unwrap(), &URL_SAFE).into();
+            }
+            "url-safe without padding" => {
+                v["payload"] = recode(v["payload"].as_str().unwrap(), &URL_SAFE_NO_PAD).into();
+                v["signatures"][0]["sig"] = recode(
+                    v["signatures"][0]["sig"].as_str().unwrap(),
+                    &URL_SAFE_NO_PAD,
+                )
+                .into();
+            }
+            "no keyid" => {
+                v["signatures"][0].as_object_mut().unwrap().remove("keyid");
+            }
+            "empty keyid" => v["signatures"][0]["keyid"] = "".into(),
+            _ => {
+                v["x-annotation"] = serde_json::json!({"by": "another tool"});
+                v["signatures"][0]["x-note"] = 1.into();
+            }
+        }
+        let body = serde_json::to_vec(&v).unwrap();
+        assert_ne!(body, canonical, "{name}: a variant");
+        let (status, r) = s.post("/v1/entries", &body);
+        assert_eq!(status, 201, "{name}: {r}");
+        let index = r["index"].as_u64().unwrap();
+        let logged = s.leaves(index + 1).pop().unwrap();
+        assert_eq!(logged, canonical, "{name}: logged in canonical form");
+        let (status, again) = s.post("/v1/entries", &canonical);
+        assert_eq!(
+            (status, again["index"].as_u64()),
+            (200, Some(index)),
+            "{name}"
+        );
+    }
+
+    // A countersignature without a keyid: resolved to the mediator administrator whose key
+    // it verifies under.
+    let desk = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+    let body = serde_json::json!({"action": "add", "member": "il.desk-9", "role": "officer",
+        "public_key": STANDARD.encode(desk.verifying_key().as_bytes())});
+    let mut env = sign_with(
+        &m.key("il.admin"),
+        ORIGIN,
+        "membership",
+        "il.admin",
+        &now(),
+        &body,
+    );
+    env.countersign(&m.key("us.admin")).unwrap();
+    let canonical = env.to_leaf();
+    let mut v: serde_json::Value = serde_json::from_slice(&canonical).unwrap();
+    v["signatures"][1].as_object_mut().unwrap().remove("keyid");
+    v["signatures"][0]["keyid"] = "".into();
+    let (status, r) = s.post("/v1/entries", &serde_json::to_vec(&v).unwrap());
+    assert_eq!(status, 201, "{r}");
+    let index = r["index"].as_u64().unwrap();
+    assert_eq!(s.leaves(index + 1).pop().unwrap(), canonical);
+    // One that verifies under no mediator administrator's key is refused, precisely.
+    let mut env = sign_with(
+        &m.key("il.admin"),
+        ORIGIN,
+        "membership",
+        "il.admin",
+        &now(),
+        &serde_json::json!({"action": "add", "member": "il.desk-10", "role": "officer",
+            "public_key": STANDARD.encode(ed25519_dalek::SigningKey::from_bytes(&[43; 32]).verifying_key().as_bytes())}),
+    );
+    env.countersign(&m.key("sy.admin")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&env.to_leaf()).unwrap();
+    v["signatures"][1].as_object_mut().unwrap().remove("keyid");
+    let (status, r) = s.post("/v1/entries", &serde_json::to_vec(&v).unwrap());
+    assert_eq!((status, r["code"].as_str()), (403, None), "{r}");
+    assert!(r["type"].as_str().unwrap().ends_with("unknown-key"), "{r}");
+}
