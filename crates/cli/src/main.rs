@@ -550,6 +550,12 @@ struct InitArgs {
     /// (after uploading its zones with PUT /v1/blobs) and each party ratifies from its own keys.
     #[arg(long, conflicts_with_all = ["scenario", "scenario_dir"])]
     empty: bool,
+    /// Also make a witness for each party and observer (in DIR/witnesses/), name them in the
+    /// agreement with a policy that needs every party's witness and one more, and let
+    /// `truce serve` run them on loopback. For a demo: real witnesses run on the parties' own
+    /// machines (`truce witness`).
+    #[arg(long, conflicts_with = "empty")]
+    witnesses: bool,
 }
 
 #[derive(Args)]
@@ -904,7 +910,7 @@ fn run(cli: Cli) -> Result<()> {
                 Some(d) => scenario::Scenario::from_dir(d)?,
                 None => scenario::Scenario::built_in(&a.scenario)?,
             };
-            let done = scenario::init(&a.dir, &a.origin, &scenario)?;
+            let done = scenario::init_with(&a.dir, &a.origin, &scenario, a.witnesses)?;
             print_init(j, &done);
         }
         Command::Keygen(a) => {
@@ -1448,8 +1454,27 @@ fn serve(
         if let Some(b) = banner {
             b(addr);
         }
+        let mut witness_urls = witness_urls;
+        let local = start_local_witnesses(&dir.root.join(scenario::LOCAL_WITNESSES)).await?;
+        for (name, url) in &local {
+            witness_urls.entry(name.clone()).or_insert_with(|| url.clone());
+        }
         truce_server::cosign::start(service.clone(), witness_urls)
             .context("cannot start gathering witness cosignatures")?;
+        if !local.is_empty() && service.witnesses().is_some() {
+            // Ready when the newest checkpoint has its quorum (a few round trips on loopback),
+            // so that a client's first /log/checkpoint is cosigned.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while std::time::Instant::now() < deadline
+                && service
+                    .cosigned()
+                    .best()
+                    .is_none_or(|b| b.size < service.checkpoint().size)
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            tracing::info!(witnesses = local.len(), "local witnesses cosigning");
+        }
         let derived = service.derived().clone();
         let store = service.store().clone();
         let cosigned = service.cosigned().clone();
@@ -1467,6 +1492,39 @@ fn serve(
         derived.snapshot(&*store);
         served
     })
+}
+
+/// Runs the witnesses `truce init --witnesses` made (each subdirectory of `dir` with a
+/// witness key) on loopback ports, in this process; returns their names and URLs.
+async fn start_local_witnesses(dir: &Path) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(out);
+    };
+    let mut subdirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("witness.key").exists())
+        .collect();
+    subdirs.sort();
+    for sub in subdirs {
+        let w = truce_server::witness::Witness::open(&sub, &[])?;
+        let lock = w.lock()?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        out.push((w.cosigner().name().to_owned(), url));
+        let router = truce_server::witness::router(Arc::new(w));
+        tokio::spawn(async move {
+            let _lock = lock;
+            let _ = truce_server::listener::serve(
+                listener,
+                router,
+                truce_server::listener::ConnectionLimits::default(),
+                std::future::pending(),
+            )
+            .await;
+        });
+    }
+    Ok(out)
 }
 
 async fn shutdown_signal() {
@@ -1974,10 +2032,11 @@ fn demo(a: DemoArgs, json: bool) -> Result<()> {
     let done = if truce_server::DataDir::config_path(&dir).exists() {
         None
     } else {
-        Some(scenario::init(
+        Some(scenario::init_with(
             &dir,
             "truce.example/golan-1974",
             &scenario::Scenario::built_in("golan-1974")?,
+            true,
         )?)
     };
     let keys = dir.join("keys");
@@ -2019,7 +2078,7 @@ fn demo(a: DemoArgs, json: bool) -> Result<()> {
         let example = "scenarios/golan-1974/examples/report-shelling.json";
         eprintln!(
             "\ntruce demo: the Golan 1974 scenario is running at {url}\n\
-             \n  dashboard:     {url}/\n  mechanism:     {url}/v1/mechanism\n  API document:  {url}/v1/openapi.json\n  checkpoint:    {url}/log/checkpoint\n\
+             \n  dashboard:     {url}/\n  mechanism:     {url}/v1/mechanism\n  API document:  {url}/v1/openapi.json\n  checkpoint:    {url}/log/checkpoint\n  witnesses:     {url}/v1/witnesses (who cosigned the checkpoint)\n\
              \nverifier key of this log:\n  {vkey}\n\
              \nmember keys (demo): {}\n{}\
              \nAPI tokens (write scope, 30 days; every read except /healthz and /v1/openapi.json needs one):\n{token_lines}\

@@ -88,6 +88,37 @@ pub struct Initialised {
     pub tree_size: u64,
 }
 
+/// Makes a witness for each party and observer of `template` in `DIR/witnesses/<party>/`,
+/// witnessing the log `vkey`, and returns the agreement's `witnesses` block: every party's
+/// witness required, and the observers' counted towards a quorum of all of them.
+fn local_witnesses(dir: &Path, origin: &str, template: &Value, vkey: &str) -> Result<Value> {
+    let host = origin.split('/').next().unwrap_or(origin);
+    let mut list = Vec::new();
+    let mut required = Vec::new();
+    for p in template["parties"].as_array().into_iter().flatten() {
+        let (Some(id), Some(role)) = (p["id"].as_str(), p["role"].as_str()) else {
+            continue;
+        };
+        if role == "mediator" {
+            continue;
+        }
+        let name = format!("{host}/witness-{}", id.to_lowercase());
+        let wdir = dir.join(LOCAL_WITNESSES).join(id.to_lowercase());
+        let w = truce_server::witness::init(&wdir, &name, &[vkey.to_owned()])?;
+        list.push(json!({"verifier_key": w.verifier_key(), "party": id}));
+        if role == "party" {
+            required.push(name);
+        }
+    }
+    let quorum = list.len();
+    Ok(
+        json!({"list": list, "policy": {"required": required, "quorum": quorum, "max_age_seconds": 600}}),
+    )
+}
+
+/// Where `truce init --witnesses` puts the local witnesses that `truce serve` runs.
+pub const LOCAL_WITNESSES: &str = "witnesses";
+
 /// Creates a data directory with a log key and no entries; returns the verifier key.
 pub fn init_empty(dir: &Path, origin: &str) -> Result<String> {
     let (log_key, secret) = LogKey::generate(origin)
@@ -99,20 +130,41 @@ pub fn init_empty(dir: &Path, origin: &str) -> Result<String> {
 
 /// Creates and populates a data directory. On failure, a directory it created is removed.
 pub fn init(dir: &Path, origin: &str, scenario: &Scenario) -> Result<Initialised> {
+    init_with(dir, origin, scenario, false)
+}
+
+/// [`init`], and with `witnesses` a local witness for each party and observer in
+/// `DIR/witnesses/<party>/`, named in the agreement with a policy that needs every party's
+/// witness and one more (for a demo on one machine: a real mechanism's witnesses run on the
+/// parties' own machines). `truce serve` runs them on loopback.
+pub fn init_with(
+    dir: &Path,
+    origin: &str,
+    scenario: &Scenario,
+    witnesses: bool,
+) -> Result<Initialised> {
     let existed = dir.exists();
-    let result = init_inner(dir, origin, scenario);
+    let result = init_inner(dir, origin, scenario, witnesses);
     if result.is_err() && !existed {
         let _ = std::fs::remove_dir_all(dir);
     }
     result
 }
 
-fn init_inner(dir: &Path, origin: &str, scenario: &Scenario) -> Result<Initialised> {
+fn init_inner(
+    dir: &Path,
+    origin: &str,
+    scenario: &Scenario,
+    witnesses: bool,
+) -> Result<Initialised> {
     let mut template: Value = serde_json::from_str(&scenario.agreement)
         .with_context(|| format!("scenario {}: agreement.json is not JSON", scenario.name))?;
     init_empty(dir, origin)?;
     let data = DataDir::open(dir)?;
     let log_key = data.read_log_key()?;
+    if witnesses {
+        template["witnesses"] = local_witnesses(dir, origin, &template, log_key.verifier_key())?;
+    }
 
     let mut keys = Vec::new();
     let mut members_out = Vec::new();

@@ -470,3 +470,85 @@ fn a_witness_killed_at_random_never_cosigns_two_inconsistent_checkpoints() {
     }
     assert!(!cosigned.is_empty(), "no round got a cosignature");
 }
+
+/// `truce init --witnesses`: a witness for SY, IL and UNDOF in the data directory, named in
+/// the agreement (every party's required, and one more); `truce serve` runs them on loopback
+/// and is ready once the checkpoint has its quorum, also after a restart.
+#[test]
+fn a_mechanism_made_with_local_witnesses_serves_cosigned_checkpoints_from_the_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("m");
+    let out = run(
+        truce().args(["--json", "init", "--witnesses"]).arg(&data),
+        true,
+    );
+    let vkey = stdout_json(&out)["verifier_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for party in ["sy", "il", "undof"] {
+        assert!(
+            data.join("witnesses")
+                .join(party)
+                .join("witness.key")
+                .exists()
+        );
+    }
+    let m = Mechanism {
+        tmp: tempfile::tempdir().unwrap(),
+        data: data.clone(),
+        vkey: vkey.clone(),
+    };
+    for round in 0..2 {
+        let server = m.serve();
+        let mech = server.get_json("/v1/mechanism");
+        let w = &mech["agreement"]["witnesses"];
+        assert_eq!(w["policy"]["quorum"], 3, "{w}");
+        assert_eq!(
+            w["policy"]["required"],
+            json!(["truce.example/witness-sy", "truce.example/witness-il"])
+        );
+        let verifiers: Vec<CosignatureVerifier> = w["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| CosignatureVerifier::new(d["verifier_key"].as_str().unwrap()).unwrap())
+            .collect();
+        // The first read after the server said it listens is already cosigned.
+        let (status, note) = server.get("/log/checkpoint");
+        assert_eq!(
+            status,
+            200,
+            "round {round}: {}",
+            String::from_utf8_lossy(&note)
+        );
+        assert_eq!(size_of(&note), server.tree_size());
+        assert_eq!(cosignatures_in(&note, &verifiers).unwrap().len(), 3);
+        let env = sign_report(&m, "sy.ops", &format!("round {round}"));
+        assert_eq!(server.post("/v1/entries", &env.to_leaf()).0, 201);
+        let size = server.tree_size();
+        wait_for("the new checkpoint cosigned", 30, || {
+            let (_, note) = server.get("/log/checkpoint");
+            (size_of(&note) == size).then_some(())
+        });
+        let report = stdout_json(&run(
+            server
+                .truce()
+                .args(["--json", "verify", "server", &server.url, "--vkey", &vkey]),
+            true,
+        ));
+        assert_eq!(
+            report["witnesses"]["cosigned_by"].as_array().unwrap().len(),
+            3
+        );
+        server.stop();
+    }
+    // What each witness holds survived the restarts.
+    let status = stdout_json(&run(
+        truce()
+            .args(["--json", "witness", "status", "--dir"])
+            .arg(data.join("witnesses").join("undof")),
+        true,
+    ));
+    assert_eq!(status["logs"][0]["size"], 6, "{status}");
+}
