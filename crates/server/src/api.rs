@@ -767,20 +767,14 @@ fn no_quorum_yet() -> Response {
     res
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LatestQuery {
-    /// `policy` (default): the newest checkpoint that meets the witness policy; `any`: the
-    /// newest checkpoint, with whatever cosignatures it has.
-    #[serde(default)]
-    cosigned: Option<String>,
-}
-
+/// `cosigned=policy` (the default): the newest checkpoint that meets the witness policy;
+/// `cosigned=any`: the newest checkpoint, with whatever cosignatures it has. (Read as a map,
+/// so that a malformed query gets a problem, not the extractor's plain-text rejection.)
 async fn checkpoint_latest(
     State(s): State<LogService>,
-    axum::extract::Query(q): axum::extract::Query<LatestQuery>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    match q.cosigned.as_deref() {
+    match q.get("cosigned").map(String::as_str) {
         None | Some("policy") => checkpoint(State(s)).await,
         Some("any") => {
             let cp = s.checkpoint();

@@ -123,21 +123,10 @@ impl DataDir {
     /// Takes the directory's exclusive lock (held until the returned file is dropped), so two
     /// servers never write one log.
     pub fn lock(&self) -> Result<std::fs::File, DataDirError> {
-        let path = self.root.join("truce.lock");
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io(&path))?;
-        match f.try_lock() {
-            Ok(()) => Ok(f),
-            Err(std::fs::TryLockError::WouldBlock) => Err(DataDirError::Invalid {
-                path,
-                detail: "another truce process is using this data directory".into(),
-            }),
-            Err(std::fs::TryLockError::Error(e)) => Err(DataDirError::Io { path, error: e }),
-        }
+        lock_file(
+            &self.root.join("truce.lock"),
+            "another truce process is using this data directory",
+        )
     }
 
     /// Reads the log key, refusing a key file others can read.
@@ -148,6 +137,28 @@ impl DataDir {
             path,
             detail: e.to_string(),
         })
+    }
+}
+
+/// Takes an exclusive lock on the file `path` (created if missing), held until the returned
+/// file is dropped; `busy` says who holds it when it is taken.
+pub fn lock_file(path: &Path, busy: &str) -> Result<std::fs::File, DataDirError> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(io(path))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(DataDirError::Invalid {
+            path: path.to_owned(),
+            detail: busy.to_owned(),
+        }),
+        Err(std::fs::TryLockError::Error(error)) => Err(DataDirError::Io {
+            path: path.to_owned(),
+            error,
+        }),
     }
 }
 

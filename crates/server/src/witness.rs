@@ -292,21 +292,10 @@ impl Witness {
 
     /// Takes the directory's lock, so that two processes never serve one witness record.
     pub fn lock(&self) -> Result<std::fs::File, WitnessError> {
-        let path = self.dir.join("witness.lock");
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io(&path))?;
-        match f.try_lock() {
-            Ok(()) => Ok(f),
-            Err(std::fs::TryLockError::WouldBlock) => Err(WitnessError::Invalid {
-                path,
-                detail: "another truce witness is serving this directory".into(),
-            }),
-            Err(std::fs::TryLockError::Error(e)) => Err(io(&path)(e)),
-        }
+        Ok(crate::datadir::lock_file(
+            &self.dir.join("witness.lock"),
+            "another truce witness is serving this directory",
+        )?)
     }
 
     pub fn cosigner(&self) -> &Cosigner {
