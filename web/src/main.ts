@@ -8,6 +8,7 @@ import {
   noticesPanel, scorecardsPanel,
 } from './panels';
 import { Timeline } from './timeline';
+import type { Witnesses } from './verify';
 import L from 'leaflet';
 
 const STATUSES = ['alleged', 'corroborated', 'disputed', 'upheld', 'dismissed', 'expired', 'missed'];
@@ -19,7 +20,11 @@ interface Mechanism {
   origin: string;
   verifier_key: string;
   tree_size: number;
-  agreement: { parties: { id: string; name: string; role: string }[]; rules: { id: string; title: string }[] } | null;
+  agreement: {
+    parties: { id: string; name: string; role: string }[];
+    rules: { id: string; title: string }[];
+    witnesses?: Witnesses | null;
+  } | null;
   zones: { features: ZoneFeature[] } | null;
   places: { features: ZoneFeature[] } | null;
 }
@@ -219,7 +224,7 @@ class App {
       $('panel-notices').textContent = String(e);
     }
     scorecardsPanel($('panel-scorecards')).catch((e) => ($('panel-scorecards').textContent = String(e)));
-    logPanel($('panel-log'), this.mech.verifier_key).catch((e) => ($('panel-log').textContent = String(e)));
+    logPanel($('panel-log'), this.mech.verifier_key, this.mech.agreement?.witnesses ?? null).catch((e) => ($('panel-log').textContent = String(e)));
   }
 
   private alerts(messages: string[]): void {

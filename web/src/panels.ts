@@ -3,7 +3,7 @@
 // calls (textContent, never innerHTML with data), so no report text can inject markup.
 import { getJson, getText } from './api';
 import type { EventStore, MapFinding } from './data';
-import { Receipt, verifyCheckpoint, verifyReceipt, hex } from './verify';
+import { Receipt, Witnesses, judgeCosignatures, verifyCheckpoint, verifyReceipt, hex } from './verify';
 
 type Child = Node | string | null | undefined | false;
 
@@ -292,7 +292,7 @@ function sparkBars(values: number[], labels: string[], title: string): SVGElemen
   return svg;
 }
 
-export async function logPanel(el: HTMLElement, vkey: string): Promise<void> {
+export async function logPanel(el: HTMLElement, vkey: string, witnesses: Witnesses | null): Promise<void> {
   const note = await getText('/log/checkpoint');
   const commitment = await getJson<{ size: number; state_hash: string | null }>('/v1/state/commitment').catch(() => null);
   let status: string;
@@ -303,13 +303,28 @@ export async function logPanel(el: HTMLElement, vkey: string): Promise<void> {
   } catch (err) {
     status = `NOT verified: ${(err as Error).message}`;
   }
+  let cosignatures: string;
+  if (!witnesses) {
+    cosignatures = 'the agreement names no witnesses: the log\'s signature alone vouches for this checkpoint';
+  } else {
+    try {
+      const v = await judgeCosignatures(note, witnesses, Date.now() / 1000);
+      const who = v.cosigned.map((c) => `${c.party} (${c.name}) at ${new Date(c.timestamp * 1000).toISOString().slice(11, 19)}Z`).join(', ');
+      const age = v.newest === null ? '' : `, newest ${Math.max(0, Math.round(Date.now() / 1000 - v.newest))} s old`;
+      cosignatures = v.problem
+        ? `witness policy NOT met: ${v.problem}${who ? ` (verified: ${who})` : ''}`
+        : `witness policy met, verified in this browser: ${who}${age}`;
+    } catch (err) {
+      cosignatures = `NOT verified: ${(err as Error).message}`;
+    }
+  }
   el.replaceChildren(
     h('h2', {}, 'The log'),
     h('dl', {},
       h('dt', {}, 'Tree size'), h('dd', { id: 'tree-size' }, cp ? String(cp.size) : '?'),
       h('dt', {}, 'Root'), h('dd', { class: 'mono' }, cp ? hex(cp.root) : '?'),
       h('dt', {}, 'Checkpoint'), h('dd', {}, status),
-      h('dt', {}, 'Cosignatures'), h('dd', {}, cp?.otherSigners.length ? cp.otherSigners.join(', ') + ' (not verified here)' : 'none (witness cosigning is not built yet)'),
+      h('dt', {}, 'Witnesses'), h('dd', { id: 'witness-status' }, cosignatures),
       h('dt', {}, 'State commitment'), h('dd', { class: 'mono' }, commitment ? `${commitment.size} entries: ${commitment.state_hash ?? '?'}` : 'none yet'),
       h('dt', {}, 'Verifier key'), h('dd', { class: 'mono' }, vkey),
     ),

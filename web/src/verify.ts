@@ -153,3 +153,91 @@ export async function verifyReceipt(entry: string, r: Receipt, vkey: string): Pr
   }
   return cp;
 }
+
+// --- C2SP tlog-cosignature (cosignature/v1) and the agreement's witness policy ----------------
+
+export interface WitnessDecl {
+  verifier_key: string;
+  party: string;
+}
+
+export interface Witnesses {
+  list: WitnessDecl[];
+  policy: { required: string[]; quorum: number; max_age_seconds: number };
+}
+
+export interface Cosigned {
+  name: string;
+  party: string;
+  /** POSIX seconds, as the witness stamped it. */
+  timestamp: number;
+}
+
+export interface PolicyVerdict {
+  cosigned: Cosigned[];
+  quorumMet: boolean;
+  missingRequired: string[];
+  /** The newest cosignature is within the policy's max_age_seconds of `now`. */
+  fresh: boolean;
+  newest: number | null;
+  /** What is missing, in words, or null if the checkpoint is trusted. */
+  problem: string | null;
+}
+
+/** Parses a cosigner key `<name>+<8 hex id>+<base64(0x04 || Ed25519 public key)>`; the id is
+ * SHA-256(name || "\n" || 0x04 || key)[:4]. */
+async function parseCosignerKey(vkey: string): Promise<VerifierKey> {
+  const m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]+=*)$/.exec(vkey);
+  if (!m) throw new Error(`malformed witness key ${vkey}`);
+  const [, name, id, b64] = m;
+  const raw = b64decode(b64);
+  if (raw.length !== 33 || raw[0] !== 4) throw new Error(`witness key ${name} is not a cosignature/v1 key`);
+  const computed = (await sha256(concat(enc.encode(name), new Uint8Array([0x0a]), raw))).slice(0, 4);
+  if (hex(computed) !== id) throw new Error(`witness key id of ${name} does not match its key`);
+  return { name, keyId: computed, publicKey: raw.slice(1) };
+}
+
+/**
+ * Verifies the cosignature/v1 lines on a checkpoint note by the agreement's witnesses (each
+ * over "cosignature/v1\ntime <t>\n" and the note's text) and judges them by the policy at
+ * `now` (POSIX seconds). Lines by other keys are ignored; a line by a listed witness that does
+ * not verify throws.
+ */
+export async function judgeCosignatures(note: string, witnesses: Witnesses, now: number): Promise<PolicyVerdict> {
+  const split = note.lastIndexOf('\n\n');
+  if (split < 0 || !note.endsWith('\n')) throw new Error('checkpoint is not a signed note');
+  const text = note.slice(0, split + 1);
+  const keys = await Promise.all(witnesses.list.map(async (w) => ({ party: w.party, key: await parseCosignerKey(w.verifier_key) })));
+  const found = new Map<string, Cosigned>();
+  for (const line of note.slice(split + 2, -1).split('\n')) {
+    const m = /^\u2014 (\S+) (\S+)$/.exec(line);
+    if (!m) throw new Error(`malformed signature line: ${line}`);
+    const sig = b64decode(m[2]);
+    const w = keys.find((k) => k.key.name === m[1] && equal(sig.slice(0, 4), k.key.keyId));
+    if (!w) continue;
+    if (sig.length !== 4 + 8 + 64) throw new Error(`the cosignature of ${m[1]} is not a cosignature/v1`);
+    const view = new DataView(sig.buffer, sig.byteOffset + 4, 8);
+    const ts = view.getUint32(0) * 2 ** 32 + view.getUint32(4);
+    const msg = concat(enc.encode(`cosignature/v1\ntime ${ts}\n`), enc.encode(text));
+    const pub = await crypto.subtle.importKey('raw', concat(w.key.publicKey), { name: 'Ed25519' }, false, ['verify']);
+    if (!(await crypto.subtle.verify({ name: 'Ed25519' }, pub, concat(sig.slice(12)), msg))) {
+      throw new Error(`the cosignature of ${m[1]} on the checkpoint does not verify`);
+    }
+    const seen = found.get(m[1]);
+    if (!seen || seen.timestamp < ts) found.set(m[1], { name: m[1], party: w.party, timestamp: ts });
+  }
+  const cosigned = [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const p = witnesses.policy;
+  const missingRequired = p.required.filter((r) => !found.has(r));
+  const quorumMet = missingRequired.length === 0 && cosigned.length >= p.quorum;
+  const newest = cosigned.length ? Math.max(...cosigned.map((c) => c.timestamp)) : null;
+  const fresh = newest !== null && now - newest <= p.max_age_seconds;
+  let problem: string | null = null;
+  if (!quorumMet) {
+    problem = `${cosigned.length} of the ${p.quorum} witness cosignatures the agreement's policy needs` +
+      (missingRequired.length ? `; missing the required ${missingRequired.join(', ')}` : '');
+  } else if (!fresh) {
+    problem = `the newest witness cosignature is older than ${p.max_age_seconds} s: the log may be withholding newer entries from you`;
+  }
+  return { cosigned, quorumMet, missingRequired, fresh, newest, problem };
+}

@@ -182,6 +182,10 @@ test('the panels: notices, disputes, scorecards and the log with its verified ch
   await open(page);
   await page.click('#tab-log');
   await expect(page.locator('#panel-log')).toContainText('signature verified in this browser');
+  // The checkpoint's cosignatures by SY's, IL's and UNDOF's witnesses, verified in the page
+  // against the agreement's witness policy.
+  await expect(page.locator('#witness-status')).toContainText('witness policy met, verified in this browser');
+  for (const party of ['SY (', 'IL (', 'UNDOF (']) await expect(page.locator('#witness-status')).toContainText(party);
   await shot(page, 'log');
   await page.click('#tab-scorecards');
   await expect(page.locator('#panel-scorecards svg').first()).toBeVisible();

@@ -35,11 +35,12 @@ function token(data: string, member: string, scope: string): string {
   return truce(['token', 'create', '--data', data, '--member', member, '--scope', scope, '--expires', '1d']).split('\n')[0].trim();
 }
 
-/** `truce init` + `truce serve --listen 127.0.0.1:0`, waiting (at most 30 s) for its address. */
+/** `truce init --witnesses` (SY's, IL's and UNDOF's witnesses, run by the server on loopback, as
+ * in the demo) + `truce serve --listen 127.0.0.1:0`, waiting (at most 30 s) for its address. */
 export async function startServer(): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'truce-web-'));
   const data = join(dir, 'm');
-  truce(['init', data]);
+  truce(['init', '--witnesses', data]);
   const tokens: Record<string, string> = {};
   for (const m of ['sy.ops', 'il.ops', 'us.ops']) tokens[m] = token(data, m, 'write');
   const child = spawn(truceBin(), ['serve', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
