@@ -798,7 +798,7 @@ async fn witnesses(State(s): State<LogService>) -> Response {
     let Some(w) = s.witnesses() else {
         return json_response(
             StatusCode::OK,
-            &serde_json::json!({"witnesses": [], "policy": null, "best": null}),
+            &serde_json::json!({"witnesses": [], "policy": null, "best": null, "equivocations": []}),
         );
     };
     let status = s.cosigned().status();
@@ -832,7 +832,7 @@ async fn witnesses(State(s): State<LogService>) -> Response {
     });
     json_response(
         StatusCode::OK,
-        &serde_json::json!({"witnesses": list, "policy": w.policy, "best": best}),
+        &serde_json::json!({"witnesses": list, "policy": w.policy, "best": best, "equivocations": s.cosigned().equivocations()}),
     )
 }
 

@@ -59,15 +59,49 @@ pub struct WitnessStatus {
     pub error: Option<String>,
 }
 
+/// A witness answered in a way only another history of this log explains: it holds a
+/// checkpoint signed by this log's key that this log's tree does not extend. Raised on the
+/// hotline to every party (`event: equivocation`) and listed by `/v1/witnesses`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Equivocation {
+    /// The witness that holds the other history.
+    pub witness: String,
+    /// What it answered, in words.
+    pub detail: String,
+    /// This log's checkpoint it refused (signed note).
+    pub checkpoint: String,
+    /// When it was seen (POSIX seconds).
+    pub seen: u64,
+}
+
 /// The cosignatures gathered so far, shared by the workers and the API.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Cosigned {
     recent: RwLock<BTreeMap<u64, Gathered>>,
     /// The newest checkpoint that met the policy when gathered.
     best: RwLock<Option<Gathered>>,
     status: RwLock<BTreeMap<String, WitnessStatus>>,
+    equivocations: RwLock<Vec<Equivocation>>,
+    /// The number of equivocations seen, for the streams to follow.
+    seen: tokio::sync::watch::Sender<usize>,
     stop: AtomicBool,
 }
+
+impl Default for Cosigned {
+    fn default() -> Self {
+        Self {
+            recent: RwLock::default(),
+            best: RwLock::default(),
+            status: RwLock::default(),
+            equivocations: RwLock::default(),
+            seen: tokio::sync::watch::Sender::new(0),
+            stop: AtomicBool::new(false),
+        }
+    }
+}
+
+/// At most this many equivocations are kept (the first ones: the evidence that matters).
+const MAX_EQUIVOCATIONS: usize = 100;
 
 impl Cosigned {
     /// The newest checkpoint that meets the policy, with its cosignatures.
@@ -83,6 +117,33 @@ impl Cosigned {
     /// Each witness worker's view.
     pub fn status(&self) -> Vec<WitnessStatus> {
         self.status.read().values().cloned().collect()
+    }
+
+    /// The equivocations seen since the server started.
+    pub fn equivocations(&self) -> Vec<Equivocation> {
+        self.equivocations.read().clone()
+    }
+
+    /// Follows the number of equivocations seen.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.seen.subscribe()
+    }
+
+    /// Records an equivocation, once per witness and checkpoint.
+    pub fn equivocation(&self, e: Equivocation) {
+        let mut all = self.equivocations.write();
+        if all.len() >= MAX_EQUIVOCATIONS
+            || all
+                .iter()
+                .any(|x| x.witness == e.witness && x.checkpoint == e.checkpoint)
+        {
+            return;
+        }
+        tracing::error!(witness = %e.witness, detail = %e.detail, "EQUIVOCATION: a witness holds another history of this log");
+        all.push(e);
+        let n = all.len();
+        drop(all);
+        self.seen.send_replace(n);
     }
 
     /// Stops the workers (they finish their current request).
@@ -325,6 +386,14 @@ fn worker(service: LogService, name: String, urls: Arc<HashMap<String, String>>)
                         } else {
                             format!("the witness still answers 409 at size {size}")
                         };
+                        if size > cp.size {
+                            cosigned.equivocation(Equivocation {
+                                witness: name.clone(),
+                                detail: detail.clone(),
+                                checkpoint: String::from_utf8_lossy(&cp.note).into_owned(),
+                                seen: unix_now(),
+                            });
+                        }
                         tracing::error!(witness = %name, %detail);
                         set_status(&|s| s.error = Some(detail.clone()));
                         holds = Some(size);
@@ -342,6 +411,20 @@ fn worker(service: LogService, name: String, urls: Arc<HashMap<String, String>>)
             }
             Ok((status, _, text)) => {
                 let detail = format!("{status}: {}", text.trim());
+                // A 409 that is not a size (the same size with another root), or a 422 for a
+                // proof from the size the witness said it holds: it holds a checkpoint of this
+                // log that this tree does not extend.
+                if (status == 409 || (status == 422 && holds.is_some())) && old > 0 {
+                    cosigned.equivocation(Equivocation {
+                        witness: name.clone(),
+                        detail: format!(
+                            "the witness refused this log's checkpoint of size {} from size {old} ({detail}): it holds another history of this log",
+                            cp.size
+                        ),
+                        checkpoint: String::from_utf8_lossy(&cp.note).into_owned(),
+                        seen: unix_now(),
+                    });
+                }
                 tracing::warn!(witness = %name, %detail, "the witness refused the checkpoint");
                 set_status(&|s| s.error = Some(detail.clone()));
                 holds = None;

@@ -17,6 +17,11 @@
 //! bounded per member ([`MAX_STREAMS_PER_MEMBER`]) and in all ([`MAX_STREAMS`]); beyond, the
 //! answer is 503 with `Retry-After`.
 //!
+//! When a witness reveals that it holds another history of this log (see
+//! [`crate::cosign::Equivocation`]), every stream gets an `event: equivocation` message without
+//! an id, whose data is `{"witness", "detail", "checkpoint", "seen"}`; a new stream gets those
+//! already seen first.
+//!
 //! The credentials a stream was opened with are checked again before every message and at
 //! least every [`RECHECK_EVERY`]: once its token is revoked or expired, or its member is
 //! suspended or removed, the stream sends a last `event: closed` message whose data says why
@@ -154,6 +159,9 @@ struct Cursor {
     party: String,
     next: u64,
     rx: tokio::sync::watch::Receiver<u64>,
+    /// The number of equivocations the witnesses revealed, and how many this stream sent.
+    equivocations: tokio::sync::watch::Receiver<usize>,
+    equivocations_sent: usize,
     ready: VecDeque<Event>,
     next_due: Instant,
     next_check: Instant,
@@ -267,8 +275,11 @@ async fn stream(
         None => head,
     };
     let slot = streams.take(caller.as_deref().map_or("", |c| c.member.as_str()))?;
+    let equivocations = s.cosigned().subscribe();
     let cursor = Cursor {
         rx,
+        equivocations,
+        equivocations_sent: 0,
         service: s,
         caller: caller.map(|Extension(c)| c),
         party,
@@ -294,6 +305,21 @@ async fn stream(
             if let Some(e) = c.ready.pop_front() {
                 return Some((Ok(e), c));
             }
+            // Equivocation first: every party must hear at once that a witness holds another
+            // history of this log (and a new stream hears of those already seen).
+            let seen = *c.equivocations.borrow_and_update();
+            if seen > c.equivocations_sent {
+                let all = c.service.cosigned().equivocations();
+                for e in all.iter().skip(c.equivocations_sent) {
+                    c.ready.push_back(
+                        Event::default()
+                            .event("equivocation")
+                            .data(json!(e).to_string()),
+                    );
+                }
+                c.equivocations_sent = all.len();
+                continue;
+            }
             if Instant::now() >= c.next_due {
                 c.next_due = Instant::now() + DUE_EVERY;
                 if let Some(e) = due(&c).await {
@@ -313,6 +339,7 @@ async fn stream(
             let wake = c.next_due.min(c.next_check);
             tokio::select! {
                 changed = c.rx.changed() => changed.ok()?,
+                changed = c.equivocations.changed() => changed.ok()?,
                 () = tokio::time::sleep_until(wake) => {}
             }
         }

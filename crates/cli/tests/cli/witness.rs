@@ -552,3 +552,104 @@ fn a_mechanism_made_with_local_witnesses_serves_cosigned_checkpoints_from_the_st
     ));
     assert_eq!(status["logs"][0]["size"], 6, "{status}");
 }
+
+/// A witness that holds another history of the log (here SY's, shown a fork signed with the
+/// log's own key: the log's first entries and then others) makes the log's next checkpoint
+/// impossible to cosign; the server says so on every party's hotline stream and in
+/// `/v1/witnesses`.
+#[test]
+fn an_equivocation_a_witness_reveals_reaches_every_partys_stream() {
+    use std::io::BufRead as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("m");
+    let out = run(
+        truce().args(["--json", "init", "--witnesses"]).arg(&data),
+        true,
+    );
+    let vkey = stdout_json(&out)["verifier_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let m = Mechanism {
+        tmp: tempfile::tempdir().unwrap(),
+        data: data.clone(),
+        vkey,
+    };
+    let server = m.serve();
+    let n = server.tree_size();
+    let w = server.get_json("/v1/witnesses");
+    let sy_url = w["witnesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["party"] == "SY")
+        .unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The fork: the log's n entries, then two that the log never held, signed with its key.
+    let key =
+        truce_log::LogKey::from_secret(&std::fs::read_to_string(data.join("log.key")).unwrap())
+            .unwrap();
+    let mut fork = truce_log::merkle::MemoryHashes::new();
+    for l in server.leaves(n) {
+        fork.append(truce_log::merkle::leaf_hash(&l)).unwrap();
+    }
+    for i in 0..2u8 {
+        fork.append(truce_log::merkle::leaf_hash(&[b'x', i]))
+            .unwrap();
+    }
+    let forged = key.sign(n + 2, fork.root(n + 2).unwrap(), "").unwrap();
+    let body = AddCheckpoint {
+        old: n,
+        proof: fork.prove_consistency(n + 2, n).unwrap(),
+        checkpoint: forged.note.clone(),
+    }
+    .to_bytes();
+    let (status, _) = http(
+        agent()
+            .post(format!("{sy_url}/add-checkpoint"))
+            .send(&body[..]),
+    );
+    assert_eq!(
+        status, 200,
+        "the witness cannot tell a consistent fork from the log"
+    );
+
+    // IL follows its hotline; the log grows; SY's witness now holds a tree the log's does not
+    // extend, and IL hears of it.
+    let il = m.token("il.ops", "read");
+    let mut stream = agent()
+        .get(format!("{}/v1/stream?party=IL", server.url))
+        .header("authorization", format!("Bearer {il}"))
+        .call()
+        .unwrap();
+    let lines = std::io::BufReader::new(stream.body_mut().as_reader());
+    let env = sign_report(&m, "sy.ops", "after the fork");
+    assert_eq!(server.post("/v1/entries", &env.to_leaf()).0, 201);
+    let mut event = None;
+    let mut lines = lines.lines();
+    while let Some(Ok(line)) = lines.next() {
+        if line == "event: equivocation" {
+            event = lines.next().and_then(Result::ok);
+            break;
+        }
+    }
+    let data_line = event.unwrap_or_else(|| {
+        panic!(
+            "no equivocation message on IL's stream; /v1/witnesses: {}",
+            server.get_json("/v1/witnesses")
+        )
+    });
+    let e: Value = serde_json::from_str(data_line.strip_prefix("data: ").unwrap()).unwrap();
+    assert_eq!(e["witness"], "truce.example/witness-sy", "{e}");
+    assert!(
+        e["detail"].as_str().unwrap().contains("another history"),
+        "{e}"
+    );
+    let w = server.get_json("/v1/witnesses");
+    assert_eq!(
+        w["equivocations"][0]["witness"], "truce.example/witness-sy",
+        "{w}"
+    );
+}
