@@ -1147,7 +1147,7 @@ fn run(cli: Cli) -> Result<()> {
                 a.from_start,
                 a.retries,
                 |m| {
-                    if m.event != "alerts" && m.event != "due" {
+                    if !["alerts", "due", "equivocation"].contains(&m.event.as_str()) {
                         return Ok(true);
                     }
                     if j {
@@ -1617,6 +1617,18 @@ fn submit_signed(
 /// One stream message as lines of text.
 fn print_alerts(event: &str, data: &str) {
     let v: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+    if event == "equivocation" {
+        println!(
+            "EQUIVOCATION  witness {}: {}",
+            v["witness"].as_str().unwrap_or(""),
+            v["detail"].as_str().unwrap_or("")
+        );
+        println!("  the log's checkpoint it refused:");
+        for l in v["checkpoint"].as_str().unwrap_or("").lines() {
+            println!("    {l}");
+        }
+        return;
+    }
     if event == "due" {
         for d in v["deadlines"]
             .as_array()
