@@ -64,6 +64,21 @@ impl Mechanism {
         Self { tmp, data, vkey }
     }
 
+    /// The Golan scenario with local witnesses for SY, IL and UNDOF (`truce init --witnesses`).
+    pub fn golan_with_witnesses() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("m");
+        let out = run(
+            truce().args(["--json", "init", "--witnesses"]).arg(&data),
+            true,
+        );
+        let vkey = stdout_json(&out)["verifier_key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        Self { tmp, data, vkey }
+    }
+
     pub fn empty() -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("m");

@@ -476,16 +476,8 @@ fn a_witness_killed_at_random_never_cosigns_two_inconsistent_checkpoints() {
 /// and is ready once the checkpoint has its quorum, also after a restart.
 #[test]
 fn a_mechanism_made_with_local_witnesses_serves_cosigned_checkpoints_from_the_start() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("m");
-    let out = run(
-        truce().args(["--json", "init", "--witnesses"]).arg(&data),
-        true,
-    );
-    let vkey = stdout_json(&out)["verifier_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let m = Mechanism::golan_with_witnesses();
+    let (data, vkey) = (m.data.clone(), m.vkey.clone());
     for party in ["sy", "il", "undof"] {
         assert!(
             data.join("witnesses")
@@ -494,11 +486,6 @@ fn a_mechanism_made_with_local_witnesses_serves_cosigned_checkpoints_from_the_st
                 .exists()
         );
     }
-    let m = Mechanism {
-        tmp: tempfile::tempdir().unwrap(),
-        data: data.clone(),
-        vkey: vkey.clone(),
-    };
     for round in 0..2 {
         let server = m.serve();
         let mech = server.get_json("/v1/mechanism");
@@ -560,21 +547,8 @@ fn a_mechanism_made_with_local_witnesses_serves_cosigned_checkpoints_from_the_st
 #[test]
 fn an_equivocation_a_witness_reveals_reaches_every_partys_stream() {
     use std::io::BufRead as _;
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("m");
-    let out = run(
-        truce().args(["--json", "init", "--witnesses"]).arg(&data),
-        true,
-    );
-    let vkey = stdout_json(&out)["verifier_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let m = Mechanism {
-        tmp: tempfile::tempdir().unwrap(),
-        data: data.clone(),
-        vkey,
-    };
+    let m = Mechanism::golan_with_witnesses();
+    let data = m.data.clone();
     let server = m.serve();
     let n = server.tree_size();
     let w = server.get_json("/v1/witnesses");
