@@ -2,6 +2,7 @@
 //! client, submission and offline queueing, and verification. The binary (`main.rs`) only
 //! parses arguments and calls these.
 
+pub mod audit;
 pub mod client;
 pub mod deconflict;
 pub mod eval;

@@ -143,6 +143,13 @@ enum Command {
         after_help = "Examples:\n  truce token create --data ./golan --member sy.ops --scope read --expires 30d\n  truce token list --data ./golan\n  truce token revoke --data ./golan 3f9c0e1a2b4d5e6f\n\nSend a token as `Authorization: Bearer <token>`, or give it to truce commands with\n--token / TRUCE_TOKEN. Who may read and write what: docs/access.md."
     )]
     Token(TokenCommand),
+    /// Audit a whole record end to end and report every anomaly: checkpoint, witness policy,
+    /// every entry re-admitted, the root, the replayed state against the signed commitment,
+    /// equivocations. Exit 3 on any anomaly.
+    #[command(
+        after_help = "Example:\n  truce audit http://127.0.0.1:8080 --vkey \"$VKEY\" --json > audit.json"
+    )]
+    Audit(cmd::audit::AuditArgs),
     /// Run a witness (C2SP tlog-witness) that cosigns a log's checkpoints only while they
     /// stay consistent, and read what it holds.
     #[command(subcommand)]
@@ -1305,6 +1312,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Token(t) => token_cmd(j, t)?,
         Command::Witness(c) => cmd::witness::run(j, c)?,
+        Command::Audit(a) => cmd::audit::run(j, a, &token)?,
         Command::Eval(EvalCommand::Fusion { dir }) => {
             truce::eval::check_dir(&dir)?;
             let e = truce::eval::fusion(&dir, !j)?;

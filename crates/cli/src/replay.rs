@@ -38,88 +38,143 @@ pub fn replay(client: &Client, vkey: Option<&str>, progress: bool) -> Result<Rep
             .context("server did not give a verifier key")?
             .to_owned(),
     };
-    let answer = client.get("/v1/state/commitment")?;
-    if !answer.ok() {
-        anyhow::bail!(
-            "the server has no state commitment to check: {}",
-            answer.problem_text()
-        );
-    }
-    let note = answer.json()?["note"]
-        .as_str()
-        .context("commitment answer has no note")?
-        .to_owned();
-    let committed = verify_state_commitment(note.as_bytes(), &vkey)
-        .map_err(|e| fail(format!("state commitment: {e}")))?;
-    let mut engine = Engine::new();
-    let mut ours: Option<[u8; 32]> = (committed.size == 0).then(|| state_hash(engine.state()));
-    let mut findings_at = engine.state().findings.clone();
-    let blobs = |sha: &str| {
-        client
-            .get_ok(&format!("/v1/blobs/{sha}"))
-            .ok()
-            .map(|a| a.body)
-    };
-    let report = server_with(client, Some(&vkey), None, progress, |index, entry| {
-        if index >= committed.size {
-            return Ok(());
-        }
-        engine
-            .apply(index, entry, &blobs)
-            .map_err(|e| fail(format!("entry {index}: {e}")))?;
-        if engine.state().size == committed.size {
-            ours = Some(state_hash(engine.state()));
-            findings_at = engine.state().findings.clone();
-        }
-        Ok(())
+    let mut replayer = Replayer::new(client, &vkey)?;
+    let report = server_with(client, Some(&vkey), None, progress, None, |index, entry| {
+        replayer.apply(index, entry)
     })?;
-    let Some(ours) = ours else {
-        return Err(fail(format!(
-            "the state commitment is for {} entries but the signed log holds only {}",
-            committed.size, report.tree_size
-        )));
-    };
-    if ours != committed.state_hash {
-        let mut detail = format!(
-            "the operator's state commitment for {} entries is {}, but replaying the log gives {}: the published derived state (findings, statuses) is not what the log and the agreement imply",
-            committed.size,
-            hex::encode(committed.state_hash),
-            hex::encode(ours)
-        );
-        // Name the findings that differ, when the server's current state is at that size.
-        if let Ok(a) = client.get_ok("/v1/state")
-            && let Ok(theirs) = serde_json::from_slice::<truce_engine::State>(&a.body)
-            && theirs.size == committed.size
-        {
-            let ids: BTreeSet<&String> = theirs.findings.keys().chain(findings_at.keys()).collect();
-            let differ: Vec<String> = ids
-                .into_iter()
-                .filter(|id| theirs.findings.get(*id) != findings_at.get(*id))
-                .map(|id| {
-                    let show = |f: Option<&Box<truce_engine::Finding>>| {
-                        f.map_or("absent".to_owned(), |f| f.status.as_str().to_owned())
-                    };
-                    format!(
-                        "{id}: server says {}, the log gives {}",
-                        show(theirs.findings.get(id)),
-                        show(findings_at.get(id))
-                    )
-                })
-                .collect();
-            if !differ.is_empty() {
-                detail.push_str("\nfindings that differ:\n  ");
-                detail.push_str(&differ.join("\n  "));
-            }
-        }
-        return Err(fail(detail));
-    }
+    let (commitment_size, ours, findings) = replayer.check(report.tree_size)?;
     Ok(ReplayReport {
         origin: report.origin,
         tree_size: report.tree_size,
         entries_verified: report.entries_verified,
-        commitment_size: committed.size,
+        commitment_size,
         state_hash: hex::encode(ours),
-        findings: findings_at.len(),
+        findings,
         verifier_key: vkey,
     })
+}
+
+/// Applies a server's verified entries, in log order, to a local engine, and compares the
+/// state at the size of the server's latest signed state commitment with that commitment.
+pub struct Replayer<'a> {
+    client: &'a Client,
+    committed: truce_log::StateCommitment,
+    engine: Engine,
+    ours: Option<[u8; 32]>,
+    findings_at: std::collections::BTreeMap<String, Box<truce_engine::Finding>>,
+}
+
+impl std::fmt::Debug for Replayer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replayer")
+            .field("commitment_size", &self.committed.size)
+            .field("replayed", &self.engine.state().size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Replayer<'a> {
+    /// Fetches and verifies (with the log key `vkey`) the server's latest state commitment.
+    pub fn new(client: &'a Client, vkey: &str) -> Result<Self> {
+        let answer = client.get("/v1/state/commitment")?;
+        if !answer.ok() {
+            anyhow::bail!(
+                "the server has no state commitment to check: {}",
+                answer.problem_text()
+            );
+        }
+        let note = answer.json()?["note"]
+            .as_str()
+            .context("commitment answer has no note")?
+            .to_owned();
+        let committed = verify_state_commitment(note.as_bytes(), vkey)
+            .map_err(|e| fail(format!("state commitment: {e}")))?;
+        let engine = Engine::new();
+        let ours = (committed.size == 0).then(|| state_hash(engine.state()));
+        let findings_at = engine.state().findings.clone();
+        Ok(Self {
+            client,
+            committed,
+            engine,
+            ours,
+            findings_at,
+        })
+    }
+
+    /// The size the commitment is for.
+    pub fn commitment_size(&self) -> u64 {
+        self.committed.size
+    }
+
+    /// Applies entry `index` (entries must come in log order).
+    pub fn apply(&mut self, index: u64, entry: &truce_model::Entry) -> Result<()> {
+        if index >= self.committed.size {
+            return Ok(());
+        }
+        let client = self.client;
+        let blobs = |sha: &str| {
+            client
+                .get_ok(&format!("/v1/blobs/{sha}"))
+                .ok()
+                .map(|a| a.body)
+        };
+        self.engine
+            .apply(index, entry, &blobs)
+            .map_err(|e| fail(format!("entry {index}: {e}")))?;
+        if self.engine.state().size == self.committed.size {
+            self.ours = Some(state_hash(self.engine.state()));
+            self.findings_at = self.engine.state().findings.clone();
+        }
+        Ok(())
+    }
+
+    /// Compares the replayed state with the commitment: (size, hash, findings) if they agree,
+    /// otherwise a verification failure naming the findings that differ.
+    pub fn check(&self, tree_size: u64) -> Result<(u64, [u8; 32], usize)> {
+        let committed = &self.committed;
+        let findings_at = &self.findings_at;
+        let client = self.client;
+        let Some(ours) = self.ours else {
+            return Err(fail(format!(
+                "the state commitment is for {} entries but the signed log holds only {}",
+                committed.size, tree_size
+            )));
+        };
+        if ours != committed.state_hash {
+            let mut detail = format!(
+                "the operator's state commitment for {} entries is {}, but replaying the log gives {}: the published derived state (findings, statuses) is not what the log and the agreement imply",
+                committed.size,
+                hex::encode(committed.state_hash),
+                hex::encode(ours)
+            );
+            // Name the findings that differ, when the server's current state is at that size.
+            if let Ok(a) = client.get_ok("/v1/state")
+                && let Ok(theirs) = serde_json::from_slice::<truce_engine::State>(&a.body)
+                && theirs.size == committed.size
+            {
+                let ids: BTreeSet<&String> =
+                    theirs.findings.keys().chain(findings_at.keys()).collect();
+                let differ: Vec<String> = ids
+                    .into_iter()
+                    .filter(|id| theirs.findings.get(*id) != findings_at.get(*id))
+                    .map(|id| {
+                        let show = |f: Option<&Box<truce_engine::Finding>>| {
+                            f.map_or("absent".to_owned(), |f| f.status.as_str().to_owned())
+                        };
+                        format!(
+                            "{id}: server says {}, the log gives {}",
+                            show(theirs.findings.get(id)),
+                            show(findings_at.get(id))
+                        )
+                    })
+                    .collect();
+                if !differ.is_empty() {
+                    detail.push_str("\nfindings that differ:\n  ");
+                    detail.push_str(&differ.join("\n  "));
+                }
+            }
+            return Err(fail(detail));
+        }
+        Ok((committed.size, ours, findings_at.len()))
+    }
 }

@@ -187,17 +187,46 @@ pub fn server(
     state_path: Option<&Path>,
     progress: bool,
 ) -> Result<ServerReport> {
-    server_with(client, vkey, state_path, progress, |_, _| Ok(()))
+    server_with(client, vkey, state_path, progress, None, |_, _| Ok(()))
 }
 
-/// [`server`], handing each verified entry, in log order, to `on_entry`.
+/// Something `truce verify` or `truce audit` found wrong with what a server serves.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Anomaly {
+    /// Which check: `entry`, `root`, `witness-policy`, `state-commitment`, `equivocation`.
+    pub check: String,
+    /// The log index concerned, if one entry is.
+    pub index: Option<u64>,
+    pub detail: String,
+}
+
+/// [`server`], handing each verified entry, in log order, to `on_entry`. With `anomalies`,
+/// an entry that should not have been admitted, a root that does not match and a checkpoint
+/// without its witness quorum are recorded there and the check goes on (an entry refused is
+/// not handed on); without, the first one fails the check. A checkpoint that is not the log's,
+/// a log that shrank or forked against `state_path`, and I/O errors always fail it.
 pub fn server_with(
     client: &Client,
     vkey: Option<&str>,
     state_path: Option<&Path>,
     progress: bool,
+    mut anomalies: Option<&mut Vec<Anomaly>>,
     mut on_entry: impl FnMut(u64, &Entry) -> Result<()>,
 ) -> Result<ServerReport> {
+    // Records a verification failure as an anomaly when collecting, or returns it.
+    let mut found = |check: &str, index: Option<u64>, e: anyhow::Error| -> Result<()> {
+        match (&mut anomalies, e.is::<Failed>()) {
+            (Some(v), true) => {
+                v.push(Anomaly {
+                    check: check.to_owned(),
+                    index,
+                    detail: e.to_string(),
+                });
+                Ok(())
+            }
+            _ => Err(e),
+        }
+    };
     let previous: Option<SeenState> = match state_path {
         Some(p) if p.exists() => Some(
             serde_json::from_slice(&std::fs::read(p)?)
@@ -291,8 +320,10 @@ pub fn server_with(
             )));
         }
         for leaf in leaves {
-            let entry = verify_entry(client, &mut registry, &cp.origin, index, leaf)?;
-            on_entry(index, &entry)?;
+            match verify_entry(client, &mut registry, &cp.origin, index, leaf) {
+                Ok(entry) => on_entry(index, &entry)?,
+                Err(e) => found("entry", Some(index), e)?,
+            }
             hashes
                 .append(leaf_hash(leaf))
                 .map_err(|e| anyhow!(e.to_string()))?;
@@ -307,18 +338,29 @@ pub fn server_with(
     }
     let root = hashes.root(cp.size).map_err(|e| anyhow!(e.to_string()))?;
     if root != cp.root {
-        return Err(fail(format!(
-            "the root recomputed from the {} entries ({root}) differs from the signed checkpoint's ({})",
-            cp.size, cp.root
-        )));
+        found(
+            "root",
+            None,
+            fail(format!(
+                "the root recomputed from the {} entries ({root}) differs from the signed checkpoint's ({})",
+                cp.size, cp.root
+            )),
+        )?;
     }
     // The agreement (ratified by the parties, replayed from the log) says which witnesses
     // must vouch for the checkpoint; without them the log's word alone could be a split view.
-    let witnesses = registry
+    let witnesses = match registry
         .agreement()
         .and_then(|a| a.body.witnesses.as_ref())
         .map(|w| check_witnesses(&note, w, Some(unix_now())))
-        .transpose()?;
+    {
+        None => None,
+        Some(Ok(w)) => Some(w),
+        Some(Err(e)) => {
+            found("witness-policy", None, e)?;
+            None
+        }
+    };
     if let Some(p) = state_path {
         let state = SeenState {
             verifier_key: vkey.clone(),

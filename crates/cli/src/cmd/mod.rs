@@ -1,4 +1,5 @@
 //! The commands, one module each. (Older commands still live in `main.rs`; they move here as
 //! they are touched.)
 
+pub mod audit;
 pub mod witness;

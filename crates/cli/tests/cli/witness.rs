@@ -627,3 +627,87 @@ fn an_equivocation_a_witness_reveals_reaches_every_partys_stream() {
         "{w}"
     );
 }
+
+/// `truce audit`: a sound mechanism with witnesses passes every check; after two entries'
+/// signatures are swapped in the database, it reports each bad entry by index, the root and
+/// the state commitment, instead of stopping at the first.
+#[test]
+fn an_audit_reports_every_anomaly_with_its_index() {
+    let m = Mechanism::golan_with_witnesses();
+    let server = m.serve();
+    for i in 0..4 {
+        let env = sign_report(
+            &m,
+            if i % 2 == 0 { "sy.ops" } else { "il.ops" },
+            &format!("audited {i}"),
+        );
+        assert_eq!(server.post("/v1/entries", &env.to_leaf()).0, 201);
+    }
+    let size = server.tree_size();
+    server.settled_commitment();
+    let audit = |s: &Server, want: bool| {
+        run(
+            s.truce()
+                .args(["--json", "audit", &s.url, "--vkey", &m.vkey]),
+            want,
+        )
+    };
+    let ok = stdout_json(&audit(&server, true));
+    assert_eq!(ok["anomalies"], json!([]), "{ok}");
+    assert_eq!(ok["entries_verified"], size);
+    assert_eq!(ok["commitment_size"], size);
+    assert_eq!(ok["witnesses"]["cosigned_by"].as_array().unwrap().len(), 3);
+    let data = server.stop();
+
+    // Swap the signatures of the last two reports.
+    let db = rusqlite::Connection::open(data.join("truce.db")).unwrap();
+    let leaf = |i: u64| -> Value {
+        let b: Vec<u8> = db
+            .query_row("SELECT leaf FROM entries WHERE idx = ?1", [i as i64], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        serde_json::from_slice(&b).unwrap()
+    };
+    let (a, b) = (size - 2, size - 1);
+    let (mut la, mut lb) = (leaf(a), leaf(b));
+    let sa = la["signatures"][0]["sig"].clone();
+    la["signatures"][0]["sig"] = lb["signatures"][0]["sig"].clone();
+    lb["signatures"][0]["sig"] = sa;
+    for (i, l) in [(a, &la), (b, &lb)] {
+        db.execute(
+            "UPDATE entries SET leaf = ?1 WHERE idx = ?2",
+            rusqlite::params![serde_json::to_vec(l).unwrap(), i as i64],
+        )
+        .unwrap();
+    }
+    drop(db);
+    let server = Server::start(&data);
+    let out = audit(&server, false);
+    assert_eq!(out.status.code(), Some(3));
+    let r = stdout_json(&out);
+    let anomalies = r["anomalies"].as_array().unwrap();
+    let entries: Vec<u64> = anomalies
+        .iter()
+        .filter(|x| x["check"] == "entry")
+        .map(|x| x["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(entries, vec![a, b], "{r}");
+    assert!(anomalies.iter().any(|x| x["check"] == "root"), "{r}");
+    assert!(
+        anomalies.iter().any(|x| x["check"] == "state-commitment"),
+        "{r}"
+    );
+    assert_eq!(r["entries_verified"], size - 2);
+    let plain = run(
+        server
+            .truce()
+            .args(["audit", &server.url, "--vkey", &m.vkey]),
+        false,
+    );
+    let plain = String::from_utf8_lossy(&plain.stdout);
+    assert!(
+        plain.contains(&format!("entry (entry {a})")) && plain.contains("FAILED"),
+        "{plain}"
+    );
+}
