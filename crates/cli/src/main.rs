@@ -1481,7 +1481,10 @@ fn serve(
             {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
-            tracing::info!(witnesses = local.len(), "local witnesses cosigning");
+            tracing::warn!(
+                witnesses = local.len(),
+                "running the data directory's own witnesses (truce init --witnesses): a demo; they protect nothing, since this operator holds their keys"
+            );
         }
         let derived = service.derived().clone();
         let store = service.store().clone();
