@@ -10,7 +10,7 @@
 
 use crate::client::Client;
 use crate::replay::Replayer;
-use crate::verify::{Anomaly, Failed, WitnessReport, server_with};
+use crate::verify::{Anomaly, Failed, WitnessReport, server_checked};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
@@ -35,8 +35,14 @@ pub struct AuditReport {
 }
 
 /// Audits the server `client` reads from; `vkey` is the log's verifier key (without it the
-/// server's own key is trusted, and the report says so).
-pub fn audit(client: &Client, vkey: Option<&str>, progress: bool) -> Result<AuditReport> {
+/// server's own key is trusted, and the report says so). With `fresh`, the witness
+/// cosignatures must also be fresh now (not for an export bundle, which is as old as it is).
+pub fn audit(
+    client: &Client,
+    vkey: Option<&str>,
+    progress: bool,
+    fresh: bool,
+) -> Result<AuditReport> {
     let started = std::time::Instant::now();
     let mechanism = client.get_ok("/v1/mechanism")?.json()?;
     let (vkey, tofu) = match vkey {
@@ -63,16 +69,18 @@ pub fn audit(client: &Client, vkey: Option<&str>, progress: bool) -> Result<Audi
         // No commitment yet (a new log): nothing to compare.
         Err(_) => None,
     };
-    let report = server_with(
+    let mut apply = |index: u64, entry: &truce_model::Entry| match replayer.as_mut() {
+        Some(r) => r.apply(index, entry),
+        None => Ok(()),
+    };
+    let report = server_checked(
         client,
         Some(&vkey),
         None,
         progress,
+        fresh,
         Some(&mut anomalies),
-        |index, entry| match replayer.as_mut() {
-            Some(r) => r.apply(index, entry),
-            None => Ok(()),
-        },
+        &mut apply,
     )?;
     let mut commitment_size = None;
     if let Some(r) = &replayer {
@@ -120,5 +128,100 @@ pub fn audit(client: &Client, vkey: Option<&str>, progress: bool) -> Result<Audi
         ],
         anomalies,
         seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// What `truce export-bundle` wrote.
+#[derive(Debug, Serialize)]
+pub struct BundleReport {
+    pub dir: std::path::PathBuf,
+    pub tree_size: u64,
+    pub files: usize,
+    pub bytes: u64,
+}
+
+/// Copies what an audit reads from a server into `out`, one file per API path: the mechanism,
+/// the checkpoint with its cosignatures, every entry bundle (C2SP tlog-tiles), the blobs the
+/// agreements name, the state commitment and state, and the witnesses' view. `truce audit
+/// --bundle` audits it offline.
+pub fn export_bundle(
+    client: &Client,
+    out: &std::path::Path,
+    progress: bool,
+) -> Result<BundleReport> {
+    use truce_log::tiles::{TILE_WIDTH, TileRef, decode_bundle};
+    if out.exists() && std::fs::read_dir(out)?.next().is_some() {
+        anyhow::bail!(
+            "{} is not empty; export a bundle into a new directory",
+            out.display()
+        );
+    }
+    let mut files = 0usize;
+    let mut bytes = 0u64;
+    let mut save = |path: &str, body: &[u8]| -> Result<()> {
+        let file = truce_server::bundle::file_of(out, path)
+            .with_context(|| format!("{path} cannot name a file"))?;
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&file, body).with_context(|| format!("writing {}", file.display()))?;
+        files += 1;
+        bytes += body.len() as u64;
+        Ok(())
+    };
+    let mechanism = client.get_ok("/v1/mechanism")?;
+    save("v1/mechanism", &mechanism.body)?;
+    let checkpoint = client.get_ok("/log/checkpoint")?.body;
+    save("log/checkpoint", &checkpoint)?;
+    let size: u64 = String::from_utf8_lossy(&checkpoint)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .context("the checkpoint has no size line")?;
+    let bar = progress.then(|| indicatif::ProgressBar::new(size));
+    let mut blobs = std::collections::BTreeSet::new();
+    let mut index = 0u64;
+    while index < size {
+        let t = TileRef {
+            level: None,
+            index: index / TILE_WIDTH,
+            width: (size - (index / TILE_WIDTH) * TILE_WIDTH).min(TILE_WIDTH) as u16,
+        };
+        let path = format!("log/{}", t.path());
+        let bundle = client.get_ok(&format!("/{path}"))?.body;
+        for leaf in decode_bundle(&bundle).map_err(|e| anyhow::anyhow!("{path}: {e}"))? {
+            if let Ok(env) = truce_log::Envelope::parse(leaf)
+                && let Ok(entry) = truce_model::Entry::parse(&env.payload)
+                && let truce_model::entry::Body::Agreement(a) = &entry.body
+            {
+                blobs.insert(a.zones.sha256.clone());
+                if let Some(p) = &a.places {
+                    blobs.insert(p.sha256.clone());
+                }
+            }
+        }
+        save(&path, &bundle)?;
+        index += u64::from(t.width);
+        if let Some(b) = &bar {
+            b.set_position(index);
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    for sha in blobs {
+        let blob = client.get_ok(&format!("/v1/blobs/{sha}"))?.body;
+        save(&format!("v1/blobs/{sha}"), &blob)?;
+    }
+    for path in ["v1/state/commitment", "v1/state", "v1/witnesses"] {
+        if let Ok(a) = client.get_ok(&format!("/{path}")) {
+            save(path, &a.body)?;
+        }
+    }
+    Ok(BundleReport {
+        dir: out.to_owned(),
+        tree_size: size,
+        files,
+        bytes,
     })
 }

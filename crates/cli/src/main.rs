@@ -150,6 +150,10 @@ enum Command {
         after_help = "Example:\n  truce audit http://127.0.0.1:8080 --vkey \"$VKEY\" --json > audit.json"
     )]
     Audit(cmd::audit::AuditArgs),
+    /// Copy what an audit reads from a server (checkpoint with cosignatures, entry bundles,
+    /// the agreements' blobs, state commitment) into a directory, for `truce audit --bundle`
+    /// on a machine with no network.
+    ExportBundle(cmd::audit::ExportBundleArgs),
     /// Run a witness (C2SP tlog-witness) that cosigns a log's checkpoints only while they
     /// stay consistent, and read what it holds.
     #[command(subcommand)]
@@ -1313,6 +1317,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Token(t) => token_cmd(j, t)?,
         Command::Witness(c) => cmd::witness::run(j, c)?,
         Command::Audit(a) => cmd::audit::run(j, a, &token)?,
+        Command::ExportBundle(a) => cmd::audit::export(j, a, &token)?,
         Command::Eval(EvalCommand::Fusion { dir }) => {
             truce::eval::check_dir(&dir)?;
             let e = truce::eval::fusion(&dir, !j)?;

@@ -213,6 +213,28 @@ pub fn server_with(
     mut anomalies: Option<&mut Vec<Anomaly>>,
     mut on_entry: impl FnMut(u64, &Entry) -> Result<()>,
 ) -> Result<ServerReport> {
+    server_checked(
+        client,
+        vkey,
+        state_path,
+        progress,
+        true,
+        anomalies.take(),
+        &mut on_entry,
+    )
+}
+
+/// [`server_with`], with the freshness of the witness cosignatures checked against now
+/// (`fresh`) or not (an export bundle is as old as it is).
+pub fn server_checked(
+    client: &Client,
+    vkey: Option<&str>,
+    state_path: Option<&Path>,
+    progress: bool,
+    fresh: bool,
+    mut anomalies: Option<&mut Vec<Anomaly>>,
+    on_entry: &mut dyn FnMut(u64, &Entry) -> Result<()>,
+) -> Result<ServerReport> {
     // Records a verification failure as an anomaly when collecting, or returns it.
     let mut found = |check: &str, index: Option<u64>, e: anyhow::Error| -> Result<()> {
         match (&mut anomalies, e.is::<Failed>()) {
@@ -352,7 +374,7 @@ pub fn server_with(
     let witnesses = match registry
         .agreement()
         .and_then(|a| a.body.witnesses.as_ref())
-        .map(|w| check_witnesses(&note, w, Some(unix_now())))
+        .map(|w| check_witnesses(&note, w, fresh.then(unix_now)))
     {
         None => None,
         Some(Ok(w)) => Some(w),

@@ -6,19 +6,93 @@ use clap::Args;
 #[derive(Args)]
 pub struct AuditArgs {
     /// The server (or a party's mirror of it) to audit, e.g. http://127.0.0.1:8080.
-    #[arg(env = "TRUCE_SERVER")]
-    pub url: String,
+    #[arg(
+        env = "TRUCE_SERVER",
+        required_unless_present = "bundle",
+        conflicts_with = "bundle"
+    )]
+    pub url: Option<String>,
+    /// Audit an export bundle (`truce export-bundle`) instead, offline. The freshness of the
+    /// witness cosignatures is not judged: a bundle is as old as it is.
+    #[arg(long, value_name = "DIR")]
+    pub bundle: Option<std::path::PathBuf>,
     /// The log's verifier key, obtained out of band; without it the server's own key is
     /// trusted, and the report says so.
     #[arg(long, env = "TRUCE_VKEY")]
     pub vkey: Option<String>,
 }
 
+#[derive(Args)]
+pub struct ExportBundleArgs {
+    /// The server to copy from.
+    #[arg(long, env = "TRUCE_SERVER")]
+    pub server: String,
+    /// A new (or empty) directory to write the bundle to.
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+}
+
+/// `truce export-bundle`.
+pub fn export(j: bool, a: ExportBundleArgs, token: &Option<String>) -> Result<()> {
+    let client = crate::connect(&a.server, token)?;
+    let progress = !j && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let r = truce::audit::export_bundle(&client, &a.out, progress)?;
+    crate::print(j, serde_json::to_value(&r)?, || {
+        format!(
+            "exported {} entries to {} ({} files, {} bytes); audit it with: truce audit --bundle {} --vkey <the log's verifier key>",
+            r.tree_size,
+            r.dir.display(),
+            r.files,
+            r.bytes,
+            r.dir.display()
+        )
+    });
+    Ok(())
+}
+
+/// Serves an export bundle on a loopback port, in a thread of its own; returns its URL.
+fn serve_bundle(dir: &std::path::Path) -> Result<String> {
+    if !dir.join("log/checkpoint.body").exists() {
+        anyhow::bail!(
+            "{} is not an export bundle (no log/checkpoint); make one with truce export-bundle",
+            dir.display()
+        );
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let router = truce_server::bundle::router(dir.to_owned());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        if let Ok(rt) = rt {
+            rt.block_on(async move {
+                if let Ok(l) = tokio::net::TcpListener::from_std(listener) {
+                    let _ = truce_server::listener::serve(
+                        l,
+                        router,
+                        truce_server::listener::ConnectionLimits::default(),
+                        std::future::pending(),
+                    )
+                    .await;
+                }
+            });
+        }
+    });
+    Ok(url)
+}
+
 /// Runs the audit; exit code 3 if it found any anomaly.
 pub fn run(j: bool, a: AuditArgs, token: &Option<String>) -> Result<()> {
-    let client = crate::connect(&a.url, token)?;
+    let (url, fresh) = match (&a.url, &a.bundle) {
+        (_, Some(dir)) => (serve_bundle(dir)?, false),
+        (Some(u), None) => (u.clone(), true),
+        (None, None) => anyhow::bail!("give the server's URL, or --bundle DIR"),
+    };
+    let client = crate::connect(&url, token)?;
     let progress = !j && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let r = truce::audit::audit(&client, a.vkey.as_deref(), progress)?;
+    let r = truce::audit::audit(&client, a.vkey.as_deref(), progress, fresh)?;
     crate::print(j, serde_json::to_value(&r)?, || {
         let mut s = format!(
             "audit of {} ({} entries) in {:.1} s\nchecked:\n",

@@ -657,7 +657,49 @@ fn an_audit_reports_every_anomaly_with_its_index() {
     assert_eq!(ok["entries_verified"], size);
     assert_eq!(ok["commitment_size"], size);
     assert_eq!(ok["witnesses"]["cosigned_by"].as_array().unwrap().len(), 3);
+    // The same audit offline, from an export bundle, with the server stopped.
+    let bundle = m.tmp.path().join("bundle");
+    let exported = stdout_json(&run(
+        server
+            .truce()
+            .args(["--json", "export-bundle", "--server", &server.url, "--out"])
+            .arg(&bundle),
+        true,
+    ));
+    assert_eq!(exported["tree_size"], size);
     let data = server.stop();
+    let offline = stdout_json(&run(
+        truce()
+            .args(["--json", "audit", "--bundle"])
+            .arg(&bundle)
+            .args(["--vkey", &m.vkey]),
+        true,
+    ));
+    assert_eq!(offline["anomalies"], json!([]), "{offline}");
+    assert_eq!(offline["entries_verified"], size);
+    assert_eq!(offline["commitment_size"], size);
+    assert_eq!(offline["witnesses"]["freshness_checked"], false);
+    // A bundle whose entry bundle was edited is audited as faulty.
+    let tile = bundle
+        .join("log/tile/entries/000.p")
+        .join(format!("{size}.body"));
+    let mut bytes = std::fs::read(&tile).unwrap();
+    let last = bytes.len() - 10;
+    bytes[last] ^= 1;
+    std::fs::write(&tile, bytes).unwrap();
+    let out = run(
+        truce()
+            .args(["--json", "audit", "--bundle"])
+            .arg(&bundle)
+            .args(["--vkey", &m.vkey]),
+        false,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
     // Swap the signatures of the last two reports.
     let db = rusqlite::Connection::open(data.join("truce.db")).unwrap();
