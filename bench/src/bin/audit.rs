@@ -78,10 +78,15 @@ fn main() -> Result<()> {
     let size = leaves.len() as u64;
     let mut tree = MemoryHashes::new();
     for l in &leaves {
-        tree.append(leaf_hash(l)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        tree.append(leaf_hash(l))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let cp = key
-        .sign(size, tree.root(size).map_err(|e| anyhow::anyhow!("{e}"))?, "")
+        .sign(
+            size,
+            tree.root(size).map_err(|e| anyhow::anyhow!("{e}"))?,
+            "",
+        )
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     save("log/checkpoint", &cp.note)?;
     save(
@@ -91,7 +96,10 @@ fn main() -> Result<()> {
             .as_bytes(),
     )?;
     use sha2_hex::hex_sha256;
-    save(&format!("v1/blobs/{}", hex_sha256(&scenario.zones)), &scenario.zones)?;
+    save(
+        &format!("v1/blobs/{}", hex_sha256(&scenario.zones)),
+        &scenario.zones,
+    )?;
     if let Some(p) = &scenario.places {
         save(&format!("v1/blobs/{}", hex_sha256(p)), p)?;
     }

@@ -323,6 +323,9 @@ pub fn server_checked(
     });
     let mut hashes = MemoryHashes::new();
     let mut registry = Registry::new();
+    let mut prechecker = Prechecker::new();
+    let mut zones =
+        |sha: &str| -> Result<Vec<u8>> { Ok(client.get_ok(&format!("/v1/blobs/{sha}"))?.body) };
     let mut index = 0u64;
     while index < cp.size {
         let tile_index = index / TILE_WIDTH;
@@ -341,10 +344,18 @@ pub fn server_checked(
                 leaves.len()
             )));
         }
-        for leaf in leaves {
-            match verify_entry(client, &mut registry, &cp.origin, index, leaf) {
+        // Signatures are checked ahead on every core; each entry is then re-admitted in log
+        // order (which verifies again whenever the registry's key is another).
+        let owned: Vec<Vec<u8>> = leaves.iter().map(|l| l.to_vec()).collect();
+        let prechecked = prechecker.check(index, &owned);
+        for (leaf, parsed) in leaves.into_iter().zip(prechecked) {
+            let readmitted = match parsed {
+                Ok(p) => readmit_parsed(&mut registry, &cp.origin, index, p, &mut zones)?,
+                Err(why) => Err(why),
+            };
+            match readmitted {
                 Ok(entry) => on_entry(index, &entry)?,
-                Err(e) => found("entry", Some(index), e)?,
+                Err(why) => found("entry", Some(index), fail(why))?,
             }
             hashes
                 .append(leaf_hash(leaf))
@@ -402,20 +413,6 @@ pub fn server_checked(
         trusted_on_first_use: tofu,
         witnesses,
     })
-}
-
-/// Checks one logged entry as admission should have: envelope, payload, strict signature under
-/// the member's key at that point of the log, and the registry's rules.
-fn verify_entry(
-    client: &Client,
-    registry: &mut Registry,
-    origin: &str,
-    index: u64,
-    leaf: &[u8],
-) -> Result<Entry> {
-    let mut zones =
-        |sha: &str| -> Result<Vec<u8>> { Ok(client.get_ok(&format!("/v1/blobs/{sha}"))?.body) };
-    readmit(registry, origin, index, leaf, &mut zones)?.map_err(fail)
 }
 
 /// Re-admits one logged entry exactly as admission should have, and applies it to the
