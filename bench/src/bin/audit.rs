@@ -155,26 +155,7 @@ fn main() -> Result<()> {
     let ceiling = median((0..args.runs).map(|_| verify_rate(2)).collect());
 
     // The audit, as `truce audit --bundle` runs it: the bundle served on loopback.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    listener.set_nonblocking(true)?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let router = truce_server::bundle::router(bundle.clone());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::from_std(listener).expect("the listener");
-            let _ = truce_server::listener::serve(
-                l,
-                router,
-                truce_server::listener::ConnectionLimits::default(),
-                std::future::pending(),
-            )
-            .await;
-        });
-    });
+    let url = truce::audit::serve_bundle(&bundle)?;
     let client = truce::client::Client::new(&url)?;
     let mut rates = Vec::new();
     let mut seconds = Vec::new();

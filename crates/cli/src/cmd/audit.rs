@@ -50,43 +50,10 @@ pub fn export(j: bool, a: ExportBundleArgs, token: &Option<String>) -> Result<()
     Ok(())
 }
 
-/// Serves an export bundle on a loopback port, in a thread of its own; returns its URL.
-fn serve_bundle(dir: &std::path::Path) -> Result<String> {
-    if !dir.join("log/checkpoint.body").exists() {
-        anyhow::bail!(
-            "{} is not an export bundle (no log/checkpoint); make one with truce export-bundle",
-            dir.display()
-        );
-    }
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    listener.set_nonblocking(true)?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let router = truce_server::bundle::router(dir.to_owned());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build();
-        if let Ok(rt) = rt {
-            rt.block_on(async move {
-                if let Ok(l) = tokio::net::TcpListener::from_std(listener) {
-                    let _ = truce_server::listener::serve(
-                        l,
-                        router,
-                        truce_server::listener::ConnectionLimits::default(),
-                        std::future::pending(),
-                    )
-                    .await;
-                }
-            });
-        }
-    });
-    Ok(url)
-}
-
 /// Runs the audit; exit code 3 if it found any anomaly.
 pub fn run(j: bool, a: AuditArgs, token: &Option<String>) -> Result<()> {
     let (url, fresh) = match (&a.url, &a.bundle) {
-        (_, Some(dir)) => (serve_bundle(dir)?, false),
+        (_, Some(dir)) => (truce::audit::serve_bundle(dir)?, false),
         (Some(u), None) => (u.clone(), true),
         (None, None) => anyhow::bail!("give the server's URL, or --bundle DIR"),
     };
