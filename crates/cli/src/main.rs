@@ -1948,11 +1948,7 @@ fn verify_cmd(j: bool, v: VerifyCommand, token: &Option<String>) -> Result<()> {
             vkey,
             witness_policy,
         } => {
-            let policy = witness_policy
-                .as_deref()
-                .map(verify::read_witness_policy)
-                .transpose()?;
-            let r = verify::receipt(&receipt, &entry, &vkey, policy.as_ref())?;
+            let r = verify::receipt(&receipt, &entry, &vkey, witness_policy.as_deref())?;
             print(j, serde_json::to_value(&r)?, || {
                 format!(
                     "OK: entry {} is in the log {} of size {} (checkpoint signature and inclusion proof verified){}",
@@ -1969,11 +1965,7 @@ fn verify_cmd(j: bool, v: VerifyCommand, token: &Option<String>) -> Result<()> {
             vkey,
             witness_policy,
         } => {
-            let policy = witness_policy
-                .as_deref()
-                .map(verify::read_witness_policy)
-                .transpose()?;
-            let r = verify::proof(&proof, &entry, &vkey, policy.as_ref())?;
+            let r = verify::proof(&proof, &entry, &vkey, witness_policy.as_deref())?;
             print(j, serde_json::to_value(&r)?, || {
                 format!(
                     "OK: entry {} is in the log {} of size {} (tlog-proof verified){}",

@@ -104,18 +104,15 @@ pub fn check_witnesses(note: &[u8], w: &Witnesses, now: Option<u64>) -> Result<W
     })
 }
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
+/// Checks a receipt for `entry` offline; with `policy` (a witness policy file, see
+/// [`read_witness_policy`]) its checkpoint must also carry the cosignatures it needs.
 pub fn receipt(
     receipt: &Path,
     entry: &Path,
     vkey: &str,
-    policy: Option<&Witnesses>,
+    policy: Option<&Path>,
 ) -> Result<ProofReport> {
+    let policy = policy.map(read_witness_policy).transpose()?;
     let text = std::fs::read(receipt).with_context(|| format!("reading {}", receipt.display()))?;
     let r: Receipt = serde_json::from_slice(&text)
         .with_context(|| format!("{}: not a receipt", receipt.display()))?;
@@ -123,7 +120,7 @@ pub fn receipt(
         .verify(&read_leaf(entry)?, vkey)
         .map_err(|e| fail(e.to_string()))?;
     let witnesses = policy
-        .map(|w| check_witnesses(r.checkpoint.as_bytes(), w, None))
+        .map(|w| check_witnesses(r.checkpoint.as_bytes(), &w, None))
         .transpose()?;
     Ok(ProofReport {
         index: r.index,
@@ -133,19 +130,16 @@ pub fn receipt(
     })
 }
 
-pub fn proof(
-    proof: &Path,
-    entry: &Path,
-    vkey: &str,
-    policy: Option<&Witnesses>,
-) -> Result<ProofReport> {
+/// Checks a C2SP tlog-proof file for `entry` offline; `policy` as for [`receipt`].
+pub fn proof(proof: &Path, entry: &Path, vkey: &str, policy: Option<&Path>) -> Result<ProofReport> {
+    let policy = policy.map(read_witness_policy).transpose()?;
     let text = std::fs::read(proof).with_context(|| format!("reading {}", proof.display()))?;
     let p = TlogProof::parse(&text).map_err(|e| fail(format!("{}: {e}", proof.display())))?;
     let cp = p
         .verify(&read_leaf(entry)?, vkey)
         .map_err(|e| fail(e.to_string()))?;
     let witnesses = policy
-        .map(|w| check_witnesses(&p.checkpoint, w, None))
+        .map(|w| check_witnesses(&p.checkpoint, &w, None))
         .transpose()?;
     Ok(ProofReport {
         index: p.index,
@@ -385,8 +379,13 @@ pub fn server_checked(
     let witnesses = match registry
         .agreement()
         .and_then(|a| a.body.witnesses.as_ref())
-        .map(|w| check_witnesses(&note, w, fresh.then(unix_now)))
-    {
+        .map(|w| {
+            check_witnesses(
+                &note,
+                w,
+                fresh.then(|| jiff::Timestamp::now().as_second().max(0) as u64),
+            )
+        }) {
         None => None,
         Some(Ok(w)) => Some(w),
         Some(Err(e)) => {

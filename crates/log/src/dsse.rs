@@ -103,17 +103,15 @@ struct WireSignature {
 /// must be zero, so each byte string has exactly one standard encoding and a few others.
 fn decode_b64(text: &str) -> Option<Vec<u8>> {
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    let config =
+    const CONFIG: GeneralPurposeConfig =
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, CONFIG);
+    const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, CONFIG);
     let url_safe = text.contains(['-', '_']);
     if url_safe && text.contains(['+', '/']) {
         return None;
     }
-    let engine = if url_safe {
-        GeneralPurpose::new(&base64::alphabet::URL_SAFE, config)
-    } else {
-        GeneralPurpose::new(&base64::alphabet::STANDARD, config)
-    };
+    let engine = if url_safe { &URL_SAFE } else { &STANDARD };
     engine.decode(text).ok()
 }
 

@@ -161,8 +161,6 @@ pub enum Decision {
         /// Set when the checkpoint had a valid log signature and conflicts with what is
         /// held: the witness keeps both notes.
         conflict: Option<Conflict>,
-        /// The submitted checkpoint's size and root, when it was signed by the log.
-        submitted: Option<(u64, Hash)>,
     },
 }
 
@@ -172,7 +170,6 @@ fn refuse(status: u16, detail: impl Into<String>) -> Decision {
         detail: detail.into(),
         size: None,
         conflict: None,
-        submitted: None,
     }
 }
 
@@ -220,7 +217,6 @@ pub fn decide(
         );
     }
     let (size, root) = (body.size(), *body.hash());
-    let submitted = Some((size, root));
     if req.old > size {
         return refuse(
             400,
@@ -241,7 +237,6 @@ pub fn decide(
             ),
             size: Some(held_size),
             conflict: smaller.then_some(Conflict::Smaller),
-            submitted,
         };
     }
     if let Some(h) = held
@@ -255,7 +250,6 @@ pub fn decide(
             ),
             size: Some(held_size),
             conflict: Some(Conflict::SameSizeOtherRoot),
-            submitted,
         };
     }
     let consistent = match held {
@@ -277,7 +271,6 @@ pub fn decide(
             detail,
             size: None,
             conflict: held.map(|_| Conflict::Inconsistent),
-            submitted,
         };
     }
     // A cosignature's timestamp never goes backwards, even if the clock does.

@@ -737,7 +737,7 @@ async fn checkpoint_at(State(s): State<LogService>, Path(size): Path<String>) ->
 /// The tlog-tiles checkpoint: when the agreement names witnesses, the newest checkpoint whose
 /// cosignatures meet its policy, with them; otherwise the newest checkpoint.
 async fn checkpoint(State(s): State<LogService>) -> Response {
-    if s.witnesses().is_none() {
+    if !s.has_witnesses() {
         return text_response(
             s.checkpoint().note,
             "text/plain; charset=utf-8",

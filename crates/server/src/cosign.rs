@@ -11,6 +11,7 @@
 //! holds as often as it is asked).
 
 use crate::service::LogService;
+use crate::witness::unix_now;
 use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -192,12 +193,6 @@ pub fn verdict(witnesses: &Witnesses, g: &Gathered) -> Verdict {
     witnesses.judge(&g.cosignatures, unix_now())
 }
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Starts gathering for `service`: a supervisor thread that keeps one worker per witness the
 /// agreement in force names. `urls` (witness name → URL) override or complete the
 /// agreement's URLs.
@@ -263,7 +258,18 @@ fn worker(service: LogService, name: String, urls: Arc<HashMap<String, String>>)
     let mut holds: Option<u64> = None;
     let mut last_sent: Option<(u64, std::time::Instant)> = None;
     let mut backoff = Duration::from_millis(200);
+    // How often the newest checkpoint is sent again on a quiet log (a third of the policy's
+    // freshness bound, as of the last round).
+    let mut refresh = Duration::from_secs(1);
     while !cosigned.stop.load(Ordering::SeqCst) {
+        // Nothing to send until the log grows or the cosignature is due for a refresh.
+        if let Some((size, at)) = last_sent
+            && size >= service.checkpoint().size
+            && at.elapsed() < refresh
+        {
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        }
         let Some((witnesses, _, url)) = target(&service, &name, &urls) else {
             return;
         };
@@ -287,15 +293,7 @@ fn worker(service: LogService, name: String, urls: Arc<HashMap<String, String>>)
             continue;
         };
         let cp = service.checkpoint();
-        let refresh = Duration::from_secs((witnesses.policy.max_age_seconds / 3).max(1));
-        let due = match last_sent {
-            None => true,
-            Some((size, at)) => size < cp.size || at.elapsed() >= refresh,
-        };
-        if !due {
-            std::thread::sleep(Duration::from_millis(100));
-            continue;
-        }
+        refresh = Duration::from_secs((witnesses.policy.max_age_seconds / 3).max(1));
         let old = holds.unwrap_or(0).min(cp.size);
         let proof = if old == 0 || old == cp.size {
             Ok(Vec::new())

@@ -282,6 +282,13 @@ impl LogService {
         &self.cosigned
     }
 
+    /// Whether the agreement in force names witnesses (without copying the block).
+    pub fn has_witnesses(&self) -> bool {
+        self.registry()
+            .agreement()
+            .is_some_and(|a| a.body.witnesses.is_some())
+    }
+
     /// The agreement's witnesses, if it names any.
     pub fn witnesses(&self) -> Option<truce_model::witnesses::Witnesses> {
         self.registry()
@@ -516,7 +523,7 @@ impl LogService {
     pub fn receipt(&self, index: u64) -> Result<Receipt, Refusal> {
         let mut cp = self.checkpoint();
         let h = self.shared.hashes.read().map_err(|_| lock_poisoned())?;
-        if self.witnesses().is_some() {
+        if self.has_witnesses() {
             if let Some(g) = self.cosigned.best().filter(|g| g.size > index)
                 && let Ok(root) = h.root(g.size)
             {

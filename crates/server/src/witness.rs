@@ -213,7 +213,8 @@ impl std::fmt::Debug for Witness {
     }
 }
 
-fn unix_now() -> u64 {
+/// The time now, in POSIX seconds (what cosignatures are stamped with).
+pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -357,7 +358,6 @@ impl Witness {
                 detail,
                 size,
                 conflict,
-                submitted: _,
             } => {
                 if let (Some(conflict), Some(h)) = (conflict, current.as_ref()) {
                     self.keep_evidence(origin, conflict, &detail, h, &req, body, now);
