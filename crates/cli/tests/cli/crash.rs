@@ -130,6 +130,12 @@ fn acknowledged_entries_survive_sigkill_and_the_log_stays_consistent() {
             )
         })
         .collect();
+        // The kill comes at a random moment after the first acknowledgement of the round (on
+        // a loaded machine the submitters may need longer than the random delay to get one).
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while acked.lock().unwrap().len() <= checked && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         std::thread::sleep(Duration::from_millis(rng.gen_range(300..1200)));
         let data = server.kill9();
         stop.store(true, Ordering::Relaxed);
