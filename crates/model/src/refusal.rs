@@ -52,6 +52,7 @@ impl Refusal {
             "not-found" => "Not found",
             "token-member-mismatch" => "Token is another member's",
             "unavailable" => "Temporarily unavailable",
+            "read-only-mirror" => "Read-only mirror",
             _ => "Entry refused",
         }
     }

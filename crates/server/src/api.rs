@@ -122,10 +122,45 @@ pub fn router_with(service: LogService, limit: RateLimit) -> Router {
                 }))
                 .layer(tower::timeout::TimeoutLayer::new(REQUEST_TIMEOUT))
                 .layer(axum::extract::DefaultBodyLimit::disable())
-                .layer(axum::middleware::from_fn_with_state(guard, crate::auth::guard)),
+                .layer(axum::middleware::from_fn_with_state(guard, crate::auth::guard))
+                .layer(axum::middleware::from_fn_with_state(
+                    service.clone(),
+                    read_only_mirror,
+                )),
         )
         .layer(security_headers())
         .with_state(service)
+}
+
+/// On a mirror, every method that would write is refused (405, `Allow: GET, HEAD`).
+async fn read_only_mirror(
+    State(s): State<LogService>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let reads = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    match s.mirror_of() {
+        Some(upstream) if !reads => {
+            let mut r = Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "read-only-mirror",
+                "Read-only mirror",
+                format!(
+                    "this server is a read-only mirror of {upstream}; submit entries and blobs to the log's own server"
+                ),
+            )
+            .into_response();
+            r.headers_mut().insert(
+                axum::http::header::ALLOW,
+                axum::http::HeaderValue::from_static("GET, HEAD"),
+            );
+            r
+        }
+        _ => next.run(req).await,
+    }
 }
 
 /// Reads a body up to `limit` bytes, answering 413 beyond.
@@ -281,6 +316,7 @@ async fn mechanism(State(s): State<LogService>) -> Response {
             "members": members,
             "zones": annexes.zones,
             "places": annexes.places,
+            "mirror_of": s.mirror_of(),
         }),
     )
 }

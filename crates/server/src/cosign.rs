@@ -152,7 +152,10 @@ impl Cosigned {
         self.stop.store(true, Ordering::SeqCst);
     }
 
-    fn record(&self, witnesses: &Witnesses, size: u64, note: &[u8], lines: &[u8], now: u64) {
+    /// Records the cosignature `lines` for the log-signed checkpoint `note` of `size`: only
+    /// valid ones by the listed witnesses are kept, one per witness (its newest). Used by the
+    /// workers, and by a mirror copying what the log gathered.
+    pub fn record(&self, witnesses: &Witnesses, size: u64, note: &[u8], lines: &[u8], now: u64) {
         let verifiers = witnesses.verifiers();
         let mut full = note.to_vec();
         full.extend_from_slice(lines);

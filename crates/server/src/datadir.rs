@@ -6,6 +6,10 @@
 //! DIR/truce.db     the SQLite database (and its -wal/-shm files)
 //! DIR/keys/        demo member keys written by `truce init` (mode 0600)
 //! ```
+//!
+//! A mirror's directory (`truce mirror`) has no `log.key`: its `truce.json` names the log it
+//! copies (`"mirror": {"upstream": URL, "verifier_key": KEY}`), and it adds
+//! `DIR/cosigned.note`, the newest copied checkpoint with its witness cosignatures.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -31,6 +35,19 @@ pub enum DataDirError {
 struct Config {
     format: String,
     origin: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mirror: Option<MirrorOf>,
+}
+
+/// The log a mirror's data directory copies (`truce mirror`): it holds no log key, only the
+/// key the log's checkpoints must verify under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MirrorOf {
+    /// The log server's URL.
+    pub upstream: String,
+    /// The log's signed-note verifier key.
+    pub verifier_key: String,
 }
 
 /// An opened data directory.
@@ -38,6 +55,8 @@ struct Config {
 pub struct DataDir {
     pub root: PathBuf,
     pub origin: String,
+    /// Set when the directory is a mirror of another server's log.
+    pub mirror: Option<MirrorOf>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DataDirError + '_ {
@@ -54,6 +73,19 @@ impl DataDir {
 
     /// Creates the directory layout and configuration. Fails if it already holds a mechanism.
     pub fn create(root: &Path, origin: &str) -> Result<Self, DataDirError> {
+        Self::create_with(root, origin, None)
+    }
+
+    /// Creates a mirror's data directory (see [`MirrorOf`]).
+    pub fn create_mirror(root: &Path, origin: &str, of: MirrorOf) -> Result<Self, DataDirError> {
+        Self::create_with(root, origin, Some(of))
+    }
+
+    fn create_with(
+        root: &Path,
+        origin: &str,
+        mirror: Option<MirrorOf>,
+    ) -> Result<Self, DataDirError> {
         let cfg = Self::config_path(root);
         if cfg.exists() {
             return Err(DataDirError::Invalid {
@@ -65,6 +97,7 @@ impl DataDir {
         let text = serde_json::to_string_pretty(&Config {
             format: FORMAT.into(),
             origin: origin.into(),
+            mirror: mirror.clone(),
         })
         .map_err(|e| DataDirError::Invalid {
             path: cfg.clone(),
@@ -74,6 +107,7 @@ impl DataDir {
         Ok(Self {
             root: root.to_owned(),
             origin: origin.into(),
+            mirror,
         })
     }
 
@@ -105,6 +139,7 @@ impl DataDir {
         Ok(Self {
             root: root.to_owned(),
             origin: c.origin,
+            mirror: c.mirror,
         })
     }
 
@@ -132,6 +167,16 @@ impl DataDir {
     /// Reads the log key, refusing a key file others can read.
     pub fn read_log_key(&self) -> Result<truce_log::LogKey, DataDirError> {
         let path = self.log_key_path();
+        if let Some(m) = &self.mirror {
+            return Err(DataDirError::Invalid {
+                path: self.root.clone(),
+                detail: format!(
+                    "this directory is a mirror of {} and holds no log key; run it with `truce mirror --dir {}`",
+                    m.upstream,
+                    self.root.display()
+                ),
+            });
+        }
         let text = read_secret(&path)?;
         truce_log::LogKey::from_secret(&text).map_err(|e| DataDirError::Invalid {
             path,

@@ -173,7 +173,14 @@ impl Derived {
     }
 
     /// The applier loop; returns when [`Derived::stop`] is called or an entry cannot be applied.
-    pub fn run(self: Arc<Self>, store: Arc<dyn Store>, key: Arc<LogKey>, log: Arc<dyn LogSize>) {
+    /// Without a key (a mirror), it publishes no commitments of its own: the mirror adopts
+    /// the log's, once it has checked them (see [`Derived::adopt`]).
+    pub fn run(
+        self: Arc<Self>,
+        store: Arc<dyn Store>,
+        key: Option<Arc<LogKey>>,
+        log: Arc<dyn LogSize>,
+    ) {
         // Hashing (and saving) the whole state costs time proportional to its size: the
         // intervals stretch so that neither takes more than about a tenth of the applier's time.
         let mut last_commit = Instant::now() - COMMIT_EVERY;
@@ -202,9 +209,12 @@ impl Derived {
             }
             let published = self.latest_commitment().map(|c| c.size);
             let applied = self.read(|e| e.state().size).unwrap_or(0);
-            if published != Some(applied) && last_commit.elapsed() >= commit_every {
+            if let Some(key) = &key
+                && published != Some(applied)
+                && last_commit.elapsed() >= commit_every
+            {
                 let started = Instant::now();
-                self.publish(&*store, &key);
+                self.publish(&*store, key);
                 commit_every = COMMIT_EVERY.max(started.elapsed() * 10);
                 last_commit = Instant::now();
             }
@@ -246,6 +256,34 @@ impl Derived {
             let size = engine.state().size;
             RwLockWriteGuard::unlock_fair(engine);
             self.applied.send_replace(size);
+        }
+        Ok(())
+    }
+
+    /// The number of entries applied so far and the hash of the state they make.
+    pub fn state_hash(&self) -> Option<(u64, [u8; 32])> {
+        self.read(|e| (e.state().size, state_hash(e.state())))
+    }
+
+    /// Publishes a state commitment signed elsewhere (the log's, copied by a mirror that
+    /// replayed the same state): stores it and serves it as the latest. The caller has
+    /// verified its signature and compared its hash with [`Derived::state_hash`].
+    pub fn adopt(
+        &self,
+        store: &dyn Store,
+        size: u64,
+        state_hash: [u8; 32],
+        note: Vec<u8>,
+    ) -> Result<(), truce_store::StoreError> {
+        store.put_commitment(size, &note)?;
+        if let Ok(mut l) = self.latest.write()
+            && l.as_ref().is_none_or(|c| c.size <= size)
+        {
+            *l = Some(Commitment {
+                size,
+                state_hash,
+                note,
+            });
         }
         Ok(())
     }

@@ -20,4 +20,4 @@ pub mod web;
 pub mod witness;
 
 pub use datadir::DataDir;
-pub use service::{Admitted, LogService, ServiceError};
+pub use service::{Admitted, IngestError, LogService, ServiceError};

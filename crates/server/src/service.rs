@@ -132,6 +132,31 @@ pub struct LogService {
     tx: mpsc::Sender<Job>,
     derived: Arc<Derived>,
     cosigned: Arc<crate::cosign::Cosigned>,
+    /// The URL of the log this service mirrors (see [`LogService::open_mirror`]).
+    mirror: Option<Arc<str>>,
+}
+
+/// Why a mirror's [`LogService::ingest`] stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("this service is the log's own server, not a mirror")]
+    NotAMirror,
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    #[error("entry {index}: {detail}")]
+    Entry { index: u64, detail: String },
+    #[error(
+        "the root of the {size} entries served ({computed}) is not the signed checkpoint's ({signed})"
+    )]
+    Root {
+        size: u64,
+        computed: String,
+        signed: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal lock poisoned")]
+    Lock,
 }
 
 struct CommittedSize(Arc<Shared>);
@@ -188,6 +213,30 @@ impl LogService {
                 config: origin.into(),
             });
         }
+        let vkey = key.verifier_key().to_owned();
+        Self::start(store, origin, &vkey, Some(key), None)
+    }
+
+    /// Opens a mirror's copy of the log of `upstream`, whose checkpoints verify under `vkey`:
+    /// the same reads as the log's own server, no sequencer (submissions are refused), and no
+    /// signing. Entries arrive only through [`LogService::ingest`], verified beforehand by the
+    /// mirror. The store must hold at least the log's first checkpoint.
+    pub fn open_mirror(
+        store: Arc<dyn Store>,
+        origin: &str,
+        vkey: &str,
+        upstream: &str,
+    ) -> Result<Self, ServiceError> {
+        Self::start(store, origin, vkey, None, Some(upstream))
+    }
+
+    fn start(
+        store: Arc<dyn Store>,
+        origin: &str,
+        vkey: &str,
+        key: Option<LogKey>,
+        mirror: Option<&str>,
+    ) -> Result<Self, ServiceError> {
         let loaded = store.load()?;
         let hashes = MemoryHashes::from_stored(loaded.hashes, loaded.size)
             .map_err(|e| ServiceError::Hashes(e.to_string()))?;
@@ -195,9 +244,9 @@ impl LogService {
         let root = hashes
             .root(loaded.size)
             .map_err(|e| ServiceError::Hashes(e.to_string()))?;
-        let checkpoint = match loaded.checkpoint {
-            Some(note) => {
-                let v = truce_log::checkpoint::verify_checkpoint(&note, key.verifier_key())?;
+        let checkpoint = match (loaded.checkpoint, &key) {
+            (Some(note), _) => {
+                let v = truce_log::checkpoint::verify_checkpoint(&note, vkey)?;
                 if v.size != loaded.size || v.root != root {
                     return Err(ServiceError::Hashes(format!(
                         "latest checkpoint is for size {} but the store holds {} entries",
@@ -210,7 +259,12 @@ impl LogService {
                     root: v.root,
                 }
             }
-            None => {
+            (None, None) => {
+                return Err(ServiceError::Hashes(
+                    "the mirror holds no checkpoint of the log yet".into(),
+                ));
+            }
+            (None, Some(key)) => {
                 let cp = key.sign(loaded.size, root, "")?;
                 store.append(Append {
                     first_index: loaded.size,
@@ -238,8 +292,8 @@ impl LogService {
             annexes: RwLock::new(Arc::new(annexes)),
             clock: AtomicI64::new(clock.map_or(i64::MIN, |c| c.as_second())),
         });
-        let vkey: Arc<str> = Arc::from(key.verifier_key());
-        let key = Arc::new(key);
+        let vkey: Arc<str> = Arc::from(vkey);
+        let key = key.map(Arc::new);
         let derived = Arc::new(Derived::open(&*store));
         {
             let (d, st, k) = (derived.clone(), store.clone(), key.clone());
@@ -253,19 +307,22 @@ impl LogService {
                 })?;
         }
         let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
-        let sequencer = Sequencer {
-            key,
-            store: store.clone(),
-            shared: shared.clone(),
-            pending_annexes: std::cell::RefCell::new(HashMap::new()),
-        };
-        std::thread::Builder::new()
-            .name("truce-sequencer".into())
-            .spawn(move || sequencer.run(rx))
-            .map_err(|e| ServiceError::Replay {
-                index: 0,
-                detail: format!("cannot start sequencer: {e}"),
-            })?;
+        // A mirror has no sequencer: its channel is closed, and admission refuses first.
+        if let Some(key) = key {
+            let sequencer = Sequencer {
+                key,
+                store: store.clone(),
+                shared: shared.clone(),
+                pending_annexes: std::cell::RefCell::new(HashMap::new()),
+            };
+            std::thread::Builder::new()
+                .name("truce-sequencer".into())
+                .spawn(move || sequencer.run(rx))
+                .map_err(|e| ServiceError::Replay {
+                    index: 0,
+                    detail: format!("cannot start sequencer: {e}"),
+                })?;
+        }
         Ok(Self {
             origin: Arc::from(origin),
             vkey,
@@ -274,7 +331,107 @@ impl LogService {
             tx,
             derived,
             cosigned: Arc::default(),
+            mirror: mirror.map(Arc::from),
         })
+    }
+
+    /// The URL of the log this service mirrors, when it is a mirror.
+    pub fn mirror_of(&self) -> Option<&str> {
+        self.mirror.as_deref()
+    }
+
+    /// Appends entries that a mirror has verified (see [`LogService::open_mirror`]), with the
+    /// log's checkpoint for the new size, in one durable transaction; then the read side,
+    /// the registry and the apply stage follow as on the log's own server. Refused, and
+    /// nothing stored, unless the checkpoint verifies under the log's key, is for exactly the
+    /// new size, and its root is the root of the tree with these entries appended. Blocking;
+    /// one caller at a time.
+    pub fn ingest(&self, entries: &[NewEntry], note: &[u8]) -> Result<(), IngestError> {
+        if self.mirror.is_none() {
+            return Err(IngestError::NotAMirror);
+        }
+        let cp = truce_log::checkpoint::verify_checkpoint(note, &self.vkey)
+            .map_err(|e| IngestError::Checkpoint(e.to_string()))?;
+        let size0 = self.checkpoint().size;
+        let size = size0 + entries.len() as u64;
+        if cp.size != size {
+            return Err(IngestError::Checkpoint(format!(
+                "the checkpoint is for {} entries, not the {size} this append makes",
+                cp.size
+            )));
+        }
+        let mut registry = (*self.registry()).clone();
+        let mut annexes = (*self.annexes()).clone();
+        let mut clock = i64::MIN;
+        for (i, e) in entries.iter().enumerate() {
+            let index = size0 + i as u64;
+            let bad = |detail: String| IngestError::Entry { index, detail };
+            let env = Envelope::parse(&e.leaf).map_err(|x| bad(x.to_string()))?;
+            let entry = Entry::parse(&env.payload).map_err(|x| bad(x.detail))?;
+            clock = clock.max(entry.created.as_second());
+            apply_registry_effects(&*self.store, &mut registry, &mut annexes, index, &env, &entry)
+                .map_err(|r| bad(r.detail))?;
+        }
+        let from = MemoryHashes::stored_count(size0);
+        let new_hashes = {
+            let mut h = self.shared.hashes.write().map_err(|_| IngestError::Lock)?;
+            let appended = entries
+                .iter()
+                .try_for_each(|e| h.append(e.leaf_hash).map(|_| ()))
+                .map_err(|e| e.to_string())
+                .and_then(|()| h.root(size).map_err(|e| e.to_string()));
+            match appended {
+                Ok(root) if root == cp.root => h.stored_from(from).to_vec(),
+                Ok(root) => {
+                    h.truncate(size0);
+                    return Err(IngestError::Root {
+                        size,
+                        computed: root.to_string(),
+                        signed: cp.root.to_string(),
+                    });
+                }
+                Err(e) => {
+                    h.truncate(size0);
+                    return Err(IngestError::Checkpoint(e));
+                }
+            }
+        };
+        let signed = SignedCheckpoint {
+            note: note.to_vec(),
+            size,
+            root: cp.root,
+        };
+        if let Err(e) = self.store.append(Append {
+            first_index: size0,
+            entries,
+            hashes_from: from,
+            hashes: &new_hashes,
+            checkpoint: &signed,
+        }) {
+            if let Ok(mut h) = self.shared.hashes.write() {
+                h.truncate(size0);
+            }
+            return Err(IngestError::Store(e));
+        }
+        if let Ok(mut g) = self.shared.leaf_index.write() {
+            g.extend(
+                entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (e.leaf_hash.0, size0 + i as u64)),
+            );
+        }
+        self.shared.clock.fetch_max(clock, Ordering::AcqRel);
+        if let Ok(mut g) = self.shared.registry.write() {
+            *g = Arc::new(registry);
+        }
+        if let Ok(mut g) = self.shared.annexes.write() {
+            *g = Arc::new(annexes);
+        }
+        if let Ok(mut g) = self.shared.checkpoint.write() {
+            *g = signed;
+        }
+        Ok(())
     }
 
     /// The witness cosignatures gathered so far (see [`crate::cosign`]).
@@ -317,6 +474,15 @@ impl LogService {
     /// clock, and the signature (strict) under the key the registry knows for its key id.
     /// CPU-bound: run it off the async runtime for big batches.
     pub fn prepare(&self, body: &[u8], now: Timestamp) -> Result<Prepared, Refusal> {
+        if let Some(upstream) = &self.mirror {
+            return Err(Refusal::new(
+                "read-only-mirror",
+                405,
+                format!(
+                    "this server is a read-only mirror of {upstream}; submit entries to the log's own server"
+                ),
+            ));
+        }
         let mut envelope = Envelope::parse(body).map_err(envelope_refusal)?;
         if envelope.has_missing_key_ids() {
             // DSSE lets a signature leave out its keyid; the log stores the canonical form,
@@ -590,31 +756,47 @@ fn replay(
             let env = Envelope::parse(&leaf).map_err(|e| bad(e.to_string()))?;
             let entry = Entry::parse(&env.payload).map_err(|e| bad(e.detail))?;
             clock = Some(clock.map_or(entry.created, |c| c.max(entry.created)));
-            if affects_registry(entry.kind) {
-                let zone_ids = match &entry.body {
-                    Body::Agreement(a) => {
-                        let (ids, ax) = load_annexes(store, a).map_err(|e| bad(e.detail))?;
-                        if registry.agreement().is_none() {
-                            annexes = ax;
-                        }
-                        ids
-                    }
-                    _ => BTreeSet::new(),
-                };
-                let sha = hex::encode(Sha256::digest(&env.payload));
-                let before = registry.agreement().map(|a| a.index);
-                registry.apply(index, &entry, &sha, zone_ids);
-                // An amendment ratified by all: its annexes replace the old ones.
-                if let Some(a) = registry.agreement()
-                    && before.is_some_and(|b| b != a.index)
-                {
-                    annexes = load_annexes(store, &a.body).map_err(|e| bad(e.detail))?.1;
-                }
-            }
+            apply_registry_effects(store, &mut registry, &mut annexes, index, &env, &entry)
+                .map_err(|e| bad(e.detail))?;
             index += 1;
         }
     }
     Ok((registry, annexes, clock))
+}
+
+/// Applies a logged entry's effects on the registry and the annexes (reading an agreement's
+/// documents from the blob store).
+fn apply_registry_effects(
+    store: &dyn Store,
+    registry: &mut Registry,
+    annexes: &mut Annexes,
+    index: u64,
+    env: &Envelope,
+    entry: &Entry,
+) -> Result<(), Refusal> {
+    if !affects_registry(entry.kind) {
+        return Ok(());
+    }
+    let zone_ids = match &entry.body {
+        Body::Agreement(a) => {
+            let (ids, ax) = load_annexes(store, a)?;
+            if registry.agreement().is_none() {
+                *annexes = ax;
+            }
+            ids
+        }
+        _ => BTreeSet::new(),
+    };
+    let sha = hex::encode(Sha256::digest(&env.payload));
+    let before = registry.agreement().map(|a| a.index);
+    registry.apply(index, entry, &sha, zone_ids);
+    // An amendment ratified by all: its annexes replace the old ones.
+    if let Some(a) = registry.agreement()
+        && before.is_some_and(|b| b != a.index)
+    {
+        *annexes = load_annexes(store, &a.body)?.1;
+    }
+    Ok(())
 }
 
 fn affects_registry(kind: Kind) -> bool {
