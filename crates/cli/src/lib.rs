@@ -7,6 +7,7 @@ pub mod client;
 pub mod deconflict;
 pub mod eval;
 pub mod keys;
+pub mod mirror;
 pub mod replay;
 pub mod scenario;
 pub mod simulate;

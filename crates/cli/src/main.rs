@@ -158,6 +158,13 @@ enum Command {
     /// stay consistent, and read what it holds.
     #[command(subcommand)]
     Witness(cmd::witness::WitnessCommand),
+    /// Keep your party's own verified copy of a log and serve it: every entry re-admitted,
+    /// the root recomputed, the state commitments replayed, before anything is stored. Reads,
+    /// proofs and audits keep working from the mirror while the log's server is down.
+    #[command(
+        after_help = "Example:\n  truce mirror --from http://10.0.0.2:8080 --dir ./sy-mirror --vkey \"$VKEY\" --token \"$SY_READ_TOKEN\"\n  truce token create --data ./sy-mirror --member sy.ops --scope read   # tokens for the mirror's readers\n\nA log that shows two histories is caught: the mirror keeps both signed checkpoints in\nDIR/evidence, prints them, raises the alert on its stream, and stops following."
+    )]
+    Mirror(cmd::mirror::MirrorArgs),
 }
 
 #[derive(Subcommand)]
@@ -1316,6 +1323,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Token(t) => token_cmd(j, t)?,
         Command::Witness(c) => cmd::witness::run(j, c)?,
+        Command::Mirror(a) => cmd::mirror::run(j, a, &token)?,
         Command::Audit(a) => cmd::audit::run(j, a, &token)?,
         Command::ExportBundle(a) => cmd::audit::export(j, a, &token)?,
         Command::Eval(EvalCommand::Fusion { dir }) => {

@@ -111,6 +111,31 @@ impl DataDir {
         })
     }
 
+    /// Points a mirror at another URL of the same log (the server moved). The log's key, not
+    /// its URL, is what the mirror trusts; it stays as it was.
+    pub fn set_upstream(&mut self, upstream: &str) -> Result<(), DataDirError> {
+        let cfg = Self::config_path(&self.root);
+        let Some(m) = &mut self.mirror else {
+            return Err(DataDirError::Invalid {
+                path: cfg,
+                detail: "not a mirror's data directory".into(),
+            });
+        };
+        m.upstream = upstream.to_owned();
+        let text = serde_json::to_string_pretty(&Config {
+            format: FORMAT.into(),
+            origin: self.origin.clone(),
+            mirror: self.mirror.clone(),
+        })
+        .map_err(|e| DataDirError::Invalid {
+            path: cfg.clone(),
+            detail: e.to_string(),
+        })?;
+        let tmp = cfg.with_extension("json.tmp");
+        std::fs::write(&tmp, text + "\n").map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &cfg).map_err(io(&cfg))
+    }
+
     /// Opens an initialised data directory.
     pub fn open(root: &Path) -> Result<Self, DataDirError> {
         let cfg = Self::config_path(root);

@@ -369,8 +369,15 @@ impl LogService {
             let env = Envelope::parse(&e.leaf).map_err(|x| bad(x.to_string()))?;
             let entry = Entry::parse(&env.payload).map_err(|x| bad(x.detail))?;
             clock = clock.max(entry.created.as_second());
-            apply_registry_effects(&*self.store, &mut registry, &mut annexes, index, &env, &entry)
-                .map_err(|r| bad(r.detail))?;
+            apply_registry_effects(
+                &*self.store,
+                &mut registry,
+                &mut annexes,
+                index,
+                &env,
+                &entry,
+            )
+            .map_err(|r| bad(r.detail))?;
         }
         let from = MemoryHashes::stored_count(size0);
         let new_hashes = {

@@ -214,7 +214,7 @@ impl std::fmt::Debug for Witness {
 }
 
 /// The time now, in POSIX seconds (what cosignatures are stamped with).
-pub(crate) fn unix_now() -> u64 {
+pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

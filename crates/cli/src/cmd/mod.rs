@@ -2,4 +2,5 @@
 //! they are touched.)
 
 pub mod audit;
+pub mod mirror;
 pub mod witness;

@@ -11,6 +11,7 @@ mod demo;
 mod hardening;
 mod lifecycle;
 mod membership;
+mod mirror;
 mod offline;
 mod security;
 mod simulate;

@@ -13,13 +13,13 @@ use truce_log::cosignature::{CosignatureVerifier, cosignatures_in};
 use truce_log::witness::AddCheckpoint;
 
 /// A `truce witness serve` process; killed on drop.
-struct WitnessProc {
+pub(crate) struct WitnessProc {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl WitnessProc {
-    fn start(dir: &Path, logs: &[&str]) -> Self {
+    pub(crate) fn start(dir: &Path, logs: &[&str]) -> Self {
         let mut cmd = truce();
         cmd.args(["witness", "serve", "--listen", "127.0.0.1:0", "--dir"])
             .arg(dir);
@@ -85,7 +85,7 @@ fn witness_init(dir: &Path, name: &str) -> String {
         .to_owned()
 }
 
-const WITNESSES: [(&str, &str); 3] = [
+pub(crate) const WITNESSES: [(&str, &str); 3] = [
     ("SY", "sy.example/witness"),
     ("IL", "il.example/witness"),
     ("UNDOF", "undof.example/witness"),
@@ -109,7 +109,7 @@ fn scenario_with_witnesses(tmp: &Path, vkeys: &[String]) -> PathBuf {
     dir
 }
 
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         if let Some(v) = f() {
@@ -120,7 +120,7 @@ fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-fn size_of(note: &[u8]) -> u64 {
+pub(crate) fn size_of(note: &[u8]) -> u64 {
     String::from_utf8_lossy(note)
         .lines()
         .nth(1)
@@ -128,32 +128,58 @@ fn size_of(note: &[u8]) -> u64 {
         .unwrap()
 }
 
+/// A mechanism made from the Golan scenario with the three witnesses of [`WITNESSES`], each
+/// with its own directory under the test's temporary directory.
+pub(crate) struct Witnessed {
+    pub(crate) dirs: Vec<PathBuf>,
+    pub(crate) vkeys: Vec<String>,
+    pub(crate) data: PathBuf,
+    pub(crate) log_vkey: String,
+}
+
+impl Witnessed {
+    pub(crate) fn init(tmp: &Path) -> Self {
+        let dirs: Vec<PathBuf> = WITNESSES
+            .iter()
+            .map(|(p, _)| tmp.join(format!("w-{p}")))
+            .collect();
+        let vkeys: Vec<String> = WITNESSES
+            .iter()
+            .zip(&dirs)
+            .map(|((_, name), d)| witness_init(d, name))
+            .collect();
+        let scenario = scenario_with_witnesses(tmp, &vkeys);
+        let data = tmp.join("m");
+        let out = run(
+            truce()
+                .args(["--json", "init"])
+                .arg(&data)
+                .arg("--scenario-dir")
+                .arg(&scenario),
+            true,
+        );
+        let log_vkey = stdout_json(&out)["verifier_key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        Self {
+            dirs,
+            vkeys,
+            data,
+            log_vkey,
+        }
+    }
+}
+
 #[test]
 fn checkpoints_carry_the_policy_quorum_of_witness_cosignatures_and_a_fork_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let dirs: Vec<PathBuf> = WITNESSES
-        .iter()
-        .map(|(p, _)| tmp.path().join(format!("w-{p}")))
-        .collect();
-    let vkeys: Vec<String> = WITNESSES
-        .iter()
-        .zip(&dirs)
-        .map(|((_, name), d)| witness_init(d, name))
-        .collect();
-    let scenario = scenario_with_witnesses(tmp.path(), &vkeys);
-    let data = tmp.path().join("m");
-    let out = run(
-        truce()
-            .args(["--json", "init"])
-            .arg(&data)
-            .arg("--scenario-dir")
-            .arg(&scenario),
-        true,
-    );
-    let log_vkey = stdout_json(&out)["verifier_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let Witnessed {
+        dirs,
+        vkeys,
+        data,
+        log_vkey,
+    } = Witnessed::init(tmp.path());
     let mut witnesses: Vec<Option<WitnessProc>> = dirs
         .iter()
         .map(|d| Some(WitnessProc::start(d, &[&log_vkey])))
