@@ -26,8 +26,9 @@ use std::time::{Duration, Instant};
 use truce_engine::Engine;
 use truce_engine::fusion::{distance_m, explain};
 use truce_engine::state::Event;
+use truce_model::Entry;
+use truce_model::admission::LogState;
 use truce_model::agreement::FusionParams;
-use truce_model::{Entry, Registry};
 
 /// B-cubed precision, recall and F1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -294,7 +295,7 @@ impl truce_engine::Blobs for ZonesDoc {
 /// Admits one parsed entry as the server would have (strict signature under the member's key
 /// at this point of the log, the registry's rules) and applies it to the registry.
 fn admit(
-    registry: &mut Registry,
+    state: &mut LogState,
     zones: &ZonesDoc,
     origin: &mut Option<String>,
     index: u64,
@@ -312,7 +313,7 @@ fn admit(
             ))
         }
     };
-    crate::verify::readmit_parsed(registry, origin, index, parsed, &mut doc)?
+    crate::verify::readmit_parsed(state, origin, index, parsed, &mut doc)?
         .map_err(|why| anyhow!(why))
 }
 
@@ -398,7 +399,7 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
     });
     let replay_started = Instant::now();
     let cpu_started = thread_cpu_seconds();
-    let mut registry = Registry::new();
+    let mut state = LogState::new();
     let mut engine = Engine::new();
     let mut origin = None;
     let mut index = 0u64;
@@ -414,7 +415,7 @@ pub fn fusion(dir: &Path, progress: bool) -> Result<Evaluation> {
             let started = Instant::now();
             let entry = parsed
                 .map_err(|why| anyhow!(why))
-                .and_then(|p| admit(&mut registry, &zones, &mut origin, index, p))
+                .and_then(|p| admit(&mut state, &zones, &mut origin, index, p))
                 .with_context(|| format!("{} line {}", entries_path.display(), index + 1))?;
             let admitted = Instant::now();
             engine

@@ -22,7 +22,7 @@ use truce_log::checkpoint::verify_checkpoint;
 use truce_log::merkle::leaf_hash;
 use truce_log::tiles::{TILE_WIDTH, TileRef, decode_bundle};
 use truce_log::verify_state_commitment;
-use truce_model::Registry;
+use truce_model::admission::LogState;
 use truce_model::entry::Body;
 use truce_server::LogService;
 use truce_server::datadir::MirrorOf;
@@ -174,8 +174,8 @@ type Commitment = (u64, [u8; 32], Vec<u8>);
 pub struct Follower {
     client: Client,
     service: LogService,
-    /// The registry as the follower re-admitted the log (the service keeps its own).
-    registry: Registry,
+    /// Admission's state as the follower re-admitted the log (the service keeps its own).
+    state: LogState,
     prechecker: Prechecker,
     dir: PathBuf,
     /// Set once a fork is seen: the follower stores nothing more.
@@ -195,11 +195,11 @@ impl Follower {
     /// A follower for `service` (a mirror opened on the directory `dir`), reading from
     /// `client`. Restores the cosigned checkpoint kept in `dir`, if it is the mirror's.
     pub fn new(client: Client, service: LogService, dir: &Path) -> Result<Self> {
-        let registry = truce_server::service::registry_of(&**service.store())?;
+        let state = truce_server::service::log_state_of(&**service.store())?;
         let me = Self {
             client,
             service,
-            registry,
+            state,
             prechecker: Prechecker::new(),
             dir: dir.to_owned(),
             forked: None,
@@ -374,7 +374,7 @@ impl Follower {
     fn extend_to(&mut self, target: u64, note: &[u8]) -> Result<u64> {
         let from = self.service.checkpoint().size;
         // Re-admission changes the follower's registry; it is kept only if the append is.
-        let before = self.registry.clone();
+        let before = self.state.clone();
         let stored = self.fetch_verified(from, target).and_then(|entries| {
             self.service.ingest(&entries, note).map_err(|e| {
                 crate::verify::fail(format!(
@@ -384,7 +384,7 @@ impl Follower {
             Ok(entries.len() as u64)
         });
         if stored.is_err() {
-            self.registry = before;
+            self.state = before;
         }
         stored
     }
@@ -421,7 +421,7 @@ impl Follower {
                 let store = self.service.store().clone();
                 let mut fetch = |sha: &str| copy_blob(client, &*store, sha, true);
                 let admitted = match parsed {
-                    Ok(p) => readmit_parsed(&mut self.registry, &origin, index, p, &mut fetch),
+                    Ok(p) => readmit_parsed(&mut self.state, &origin, index, p, &mut fetch),
                     Err(why) => Ok(Err(why)),
                 };
                 let entry = match admitted {

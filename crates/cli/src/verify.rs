@@ -5,7 +5,6 @@
 use crate::client::Client;
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 use std::path::Path;
 use truce_log::checkpoint::verify_checkpoint;
 use truce_log::cosignature::cosignatures_in;
@@ -13,9 +12,10 @@ use truce_log::merkle::{MemoryHashes, leaf_hash, parse_hash_b64, verify_consiste
 use truce_log::proof::TlogProof;
 use truce_log::tiles::{TILE_WIDTH, TileRef, decode_bundle};
 use truce_log::{Envelope, Receipt};
+use truce_model::admission::{self, LogState};
 use truce_model::entry::Body;
 use truce_model::witnesses::Witnesses;
-use truce_model::{Entry, Registry};
+use truce_model::{Entry, Refusal};
 
 /// A verification failure (exit code 3), as opposed to an operational error.
 #[derive(Debug)]
@@ -316,7 +316,7 @@ pub fn server_checked(
         b
     });
     let mut hashes = MemoryHashes::new();
-    let mut registry = Registry::new();
+    let mut state = LogState::new();
     let mut prechecker = Prechecker::new();
     let mut zones =
         |sha: &str| -> Result<Vec<u8>> { Ok(client.get_ok(&format!("/v1/blobs/{sha}"))?.body) };
@@ -344,7 +344,7 @@ pub fn server_checked(
         let prechecked = prechecker.check(index, &owned);
         for (leaf, parsed) in leaves.into_iter().zip(prechecked) {
             let readmitted = match parsed {
-                Ok(p) => readmit_parsed(&mut registry, &cp.origin, index, p, &mut zones)?,
+                Ok(p) => readmit_parsed(&mut state, &cp.origin, index, p, &mut zones)?,
                 Err(why) => Err(why),
             };
             match readmitted {
@@ -376,7 +376,8 @@ pub fn server_checked(
     }
     // The agreement (ratified by the parties, replayed from the log) says which witnesses
     // must vouch for the checkpoint; without them the log's word alone could be a split view.
-    let witnesses = match registry
+    let witnesses = match state
+        .registry
         .agreement()
         .and_then(|a| a.body.witnesses.as_ref())
         .map(|w| {
@@ -420,14 +421,14 @@ pub fn server_checked(
 /// agreement's zones document by SHA-256. The outer error is an I/O failure; the inner one
 /// says why the entry should not have been admitted.
 pub fn readmit(
-    registry: &mut Registry,
+    state: &mut LogState,
     origin: &str,
     index: u64,
     leaf: &[u8],
     zones: &mut dyn FnMut(&str) -> Result<Vec<u8>>,
 ) -> Result<std::result::Result<Entry, String>> {
     match parse_leaf(index, leaf) {
-        Ok(parsed) => readmit_parsed(registry, origin, index, parsed, zones),
+        Ok(parsed) => readmit_parsed(state, origin, index, parsed, zones),
         Err(why) => Ok(Err(why)),
     }
 }
@@ -568,69 +569,43 @@ impl Prechecker {
     }
 }
 
-/// [`readmit`] of a leaf already parsed by [`parse_leaf`] or a [`Prechecker`].
+/// [`readmit`] of a leaf already parsed by [`parse_leaf`] or a [`Prechecker`]: the server's
+/// own admission ([`truce_model::admission`]) at this point of the log, then its effects.
 pub fn readmit_parsed(
-    registry: &mut Registry,
+    state: &mut LogState,
     origin: &str,
     index: u64,
     parsed: ParsedLeaf,
-    zones: &mut dyn FnMut(&str) -> Result<Vec<u8>>,
+    blobs: &mut dyn FnMut(&str) -> Result<Vec<u8>>,
 ) -> Result<std::result::Result<Entry, String>> {
-    let bad = |what: String| format!("entry {index}: {what}");
     let ParsedLeaf {
         env,
         entry,
         verified_under,
     } = parsed;
-    if entry.mechanism != origin {
-        return Ok(Err(bad(format!(
-            "names mechanism `{}`, not this log `{origin}`",
-            entry.mechanism
-        ))));
-    }
-    let keyid = env.signature().keyid.clone();
-    let countersigners: Vec<&str> = env
-        .countersignatures()
-        .iter()
-        .map(|s| s.keyid.as_str())
-        .collect();
-    let checked = registry
-        .envelope_keys(&entry, &env)
-        .map_err(|r| r.detail)
-        .and_then(|keys| {
-            // The author's signature may have been verified ahead (see [`Prechecker`]) under
-            // this very key; countersignatures are verified here.
-            let result = if verified_under.is_some() && verified_under == keys.first().copied() {
-                env.countersignatures()
-                    .iter()
-                    .zip(keys.iter().skip(1))
-                    .try_for_each(|(s, k)| env.verify_signature_strict(s, k))
-            } else {
-                env.verify_all_strict(&keys)
-            };
-            result.map_err(|e| e.to_string())
-        })
-        .and_then(|()| {
-            registry
-                .check(&entry, &keyid, &countersigners)
-                .map_err(|r| format!("should not have been admitted: {}", r.detail))
-        });
-    if let Err(why) = checked {
-        return Ok(Err(bad(why)));
-    }
-    let zone_ids = match &entry.body {
-        Body::Agreement(a) => {
-            let doc = zones(&a.zones.sha256)?;
-            match a.check_zones(&doc) {
-                Ok(z) => z.into_iter().map(|z| z.id).collect(),
-                Err(r) => return Ok(Err(bad(r.detail))),
+    // The author's signature may have been verified ahead (see [`Prechecker`]).
+    let verified: Vec<_> = verified_under.into_iter().collect();
+    // A blob that cannot be fetched is the verifier's failure, not the entry's.
+    let mut unreadable: Option<anyhow::Error> = None;
+    let mut docs = |a: &truce_model::agreement::Agreement| {
+        admission::documents(a, &mut |sha| match blobs(sha) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) => {
+                let r = Refusal::new("unavailable", 503, format!("{e:#}"));
+                unreadable = Some(e);
+                Err(r)
             }
-        }
-        _ => BTreeSet::new(),
+        })
     };
-    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&env.payload));
-    registry.apply(index, &entry, &sha, zone_ids);
-    Ok(Ok(entry))
+    let admitted = state.admit(origin, index, &env, &entry, &verified, &mut docs);
+    match admitted {
+        Ok(()) => Ok(Ok(entry)),
+        Err(_) if unreadable.is_some() => Err(unreadable.unwrap_or_else(|| anyhow!("unreachable"))),
+        Err(r) => Ok(Err(format!(
+            "entry {index}: should not have been admitted ({}): {}",
+            r.code, r.detail
+        ))),
+    }
 }
 
 /// One thing wrong in a data directory's database.
@@ -680,7 +655,7 @@ pub fn data(dir: &Path, vkey: Option<&str>) -> Result<DataReport> {
             checkpoint: None,
             problem: p,
         };
-        let mut registry = Registry::new();
+        let mut state = LogState::new();
         let mut hashes = MemoryHashes::new();
         let mut expected = 0u64;
         let mut gap: Option<u64> = None;
@@ -706,7 +681,7 @@ pub fn data(dir: &Path, vkey: Option<&str>) -> Result<DataReport> {
                         "the stored leaf hash does not match the leaf".into(),
                     ));
                 }
-                match readmit(&mut registry, &data.origin, i, &row.leaf, &mut zones)? {
+                match readmit(&mut state, &data.origin, i, &row.leaf, &mut zones)? {
                     Ok(entry) => {
                         if entry.kind.as_str() != row.kind || entry.author != row.author {
                             problems.push(entry_problem(

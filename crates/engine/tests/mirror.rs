@@ -702,7 +702,7 @@ fn play(ops: &[(Op, i64)]) -> (Value, common::Run) {
     case["entries"] = entries.into();
     let run = common::Run {
         engine: replay.engine,
-        registry: replay.registry,
+        registry: replay.admission.registry,
         refused,
     };
     (case, run)

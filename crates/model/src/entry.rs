@@ -57,6 +57,24 @@ impl Kind {
         Kind::Participation,
     ];
 
+    /// Whether an entry of this kind changes the registry (the agreement, its members and
+    /// parties); see [`crate::admission::apply`].
+    pub fn affects_registry(self) -> bool {
+        match self {
+            Kind::Agreement | Kind::Ratification | Kind::Membership | Kind::Participation => true,
+            Kind::Report
+            | Kind::Notice
+            | Kind::Acknowledgement
+            | Kind::Dispute
+            | Kind::Ruling
+            | Kind::Posture
+            | Kind::Case
+            | Kind::Sighting
+            | Kind::Coverage
+            | Kind::Attestation => false,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Agreement => "agreement",
@@ -232,12 +250,14 @@ impl Entry {
         })
     }
 
-    /// Checks what depends on where and when the entry is submitted: the mechanism it names
-    /// and that it was not created more than five minutes in the future.
+    /// Checks what depends on where and when the entry is submitted: the mechanism it names,
+    /// that it was not created more than five minutes after `now` (the server's clock, when
+    /// there is one), and not more than [`MAX_PAST_SECONDS`] before `log_clock` (the latest
+    /// `created` logged before it).
     pub fn check_context(
         &self,
         origin: &str,
-        now: Timestamp,
+        now: Option<Timestamp>,
         log_clock: Option<Timestamp>,
     ) -> Result<(), Refusal> {
         if self.mechanism != origin {
@@ -250,8 +270,10 @@ impl Entry {
                 ),
             ));
         }
-        let ahead = self.created.as_second() - now.as_second();
-        if ahead > MAX_FUTURE_SKEW_SECONDS {
+        if let Some(now) = now
+            && self.created.as_second() - now.as_second() > MAX_FUTURE_SKEW_SECONDS
+        {
+            let ahead = self.created.as_second() - now.as_second();
             return Err(Refusal::new(
                 "future-timestamp",
                 422,

@@ -5,6 +5,7 @@
 //! GeoJSON) in. Evaluating rules, fusing reports and scoring compliance are not here; they are
 //! the engine's. The envelope and the log are `truce-log`'s.
 
+pub mod admission;
 pub mod agreement;
 pub mod bodies;
 pub mod entry;

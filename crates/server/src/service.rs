@@ -4,14 +4,15 @@
 
 use crate::derived::{Derived, LogSize};
 use jiff::Timestamp;
-use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::{mpsc, oneshot};
-use truce_log::dsse::{Envelope, EnvelopeError};
+use truce_log::dsse::Envelope;
 use truce_log::merkle::{MemoryHashes, leaf_hash};
 use truce_log::{Hash, LogKey, Receipt, SignedCheckpoint};
+use truce_model::admission::{self, Clock, Documents, envelope_refusal};
+use truce_model::agreement::Agreement;
 use truce_model::entry::{Body, Entry, Kind};
 use truce_model::{Refusal, Registry};
 use truce_store::{Append, NewEntry, Store, StoreError};
@@ -60,7 +61,7 @@ impl Prepared {
     /// repeat, nor for an entry whose key the sequencer has yet to resolve).
     pub fn verified_author(&self) -> Option<&str> {
         match self {
-            Prepared::New(c) if c.unverified.is_none() => Some(&c.entry.author),
+            Prepared::New(c) if !c.verified.is_empty() => Some(&c.entry.author),
             _ => None,
         }
     }
@@ -72,19 +73,16 @@ pub struct Candidate {
     entry: Entry,
     leaf: Vec<u8>,
     leaf_hash: Hash,
-    keyid: String,
-    /// Key ids of the countersignatures (membership entries countersigned by the mediator).
-    countersigners: Vec<String>,
-    payload_sha256: String,
-    /// Set when a signing key was not registered at admission time: the sequencer verifies
-    /// the signature against the registry as of the entry's place in the log (a membership
-    /// entry earlier in the same batch may register it).
-    unverified: Option<Envelope>,
-    /// For an agreement entry: its zones document's ids and its annexes, checked at
-    /// admission (a geometry check is bounded but not cheap: it must not hold up the one
-    /// sequencer thread). Blobs are content-addressed, so the result still holds when the
-    /// entry is sequenced.
-    annexes: Option<(BTreeSet<String>, Annexes)>,
+    envelope: Envelope,
+    /// The keys the envelope's signatures verified under at admission, in order; empty when
+    /// a signing key was not registered then: the sequencer verifies against the registry as
+    /// of the entry's place in the log (a membership entry earlier in the same batch may
+    /// register it).
+    verified: Vec<admission::VerifyingKey>,
+    /// For an agreement entry: its documents, checked at admission (a geometry check is
+    /// bounded but not cheap: it must not hold up the one sequencer thread). Blobs are
+    /// content-addressed, so the result still holds when the entry is sequenced.
+    documents: Option<Documents>,
 }
 
 /// The answer to a submission.
@@ -102,12 +100,7 @@ struct Job {
     reply: Reply,
 }
 
-/// Documents the agreement refers to, served with the mechanism.
-#[derive(Debug, Clone, Default)]
-pub struct Annexes {
-    pub zones: Option<serde_json::Value>,
-    pub places: Option<serde_json::Value>,
-}
+pub use truce_model::admission::Annexes;
 
 struct Shared {
     hashes: RwLock<MemoryHashes>,
@@ -183,24 +176,13 @@ fn lock_poisoned() -> Refusal {
     )
 }
 
-fn as_strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
-fn envelope_refusal(e: EnvelopeError) -> Refusal {
-    let code = match e {
-        EnvelopeError::PayloadType(_) => "wrong-payload-type",
-        EnvelopeError::TooLarge(_) => "entry-too-large",
-        EnvelopeError::BadSignature(_) | EnvelopeError::KeyMismatch { .. } => "bad-signature",
-        _ => "malformed-envelope",
-    };
-    let status = match code {
-        "entry-too-large" => 413,
-        "bad-signature" => 401,
-        "malformed-envelope" => 400,
-        _ => 415,
-    };
-    Refusal::new(code, status, e.to_string())
+/// An agreement's documents read from the blob store and checked.
+fn stored_documents(store: &dyn Store, a: &Agreement) -> Result<Documents, Refusal> {
+    admission::documents(a, &mut |sha| {
+        store
+            .get_blob(sha)
+            .map_err(|e| Refusal::new("unavailable", 503, e.to_string()))
+    })
 }
 
 impl LogService {
@@ -240,7 +222,12 @@ impl LogService {
         let loaded = store.load()?;
         let hashes = MemoryHashes::from_stored(loaded.hashes, loaded.size)
             .map_err(|e| ServiceError::Hashes(e.to_string()))?;
-        let (registry, annexes, clock) = replay(&*store, loaded.size)?;
+        let admission::LogState {
+            registry,
+            annexes,
+            clock,
+        } = replay(&*store, loaded.size)?;
+        let clock = clock.log;
         let root = hashes
             .root(loaded.size)
             .map_err(|e| ServiceError::Hashes(e.to_string()))?;
@@ -313,7 +300,8 @@ impl LogService {
                 key,
                 store: store.clone(),
                 shared: shared.clone(),
-                pending_annexes: std::cell::RefCell::new(HashMap::new()),
+                origin: Arc::from(origin),
+                documents: std::cell::RefCell::new(HashMap::new()),
             };
             std::thread::Builder::new()
                 .name("truce-sequencer".into())
@@ -360,25 +348,26 @@ impl LogService {
                 cp.size
             )));
         }
-        let mut registry = (*self.registry()).clone();
-        let mut annexes = (*self.annexes()).clone();
-        let mut clock = i64::MIN;
+        // The follower re-admitted every entry (`admission::check`); the effects are recorded
+        // here, against the mirror's own registry.
+        let mut state = admission::LogState {
+            registry: (*self.registry()).clone(),
+            annexes: (*self.annexes()).clone(),
+            clock: Clock::default(),
+        };
         for (i, e) in entries.iter().enumerate() {
             let index = size0 + i as u64;
             let bad = |detail: String| IngestError::Entry { index, detail };
             let env = Envelope::parse(&e.leaf).map_err(|x| bad(x.to_string()))?;
             let entry = Entry::parse(&env.payload).map_err(|x| bad(x.detail))?;
-            clock = clock.max(entry.created.as_second());
-            apply_registry_effects(
-                &*self.store,
-                &mut registry,
-                &mut annexes,
-                index,
-                &env,
-                &entry,
-            )
-            .map_err(|r| bad(r.detail))?;
+            state
+                .record(index, &env, &entry, &mut |a| {
+                    stored_documents(&*self.store, a)
+                })
+                .map_err(|r| bad(r.detail))?;
         }
+        let clock = state.clock.log.map_or(i64::MIN, |c| c.as_second());
+        let (registry, annexes) = (state.registry, state.annexes);
         let from = MemoryHashes::stored_count(size0);
         let new_hashes = {
             let mut h = self.shared.hashes.write().map_err(|_| IngestError::Lock)?;
@@ -510,36 +499,39 @@ impl LogService {
             i64::MIN => None,
             secs => Timestamp::from_second(secs).ok(),
         };
-        entry.check_context(&self.origin, now, log_clock)?;
-        let keyid = envelope.signature().keyid.clone();
-        let countersigners: Vec<String> = envelope
-            .countersignatures()
-            .iter()
-            .map(|s| s.keyid.clone())
-            .collect();
+        // Early answers, in admission's order; the sequencer's `admission::check` decides.
+        entry.check_context(&self.origin, Some(now), log_clock)?;
         let registry = self.registry();
-        let unverified = match registry.envelope_keys(&entry, &envelope) {
+        let verified = match registry.envelope_keys(&entry, &envelope) {
             Ok(keys) => {
                 envelope
                     .verify_all_strict(&keys)
                     .map_err(envelope_refusal)?;
-                None
+                keys
             }
-            Err(r) if r.code == "unknown-key" => Some(envelope.clone()),
+            Err(r) if r.code == "unknown-key" => Vec::new(),
             Err(r) => return Err(r),
         };
-        let mut annexes = None;
+        let registry_check = || {
+            let countersigners: Vec<&str> = envelope
+                .countersignatures()
+                .iter()
+                .map(|s| s.keyid.as_str())
+                .collect();
+            registry.check(&entry, &envelope.signature().keyid, &countersigners)
+        };
+        let mut documents = None;
         if let Body::Agreement(a) = &entry.body {
-            // Who may submit it comes first, as the sequencer would answer (it checks again,
-            // authoritatively); then its documents, here rather than on the sequencer.
-            if unverified.is_none() {
-                registry.check(&entry, &keyid, &as_strs(&countersigners))?;
+            // Who may submit it comes first, as the sequencer would answer; then its
+            // documents, here rather than on the sequencer.
+            if !verified.is_empty() {
+                registry_check()?;
             }
-            annexes = Some(load_annexes(&*self.store, a)?);
+            documents = Some(stored_documents(&*self.store, a)?);
         }
-        if unverified.is_none() && matches!(entry.kind, Kind::Dispute | Kind::Ruling) {
-            // Who may submit it comes first (the sequencer checks again, authoritatively).
-            registry.check(&entry, &keyid, &as_strs(&countersigners))?;
+        if !verified.is_empty() && matches!(entry.kind, Kind::Dispute | Kind::Ruling) {
+            // Who may submit it comes first; then what the derived state says.
+            registry_check()?;
             let party = registry
                 .members()
                 .find(|m| m.id == entry.author)
@@ -551,17 +543,10 @@ impl LogService {
         Ok(Prepared::New(Box::new(Candidate {
             leaf_hash,
             leaf,
-            // Only the registry needs it (what a ratification names).
-            payload_sha256: if affects_registry(entry.kind) {
-                hex::encode(Sha256::digest(&envelope.payload))
-            } else {
-                String::new()
-            },
-            keyid,
-            countersigners,
+            envelope,
+            verified,
             entry,
-            unverified,
-            annexes,
+            documents,
         })))
     }
 
@@ -736,19 +721,19 @@ fn original_receipt(store: &dyn Store, h: &MemoryHashes, index: u64) -> Result<R
 /// The member registry as of a store's whole log (for tools that run beside the server,
 /// such as `truce token create`).
 pub fn registry_of(store: &dyn Store) -> Result<Registry, ServiceError> {
+    Ok(log_state_of(store)?.registry)
+}
+
+/// The admission state (registry, annexes, the log's clock) after the stored log.
+pub fn log_state_of(store: &dyn Store) -> Result<admission::LogState, ServiceError> {
     let size = store.load()?.size;
-    Ok(replay(store, size)?.0)
+    replay(store, size)
 }
 
 /// Rebuilds the registry and annexes from the stored log, in log order, and finds the log's
 /// clock.
-fn replay(
-    store: &dyn Store,
-    size: u64,
-) -> Result<(Registry, Annexes, Option<Timestamp>), ServiceError> {
-    let mut registry = Registry::new();
-    let mut annexes = Annexes::default();
-    let mut clock: Option<Timestamp> = None;
+fn replay(store: &dyn Store, size: u64) -> Result<admission::LogState, ServiceError> {
+    let mut state = admission::LogState::new();
     let mut index = 0;
     while index < size {
         let leaves = store.leaves(index, (index + 10_000).min(size))?;
@@ -762,103 +747,35 @@ fn replay(
             let bad = |detail: String| ServiceError::Replay { index, detail };
             let env = Envelope::parse(&leaf).map_err(|e| bad(e.to_string()))?;
             let entry = Entry::parse(&env.payload).map_err(|e| bad(e.detail))?;
-            clock = Some(clock.map_or(entry.created, |c| c.max(entry.created)));
-            apply_registry_effects(store, &mut registry, &mut annexes, index, &env, &entry)
+            // The store's own log was admitted when it was written: its effects are
+            // recorded, not checked again (that is `truce verify data`).
+            state
+                .record(index, &env, &entry, &mut |a| stored_documents(store, a))
                 .map_err(|e| bad(e.detail))?;
             index += 1;
         }
     }
-    Ok((registry, annexes, clock))
+    Ok(state)
 }
 
-/// Applies a logged entry's effects on the registry and the annexes (reading an agreement's
-/// documents from the blob store).
-fn apply_registry_effects(
-    store: &dyn Store,
-    registry: &mut Registry,
-    annexes: &mut Annexes,
-    index: u64,
-    env: &Envelope,
-    entry: &Entry,
-) -> Result<(), Refusal> {
-    if !affects_registry(entry.kind) {
-        return Ok(());
-    }
-    let zone_ids = match &entry.body {
-        Body::Agreement(a) => {
-            let (ids, ax) = load_annexes(store, a)?;
-            if registry.agreement().is_none() {
-                *annexes = ax;
-            }
-            ids
-        }
-        _ => BTreeSet::new(),
-    };
-    let sha = hex::encode(Sha256::digest(&env.payload));
-    let before = registry.agreement().map(|a| a.index);
-    registry.apply(index, entry, &sha, zone_ids);
-    // An amendment ratified by all: its annexes replace the old ones.
-    if let Some(a) = registry.agreement()
-        && before.is_some_and(|b| b != a.index)
-    {
-        *annexes = load_annexes(store, &a.body)?.1;
-    }
-    Ok(())
-}
-
-fn affects_registry(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::Agreement | Kind::Ratification | Kind::Membership | Kind::Participation
+/// What an agreement's checked documents are a function of: the SHA-256 of its zones and
+/// places documents.
+fn documents_key(a: &Agreement) -> (String, Option<String>) {
+    (
+        a.zones.sha256.clone(),
+        a.places.as_ref().map(|p| p.sha256.clone()),
     )
-}
-
-/// Loads and checks the agreement's zones (and places) documents from the blob store.
-fn load_annexes(
-    store: &dyn Store,
-    a: &truce_model::agreement::Agreement,
-) -> Result<(BTreeSet<String>, Annexes), Refusal> {
-    let missing = |what: &str, sha: &str| {
-        Refusal::new(
-            "missing-blob",
-            409,
-            format!(
-                "the agreement's {what} document {sha} is not in the blob store; upload it first with PUT /v1/blobs/{sha}"
-            ),
-        )
-    };
-    let unavailable = |e: StoreError| Refusal::new("unavailable", 503, e.to_string());
-    let zones_doc = store
-        .get_blob(&a.zones.sha256)
-        .map_err(unavailable)?
-        .ok_or_else(|| missing("zones", &a.zones.sha256))?;
-    let zones = a.check_zones(&zones_doc)?;
-    let mut annexes = Annexes {
-        zones: serde_json::from_slice(&zones_doc).ok(),
-        places: None,
-    };
-    if let Some(p) = &a.places {
-        let doc = store
-            .get_blob(&p.sha256)
-            .map_err(unavailable)?
-            .ok_or_else(|| missing("places", &p.sha256))?;
-        truce_model::agreement::check_blob("body.places", p, &doc)?;
-        let value: serde_json::Value = serde_json::from_slice(&doc)
-            .map_err(|e| Refusal::invalid(format!("places document is not JSON: {e}")))?;
-        annexes.places = Some(value);
-    }
-    Ok((zones.into_iter().map(|z| z.id).collect(), annexes))
 }
 
 struct Sequencer {
     key: Arc<LogKey>,
     store: Arc<dyn Store>,
     shared: Arc<Shared>,
-    /// Annexes of amendments sequenced by this process, by the SHA-256 of the amendment's
-    /// payload (so an entry that a failed commit dropped leaves nothing wrong behind): taken
-    /// when the last ratification puts one in force, so that its documents are not checked
-    /// again on the sequencer thread.
-    pending_annexes: std::cell::RefCell<HashMap<String, Annexes>>,
+    origin: Arc<str>,
+    /// Agreements' documents checked at admission, by the SHA-256 of their zones and places
+    /// documents (what they are a function of), so that an amendment coming into force does
+    /// not check them again on the sequencer thread.
+    documents: std::cell::RefCell<HashMap<(String, Option<String>), Documents>>,
 }
 
 struct Accepted {
@@ -953,61 +870,48 @@ impl Sequencer {
                 continue;
             }
             let registry = working.as_ref().unwrap_or(&snapshot);
-            if let Some(env) = &p.unverified {
-                let verified = registry
-                    .envelope_keys(&p.entry, env)
-                    .and_then(|keys| env.verify_all_strict(&keys).map_err(envelope_refusal));
-                if let Err(r) = verified {
-                    let _ = reply.send(Err(r));
-                    continue;
-                }
-            }
-            if let Err(r) = registry.check(&p.entry, &p.keyid, &as_strs(&p.countersigners)) {
+            // The log's clock includes the entries before this one in the batch, exactly as a
+            // verifier reading the log in order computes it.
+            let clock = Clock {
+                now: None,
+                log: Timestamp::from_second(
+                    batch_clock.max(self.shared.clock.load(Ordering::Acquire)),
+                )
+                .ok(),
+            };
+            if let Err(r) = admission::check(
+                registry,
+                &self.origin,
+                clock,
+                &p.envelope,
+                &p.entry,
+                &p.verified,
+            ) {
                 let _ = reply.send(Err(r));
                 continue;
             }
             let index = size0 + entries.len() as u64;
-            if affects_registry(p.entry.kind) {
-                let genesis = registry.agreement().is_none();
-                let zone_ids = match (&p.entry.body, p.annexes.take()) {
-                    (Body::Agreement(_), Some((ids, ax))) => {
-                        if genesis {
-                            new_annexes = Some(ax);
-                        } else {
-                            self.pending_annexes
-                                .borrow_mut()
-                                .insert(p.payload_sha256.clone(), ax);
-                        }
-                        ids
-                    }
-                    (Body::Agreement(a), None) => match load_annexes(&*self.store, a) {
-                        Ok((ids, ax)) => {
-                            if genesis {
-                                new_annexes = Some(ax);
-                            }
-                            ids
-                        }
-                        Err(r) => {
-                            let _ = reply.send(Err(r));
-                            continue;
-                        }
-                    },
-                    _ => BTreeSet::new(),
-                };
+            if p.entry.kind.affects_registry() {
+                if let (Body::Agreement(a), Some(d)) = (&p.entry.body, p.documents.take()) {
+                    self.documents.borrow_mut().insert(documents_key(a), d);
+                }
                 let w = working.get_or_insert_with(|| (*snapshot).clone());
-                let before = w.agreement().map(|a| a.index);
-                w.apply(index, &p.entry, &p.payload_sha256, zone_ids);
-                // An amendment ratified by all: its annexes replace the old ones (its
-                // documents were checked when it was logged).
-                if let Some(a) = w.agreement()
-                    && before.is_some_and(|b| b != a.index)
-                {
-                    // Checked when the amendment was admitted; after a restart, checked again.
-                    let ax = self.pending_annexes.borrow_mut().remove(&a.payload_sha256);
-                    if let Some(ax) =
-                        ax.or_else(|| load_annexes(&*self.store, &a.body).ok().map(|x| x.1))
-                    {
-                        new_annexes = Some(ax);
+                let mut docs = |a: &Agreement| -> Result<Documents, Refusal> {
+                    let key = documents_key(a);
+                    if let Some(d) = self.documents.borrow().get(&key) {
+                        return Ok(d.clone());
+                    }
+                    // After a restart, an amendment's documents are checked again.
+                    let d = stored_documents(&*self.store, a)?;
+                    self.documents.borrow_mut().insert(key, d.clone());
+                    Ok(d)
+                };
+                match admission::apply(w, index, &p.envelope, &p.entry, &mut docs) {
+                    Ok(Some(ax)) => new_annexes = Some(ax),
+                    Ok(None) => {}
+                    Err(r) => {
+                        let _ = reply.send(Err(r));
+                        continue;
                     }
                 }
             }

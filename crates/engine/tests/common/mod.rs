@@ -1,6 +1,7 @@
 //! Runs a conformance case: an agreement (rules, zones, procedure), a list of entries and the
-//! expected derived state. Entries go through the same admission checks as on a server
-//! (schema and `Registry::check`), then through the engine.
+//! expected derived state. Entries are signed with each member's key and go through the
+//! server's own admission (`truce_model::admission`: schema, mechanism, clock, signature,
+//! the registry's rules), then through the engine.
 
 #![allow(dead_code)]
 
@@ -10,6 +11,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use truce_engine::{Engine, State};
+use truce_log::dsse::Envelope;
+use truce_model::admission::{Documents, LogState};
 use truce_model::entry::{Entry, Kind, build_payload};
 use truce_model::registry::Registry;
 
@@ -112,7 +115,8 @@ impl truce_engine::Blobs for ZonesDoc {
 /// A log being replayed one entry at a time, through admission and the engine.
 pub struct Replay {
     pub engine: Engine,
-    pub registry: Registry,
+    /// Admission's state: the registry, the annexes and the log's clock.
+    pub admission: LogState,
     zones: ZonesDoc,
     /// Log index of the next admitted entry.
     next: u64,
@@ -129,7 +133,7 @@ impl Replay {
         let body = agreement_body(case, &text);
         let mut replay = Replay {
             engine: Engine::new(),
-            registry: Registry::new(),
+            admission: LogState::new(),
             zones: ZonesDoc {
                 sha256: hex::encode(Sha256::digest(text.as_bytes())),
                 text,
@@ -174,24 +178,24 @@ impl Replay {
     ) -> Result<u64, String> {
         let payload = build_payload(ORIGIN, kind, author, parse_time(created), body);
         let entry = Entry::parse(&payload).map_err(|r| format!("{}: {}", r.code, r.detail))?;
-        let kid = key_id(author);
-        self.registry
-            .check(&entry, &kid, &[])
-            .map_err(|r| format!("{}: {}", r.code, r.detail))?;
         let psha = hex::encode(Sha256::digest(&payload));
-        let zone_ids = match &entry.body {
-            truce_model::entry::Body::Agreement(a) => a
-                .check_zones(self.zones.text.as_bytes())
-                .unwrap()
-                .into_iter()
-                .map(|z| z.id)
-                .collect(),
-            _ => Default::default(),
+        let env = Envelope::sign(
+            truce_log::dsse::ENTRY_PAYLOAD_TYPE,
+            payload,
+            &member_key(author),
+        );
+        let zones = &self.zones;
+        let mut docs = |a: &truce_model::agreement::Agreement| -> Result<Documents, _> {
+            truce_model::admission::documents(a, &mut |sha| {
+                Ok((sha == zones.sha256).then(|| zones.text.clone().into_bytes()))
+            })
         };
+        self.admission
+            .admit(ORIGIN, self.next, &env, &entry, &[], &mut docs)
+            .map_err(|r| format!("{}: {}", r.code, r.detail))?;
         if kind == Kind::Agreement {
             self.last_agreement = Some((self.next, psha.clone()));
         }
-        self.registry.apply(self.next, &entry, &psha, zone_ids);
         self.engine
             .apply(self.next, &entry, &self.zones)
             .map_err(|e| e.to_string())?;
@@ -246,7 +250,7 @@ pub fn run(case: &Value) -> Run {
     }
     Run {
         engine: replay.engine,
-        registry: replay.registry,
+        registry: replay.admission.registry,
         refused,
     }
 }
