@@ -463,7 +463,8 @@ pub fn parse_leaf(index: u64, leaf: &[u8]) -> std::result::Result<ParsedLeaf, St
         ));
     }
     env.check_entry_shape().map_err(|e| bad(e.to_string()))?;
-    let entry = Entry::parse(&env.payload).map_err(|r| bad(r.detail))?;
+    let entry =
+        Entry::parse(&env.payload).map_err(|r| bad(format!("({}) {}", r.code, r.detail)))?;
     Ok(ParsedLeaf {
         env,
         entry,
@@ -867,3 +868,7 @@ mod witness_tests {
         assert!(e.to_string().contains("0 of the 2"), "{e}");
     }
 }
+
+#[cfg(test)]
+#[path = "verify_agrees.rs"]
+mod agrees;
