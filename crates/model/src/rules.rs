@@ -9,7 +9,7 @@ use crate::time::parse_utc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The rule kinds of DESIGN.md.
+/// The rule kinds an agreement may use (docs/agreement.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
