@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use truce_log::checkpoint::verify_checkpoint;
 use truce_log::merkle::leaf_hash;
-use truce_log::tiles::{TILE_WIDTH, TileRef, decode_bundle};
 use truce_log::verify_state_commitment;
 use truce_model::admission::LogState;
 use truce_model::entry::Body;
@@ -396,25 +395,7 @@ impl Follower {
         let mut entries = Vec::with_capacity((target - from) as usize);
         let mut index = from;
         while index < target {
-            let tile = index / TILE_WIDTH;
-            let width = (target - tile * TILE_WIDTH).min(TILE_WIDTH) as u16;
-            let t = TileRef {
-                level: None,
-                index: tile,
-                width,
-            };
-            let bundle = self.client.get_ok(&format!("/log/{}", t.path()))?.body;
-            let leaves = decode_bundle(&bundle)
-                .map_err(|e| crate::verify::fail(format!("{}: {e}", t.path())))?;
-            if leaves.len() != usize::from(width) {
-                return Err(crate::verify::fail(format!(
-                    "{} holds {} entries, expected {width}",
-                    t.path(),
-                    leaves.len()
-                )));
-            }
-            let skip = (index - tile * TILE_WIDTH) as usize;
-            let owned: Vec<Vec<u8>> = leaves[skip..].iter().map(|l| l.to_vec()).collect();
+            let owned = crate::verify::entry_bundle(&self.client, index, target)?;
             let checked = self.prechecker.check(index, &owned);
             for (leaf, parsed) in owned.into_iter().zip(checked) {
                 let client = &self.client;

@@ -322,27 +322,11 @@ pub fn server_checked(
         |sha: &str| -> Result<Vec<u8>> { Ok(client.get_ok(&format!("/v1/blobs/{sha}"))?.body) };
     let mut index = 0u64;
     while index < cp.size {
-        let tile_index = index / TILE_WIDTH;
-        let width = (cp.size - tile_index * TILE_WIDTH).min(TILE_WIDTH) as u16;
-        let t = TileRef {
-            level: None,
-            index: tile_index,
-            width,
-        };
-        let bundle = client.get_ok(&format!("/log/{}", t.path()))?.body;
-        let leaves = decode_bundle(&bundle).map_err(|e| fail(format!("{}: {e}", t.path())))?;
-        if leaves.len() != usize::from(width) {
-            return Err(fail(format!(
-                "{} holds {} entries, expected {width}",
-                t.path(),
-                leaves.len()
-            )));
-        }
+        let owned = entry_bundle(client, index, cp.size)?;
         // Signatures are checked ahead on every core; each entry is then re-admitted in log
         // order (which verifies again whenever the registry's key is another).
-        let owned: Vec<Vec<u8>> = leaves.iter().map(|l| l.to_vec()).collect();
         let prechecked = prechecker.check(index, &owned);
-        for (leaf, parsed) in leaves.into_iter().zip(prechecked) {
+        for (leaf, parsed) in owned.iter().zip(prechecked) {
             let readmitted = match parsed {
                 Ok(p) => readmit_parsed(&mut state, &cp.origin, index, p, &mut zones)?,
                 Err(why) => Err(why),
@@ -413,6 +397,29 @@ pub fn server_checked(
         trusted_on_first_use: tofu,
         witnesses,
     })
+}
+
+/// The leaves from `index` to the end of its entry bundle (tlog-tiles), in a tree of `size`
+/// entries, fetched and checked to hold as many entries as the tile's width says.
+pub fn entry_bundle(client: &Client, index: u64, size: u64) -> Result<Vec<Vec<u8>>> {
+    let tile = index / TILE_WIDTH;
+    let width = (size - tile * TILE_WIDTH).min(TILE_WIDTH) as u16;
+    let t = TileRef {
+        level: None,
+        index: tile,
+        width,
+    };
+    let bundle = client.get_ok(&format!("/log/{}", t.path()))?.body;
+    let leaves = decode_bundle(&bundle).map_err(|e| fail(format!("{}: {e}", t.path())))?;
+    if leaves.len() != usize::from(width) {
+        return Err(fail(format!(
+            "{} holds {} entries, expected {width}",
+            t.path(),
+            leaves.len()
+        )));
+    }
+    let skip = (index - tile * TILE_WIDTH) as usize;
+    Ok(leaves[skip..].iter().map(|l| l.to_vec()).collect())
 }
 
 /// Re-admits one logged entry exactly as admission should have, and applies it to the
