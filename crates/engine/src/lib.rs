@@ -396,7 +396,7 @@ impl Engine {
                     self.evaluate_event(index, &id);
                 }
             }
-            Body::Posture(p) => self.apply_posture(index, entry, p),
+            Body::Posture(p) => self.apply_posture(index, p),
             Body::Notice(n) => self.apply_notice(index, entry, n),
             Body::Acknowledgement(ack) => self.apply_answer(index, entry, ack),
             Body::Dispute(d) => {
@@ -497,7 +497,7 @@ impl Engine {
         let Some(a) = &self.state.agreement else {
             return;
         };
-        let new = withdrawal_deadlines(a, |_| true, "");
+        let new = rules::in_force_deadlines(a, |_| true, "");
         for d in new {
             self.add_deadline(d);
         }
@@ -536,7 +536,7 @@ impl Engine {
             self.timers.remove(&t);
         }
         let suffix = format!("v{}", new.version);
-        for d in withdrawal_deadlines(&new, |id| !unchanged(id), &suffix) {
+        for d in rules::in_force_deadlines(&new, |id| !unchanged(id), &suffix) {
             self.add_deadline(d);
         }
     }
@@ -657,7 +657,7 @@ impl Engine {
         }
     }
 
-    fn apply_posture(&mut self, index: u64, entry: &Entry, p: &truce_model::bodies::Posture) {
+    fn apply_posture(&mut self, index: u64, p: &truce_model::bodies::Posture) {
         let Some(as_of) = parse(&p.as_of) else {
             return;
         };
@@ -691,9 +691,7 @@ impl Engine {
         let Some(a) = self.state.version_at(as_of) else {
             return;
         };
-        let author_party = self.party_of(&entry.author).unwrap_or_default();
-        let drafts =
-            rules::evaluate_posture(a, &self.state, &before, index, &author_party, p, as_of);
+        let drafts = rules::evaluate_posture(a, &self.state, &before, index, p, as_of);
         self.record(index, drafts);
     }
 
@@ -959,61 +957,6 @@ fn agreement_rec(index: u64, a: &Agreement, geo: Option<&Geography>) -> Agreemen
         ratified: BTreeSet::new(),
         in_force_since: None,
     }
-}
-
-/// Withdrawal deadlines for the rules of `a` that `include` selects; ids are
-/// `<rule>/<party>[/phase-<n>]`, with `/<suffix>` after the rule when a suffix is given.
-fn withdrawal_deadlines(
-    a: &AgreementRec,
-    include: impl Fn(&str) -> bool,
-    suffix: &str,
-) -> Vec<state::Deadline> {
-    let mut out = Vec::new();
-    for rule in &a.rules {
-        if rule.kind != truce_model::rules::RuleKind::Withdrawal || !include(&rule.id) {
-            continue;
-        }
-        let base = if suffix.is_empty() {
-            rule.id.clone()
-        } else {
-            format!("{}/{suffix}", rule.id)
-        };
-        for party in &rule.binds {
-            let mut mk = |id: String, due, zones: &[String], phase, inspection_required| {
-                out.push(state::Deadline {
-                    id,
-                    rule: rule.id.clone(),
-                    party: party.clone(),
-                    due,
-                    obligation: state::Obligation::Withdrawal {
-                        zones: zones.to_vec(),
-                        phase,
-                        inspection_required,
-                    },
-                    status: state::DeadlineStatus::Pending,
-                    evidence: vec![],
-                    basis: None,
-                    finding: None,
-                    settled_at: None,
-                });
-            };
-            if let Some(due) = rule.deadline.as_deref().and_then(parse) {
-                mk(format!("{base}/{party}"), due, &rule.zones, None, false);
-            }
-            for (i, ph) in rule.phases.iter().enumerate() {
-                if let Some(due) = parse(&ph.deadline) {
-                    mk(
-                        format!("{base}/{party}/phase-{}", i + 1),
-                        due,
-                        &ph.zones,
-                        Some(i + 1),
-                        ph.inspection_required,
-                    );
-                }
-            }
-        }
-    }
-    out
 }
 
 pub(crate) fn later(t: Timestamp, d: SignedDuration) -> Timestamp {

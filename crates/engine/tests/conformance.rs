@@ -88,16 +88,12 @@ fn every_rule_kind_and_status_is_covered() {
             }
         }
     }
-    for k in [
-        "prohibited_event",
-        "no_presence",
-        "force_limit",
-        "withdrawal",
-        "notification_required",
-        "protected_notice",
-        "civilian_protection",
-    ] {
-        assert!(kinds.contains(k), "no case produces a {k} finding");
+    for k in truce_model::rules::RuleKind::ALL {
+        assert!(
+            kinds.contains(k.wire()),
+            "no conformance case produces a {} finding: add one to crates/engine/tests/conformance/",
+            k.wire()
+        );
     }
     for s in truce_engine::Status::ALL {
         assert!(

@@ -188,86 +188,252 @@ impl Rule {
                 check_slug(&f(&format!("phases[{i}].zones[]")), z)?;
             }
         }
-        use RuleKind::*;
-        let need = |ok: bool, what: &str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(Refusal::invalid(format!(
-                    "rule {} of kind {} needs {what}",
-                    self.id,
-                    wire_name(&self.kind)
-                )))
-            }
-        };
-        let forbid = |present: bool, what: &str| {
-            if present {
-                Err(Refusal::invalid(format!(
-                    "rule {}: `{what}` is not used by rule kind {}; remove it",
-                    self.id,
-                    wire_name(&self.kind)
-                )))
-            } else {
-                Ok(())
-            }
-        };
-        let k = self.kind;
-        need(
-            !matches!(k, ProhibitedEvent | ProtectedNotice) || !self.event_types.is_empty(),
-            "event_types",
-        )?;
-        forbid(
-            !matches!(k, ProhibitedEvent | ProtectedNotice) && !self.event_types.is_empty(),
-            "event_types",
-        )?;
-        need(
-            !matches!(
-                k,
-                NoPresence | ForceLimit | Withdrawal | NotificationRequired
-            ) || !self.zones.is_empty(),
-            "zones",
-        )?;
-        need(
-            k != ForceLimit
-                || self
-                    .limits
-                    .as_ref()
-                    .is_some_and(|l| *l != ForceLimits::default()),
-            "limits with at least one ceiling",
-        )?;
-        forbid(k != ForceLimit && self.limits.is_some(), "limits")?;
-        need(k != Withdrawal || self.deadline.is_some(), "deadline")?;
-        forbid(k != Withdrawal && self.deadline.is_some(), "deadline")?;
-        forbid(k != Withdrawal && !self.phases.is_empty(), "phases")?;
-        need(
-            k != NotificationRequired
-                || (!self.activities.is_empty() && self.lead_time_hours.is_some()),
-            "activities and lead_time_hours",
-        )?;
-        need(
-            k != NoticeScope || !self.activities.is_empty(),
-            "activities",
-        )?;
-        forbid(
-            !matches!(k, NotificationRequired | NoticeScope) && !self.activities.is_empty(),
-            "activities",
-        )?;
-        forbid(
-            k != NotificationRequired && self.lead_time_hours.is_some(),
-            "lead_time_hours",
-        )?;
-        need(
-            k != CivilianProtection
-                || (self.acknowledge_within_hours.is_some() && self.resolve_within_days.is_some()),
-            "acknowledge_within_hours and resolve_within_days",
-        )?;
-        forbid(
-            k != CivilianProtection
-                && (self.acknowledge_within_hours.is_some() || self.resolve_within_days.is_some()),
-            "acknowledge_within_hours/resolve_within_days",
-        )?;
+        self.spec()?;
         Ok(())
     }
+
+    /// The rule as its kind reads it: the fields the kind needs, present, and none it does not
+    /// use. [`Rule::check`] calls it, so for a rule of an admitted agreement it always succeeds.
+    pub fn spec(&self) -> Result<Spec<'_>, Refusal> {
+        let k = self.kind;
+        let need = |what: &str| {
+            Refusal::invalid(format!(
+                "rule {} of kind {} needs {what}",
+                self.id,
+                wire_name(&k)
+            ))
+        };
+        // Field by field, in the order of the format: a field the kind needs must be filled;
+        // one it does not read must be absent.
+        for field in Field::ORDER {
+            match kind_reads(k).iter().find(|(f, _)| *f == field) {
+                Some((_, Use::Needs)) if !self.filled(field) => {
+                    return Err(need(field.needed(k)));
+                }
+                None if self.present(field) => {
+                    return Err(Refusal::invalid(format!(
+                        "rule {}: `{}` is not used by rule kind {}; remove it",
+                        self.id,
+                        field.name(),
+                        wire_name(&k)
+                    )));
+                }
+                _ => {}
+            }
+        }
+        let limits = self.limits.as_ref().ok_or_else(|| need("limits"));
+        Ok(match k {
+            RuleKind::ProhibitedEvent => Spec::ProhibitedEvent(ProhibitedEvent {
+                event_types: &self.event_types,
+                zones: &self.zones,
+            }),
+            RuleKind::NoPresence => Spec::NoPresence(NoPresence { zones: &self.zones }),
+            RuleKind::ForceLimit => Spec::ForceLimit(ForceLimit {
+                zones: &self.zones,
+                limits: limits?,
+            }),
+            RuleKind::Withdrawal => Spec::Withdrawal(Withdrawal {
+                zones: &self.zones,
+                deadline: parse_utc("deadline", self.deadline.as_deref().unwrap_or_default())?,
+                phases: &self.phases,
+            }),
+            RuleKind::NotificationRequired => Spec::NotificationRequired(NotificationRequired {
+                zones: &self.zones,
+                activities: &self.activities,
+                lead_time_hours: self.lead_time_hours.unwrap_or_default(),
+            }),
+            RuleKind::ProtectedNotice => Spec::ProtectedNotice(ProtectedNotice {
+                event_types: &self.event_types,
+            }),
+            RuleKind::NoticeScope => Spec::NoticeScope(NoticeScope {
+                activities: &self.activities,
+            }),
+            RuleKind::CivilianProtection => Spec::CivilianProtection(CivilianProtection {
+                acknowledge_within_hours: self.acknowledge_within_hours.unwrap_or_default(),
+                resolve_within_days: self.resolve_within_days.unwrap_or_default(),
+            }),
+        })
+    }
+
+    /// Whether a field is given at all.
+    fn present(&self, f: Field) -> bool {
+        match f {
+            Field::EventTypes => !self.event_types.is_empty(),
+            Field::Zones => !self.zones.is_empty(),
+            Field::Limits => self.limits.is_some(),
+            Field::Deadline => self.deadline.is_some(),
+            Field::Phases => !self.phases.is_empty(),
+            Field::Activities => !self.activities.is_empty(),
+            Field::LeadTime => self.lead_time_hours.is_some(),
+            Field::CaseDeadlines => {
+                self.acknowledge_within_hours.is_some() || self.resolve_within_days.is_some()
+            }
+        }
+    }
+
+    /// Whether a field is given as its kind needs it.
+    fn filled(&self, f: Field) -> bool {
+        match f {
+            Field::Limits => self
+                .limits
+                .as_ref()
+                .is_some_and(|l| *l != ForceLimits::default()),
+            // `notification_required` needs both, and says so at `activities`.
+            Field::Activities if self.kind == RuleKind::NotificationRequired => {
+                !self.activities.is_empty() && self.lead_time_hours.is_some()
+            }
+            Field::CaseDeadlines => {
+                self.acknowledge_within_hours.is_some() && self.resolve_within_days.is_some()
+            }
+            _ => self.present(f),
+        }
+    }
+}
+
+/// The fields of a rule that only some kinds read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    EventTypes,
+    Zones,
+    Limits,
+    Deadline,
+    Phases,
+    Activities,
+    LeadTime,
+    CaseDeadlines,
+}
+
+/// Whether a kind needs a field or may have it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Needs,
+    May,
+}
+
+impl Field {
+    const ORDER: [Field; 8] = [
+        Field::EventTypes,
+        Field::Zones,
+        Field::Limits,
+        Field::Deadline,
+        Field::Phases,
+        Field::Activities,
+        Field::LeadTime,
+        Field::CaseDeadlines,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Field::EventTypes => "event_types",
+            Field::Zones => "zones",
+            Field::Limits => "limits",
+            Field::Deadline => "deadline",
+            Field::Phases => "phases",
+            Field::Activities => "activities",
+            Field::LeadTime => "lead_time_hours",
+            Field::CaseDeadlines => "acknowledge_within_hours/resolve_within_days",
+        }
+    }
+
+    /// What a refusal says the kind needs when the field is missing.
+    fn needed(self, k: RuleKind) -> &'static str {
+        match self {
+            Field::Limits => "limits with at least one ceiling",
+            Field::Activities if k == RuleKind::NotificationRequired => {
+                "activities and lead_time_hours"
+            }
+            Field::CaseDeadlines => "acknowledge_within_hours and resolve_within_days",
+            f => f.name(),
+        }
+    }
+}
+
+/// The fields each kind may have (and which of them it needs); any other is refused.
+/// `protected_notice` and `civilian_protection` accept `zones` but do not read them (a notice's
+/// own area decides the first; a case is wherever it is), as docs/agreement.md says.
+fn kind_reads(k: RuleKind) -> &'static [(Field, Use)] {
+    use Field::*;
+    use Use::*;
+    match k {
+        RuleKind::ProhibitedEvent => &[(EventTypes, Needs), (Zones, May)],
+        RuleKind::NoPresence => &[(Zones, Needs)],
+        RuleKind::ForceLimit => &[(Zones, Needs), (Limits, Needs)],
+        RuleKind::Withdrawal => &[(Zones, Needs), (Deadline, Needs), (Phases, May)],
+        RuleKind::NotificationRequired => &[(Zones, Needs), (Activities, Needs), (LeadTime, Needs)],
+        RuleKind::ProtectedNotice => &[(EventTypes, Needs), (Zones, May)],
+        RuleKind::NoticeScope => &[(Activities, Needs)],
+        RuleKind::CivilianProtection => &[(Zones, May), (CaseDeadlines, Needs)],
+    }
+}
+
+/// A rule as its kind reads it, borrowed from the [`Rule`] (see [`Rule::spec`]). The wire
+/// format stays the flat [`Rule`]; this is the typed view the engine evaluates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Spec<'a> {
+    ProhibitedEvent(ProhibitedEvent<'a>),
+    NoPresence(NoPresence<'a>),
+    ForceLimit(ForceLimit<'a>),
+    Withdrawal(Withdrawal<'a>),
+    NotificationRequired(NotificationRequired<'a>),
+    ProtectedNotice(ProtectedNotice<'a>),
+    NoticeScope(NoticeScope<'a>),
+    CivilianProtection(CivilianProtection),
+}
+
+/// `prohibited_event`: events of these types, in the zones (anywhere when none are listed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProhibitedEvent<'a> {
+    pub event_types: &'a [EventType],
+    pub zones: &'a [String],
+}
+
+/// `no_presence`: no forces of the bound parties in the zones (at least one).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoPresence<'a> {
+    pub zones: &'a [String],
+}
+
+/// `force_limit`: counts summed over the zones within the limits (at least one ceiling).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ForceLimit<'a> {
+    pub zones: &'a [String],
+    pub limits: &'a ForceLimits,
+}
+
+/// `withdrawal`: no forces in the zones after the deadline, and in each phase's zones after
+/// the phase's deadline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Withdrawal<'a> {
+    pub zones: &'a [String],
+    pub deadline: jiff::Timestamp,
+    pub phases: &'a [Phase],
+}
+
+/// `notification_required`: the activities in the zones need a notice this many hours ahead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NotificationRequired<'a> {
+    pub zones: &'a [String],
+    pub activities: &'a [Activity],
+    pub lead_time_hours: u32,
+}
+
+/// `protected_notice`: hostile events of these types against an acknowledged operation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProtectedNotice<'a> {
+    pub event_types: &'a [EventType],
+}
+
+/// `notice_scope`: the notifying party's own activities within the acknowledged scope.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoticeScope<'a> {
+    pub activities: &'a [Activity],
+}
+
+/// `civilian_protection`: a case's answer and resolution deadlines.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CivilianProtection {
+    pub acknowledge_within_hours: u32,
+    pub resolve_within_days: u32,
 }
 
 #[cfg(test)]
@@ -285,6 +451,40 @@ mod tests {
         unique.dedup();
         assert_eq!(unique.len(), names.len());
     }
+    #[test]
+    fn every_kind_types_as_its_own_spec() {
+        for k in RuleKind::ALL {
+            let mut v = json!({"id": "r-1", "kind": k.wire(), "title": "t", "binds": ["AA"],
+                "severity": "high", "effective": {"from": "2026-01-01T00:00:00Z"}, "source": "s",
+                "zones": ["z"], "event_types": ["battles"], "limits": {"tanks": 1},
+                "deadline": "2027-01-01T00:00:00Z", "activities": ["exercise"],
+                "lead_time_hours": 24, "acknowledge_within_hours": 48, "resolve_within_days": 14});
+            // Keep only what the kind may have.
+            let reads = kind_reads(k);
+            for f in Field::ORDER {
+                if !reads.iter().any(|(r, _)| *r == f) {
+                    for name in f.name().split('/') {
+                        v.as_object_mut().unwrap().remove(name);
+                    }
+                }
+            }
+            let r: Rule = serde_json::from_value(v).unwrap();
+            r.check("rule").unwrap();
+            let spec = r.spec().unwrap();
+            let kind = match spec {
+                Spec::ProhibitedEvent(_) => RuleKind::ProhibitedEvent,
+                Spec::NoPresence(_) => RuleKind::NoPresence,
+                Spec::ForceLimit(_) => RuleKind::ForceLimit,
+                Spec::Withdrawal(_) => RuleKind::Withdrawal,
+                Spec::NotificationRequired(_) => RuleKind::NotificationRequired,
+                Spec::ProtectedNotice(_) => RuleKind::ProtectedNotice,
+                Spec::NoticeScope(_) => RuleKind::NoticeScope,
+                Spec::CivilianProtection(_) => RuleKind::CivilianProtection,
+            };
+            assert_eq!(kind, k);
+        }
+    }
+
     use serde_json::json;
 
     fn rule(extra: serde_json::Value) -> Result<(), Refusal> {
@@ -330,6 +530,13 @@ mod tests {
         );
         assert!(rule(json!({"kind": "protected_notice", "event_types": ["battles"]})).is_ok());
         assert!(rule(json!({"kind": "civilian_protection", "acknowledge_within_hours": 48, "resolve_within_days": 14})).is_ok());
+        assert!(
+            rule(json!({"kind": "notice_scope", "activities": ["exercise"], "zones": ["z"]}))
+                .unwrap_err()
+                .detail
+                .contains("`zones` is not used by rule kind notice_scope")
+        );
+        assert!(rule(json!({"kind": "notice_scope", "activities": ["exercise"]})).is_ok());
         assert!(
             rule(json!({"kind": "civilian_protection", "acknowledge_within_hours": 48})).is_err()
         );
