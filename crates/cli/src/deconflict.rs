@@ -9,9 +9,11 @@ use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
+use truce_model::bodies::{Area, ForceCount};
+use truce_model::time::{TimePrecision, TimeSpan};
 
 /// Parses force counts written `category=count` (e.g. `tanks=10`).
-pub fn parse_forces(specs: &[String]) -> Result<Vec<Value>> {
+pub fn parse_forces(specs: &[String]) -> Result<Vec<ForceCount>> {
     specs
         .iter()
         .map(|s| {
@@ -22,18 +24,20 @@ pub fn parse_forces(specs: &[String]) -> Result<Vec<Value>> {
                 .trim()
                 .parse()
                 .with_context(|| format!("force `{s}`: the count must be a whole number"))?;
-            Ok(json!({"category": cat.trim(), "count": count}))
+            let category = serde_json::from_value(Value::String(cat.trim().to_owned()))
+                .map_err(|e| anyhow!(crate::submit::Refused(format!("force `{s}`: {e}"))))?;
+            Ok(ForceCount { category, count })
         })
         .collect()
 }
 
 /// An area: zone ids and/or a GeoJSON geometry read from a file (a Feature's geometry is
 /// taken; a FeatureCollection must hold exactly one feature).
-pub fn area(zones: &[String], geojson: Option<&Path>) -> Result<Value> {
-    let mut a = json!({});
-    if !zones.is_empty() {
-        a["zones"] = json!(zones);
-    }
+pub fn area(zones: &[String], geojson: Option<&Path>) -> Result<Area> {
+    let mut a = Area {
+        zones: zones.to_vec(),
+        geometry: None,
+    };
     if let Some(p) = geojson {
         let text =
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
@@ -51,17 +55,21 @@ pub fn area(zones: &[String], geojson: Option<&Path>) -> Result<Value> {
             Some(_) => v,
             None => bail!("{}: not GeoJSON (no `type`)", p.display()),
         };
-        a["geometry"] = geometry;
+        a.geometry = Some(geometry);
     }
-    if a.as_object().is_some_and(serde_json::Map::is_empty) {
+    if a.zones.is_empty() && a.geometry.is_none() {
         bail!("an area needs --zones or --area FILE.geojson");
     }
     Ok(a)
 }
 
 /// A time window; `end` is required.
-pub fn window(start: &str, end: &str) -> Value {
-    json!({"start": start, "end": end, "precision": "exact"})
+pub fn window(start: &str, end: &str) -> TimeSpan {
+    TimeSpan {
+        start: start.to_owned(),
+        end: Some(end.to_owned()),
+        precision: TimePrecision::Exact,
+    }
 }
 
 /// The members of `parties` (active, with an encryption key) as (member id, `age1…`), from the
@@ -1031,14 +1039,23 @@ mod tests {
     fn forces_and_areas_are_checked() {
         assert_eq!(
             parse_forces(&["tanks=10".into()]).unwrap(),
-            vec![json!({"category": "tanks", "count": 10})]
+            vec![ForceCount {
+                category: truce_model::bodies::ForceCategory::Tanks,
+                count: 10
+            }]
         );
         assert!(parse_forces(&["tanks".into()]).is_err());
         assert!(parse_forces(&["tanks=many".into()]).is_err());
+        // An unknown category is refused before anything is signed.
+        let e = parse_forces(&["tonks=3".into()]).unwrap_err().to_string();
+        assert!(e.contains("force `tonks=3`") && e.contains("tanks"), "{e}");
         assert!(area(&[], None).is_err());
         assert_eq!(
             area(&["zone-a".into()], None).unwrap(),
-            json!({"zones": ["zone-a"]})
+            Area {
+                zones: vec!["zone-a".into()],
+                geometry: None
+            }
         );
     }
 }

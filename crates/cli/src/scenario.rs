@@ -117,7 +117,7 @@ fn local_witnesses(dir: &Path, origin: &str, template: &Value, vkey: &str) -> Re
 }
 
 /// Where `truce init --witnesses` puts the local witnesses that `truce serve` runs.
-pub const LOCAL_WITNESSES: &str = "witnesses";
+pub use truce_server::boot::LOCAL_WITNESSES;
 
 /// Creates a data directory with a log key and no entries; returns the verifier key.
 pub fn init_empty(dir: &Path, origin: &str) -> Result<String> {

@@ -126,6 +126,48 @@ pub enum Body {
 }
 
 impl Body {
+    /// The kind of entry this body is the body of.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Body::Agreement(_) => Kind::Agreement,
+            Body::Ratification(_) => Kind::Ratification,
+            Body::Membership(_) => Kind::Membership,
+            Body::Report(_) => Kind::Report,
+            Body::Notice(_) => Kind::Notice,
+            Body::Acknowledgement(_) => Kind::Acknowledgement,
+            Body::Dispute(_) => Kind::Dispute,
+            Body::Ruling(_) => Kind::Ruling,
+            Body::Posture(_) => Kind::Posture,
+            Body::Case(_) => Kind::Case,
+            Body::Sighting(_) => Kind::Sighting,
+            Body::Coverage(_) => Kind::Coverage,
+            Body::Attestation(_) => Kind::Attestation,
+            Body::Participation(_) => Kind::Participation,
+        }
+    }
+
+    /// The body as it goes on the wire (what [`Entry::parse`] reads back).
+    pub fn to_json(&self) -> serde_json::Value {
+        let v = match self {
+            Body::Agreement(b) => serde_json::to_value(b),
+            Body::Ratification(b) => serde_json::to_value(b),
+            Body::Membership(b) => serde_json::to_value(b),
+            Body::Report(b) => serde_json::to_value(b),
+            Body::Notice(b) => serde_json::to_value(b),
+            Body::Acknowledgement(b) => serde_json::to_value(b),
+            Body::Dispute(b) => serde_json::to_value(b),
+            Body::Ruling(b) => serde_json::to_value(b),
+            Body::Posture(b) => serde_json::to_value(b),
+            Body::Case(b) => serde_json::to_value(b),
+            Body::Sighting(b) => serde_json::to_value(b),
+            Body::Coverage(b) => serde_json::to_value(b),
+            Body::Attestation(b) => serde_json::to_value(b),
+            Body::Participation(b) => serde_json::to_value(b),
+        };
+        // Every body is a struct of strings, numbers, lists and maps keyed by strings.
+        v.unwrap_or(serde_json::Value::Null)
+    }
+
     /// The need-to-know part of a report, notice, dispute or sighting, if it has one (a case's
     /// sealed record is checked with the case).
     pub fn sealed_part(&self) -> Option<&crate::bodies::Sealed> {

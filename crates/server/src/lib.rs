@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod boot;
 pub mod bundle;
 pub mod cosign;
 pub mod datadir;

@@ -61,7 +61,7 @@ pub fn run(j: bool, a: MirrorArgs, token: &Option<String>) -> Result<()> {
     if !(a.rate_limit > 0.0 && a.rate_burst >= 1.0) {
         anyhow::bail!("--rate-limit must be positive and --rate-burst at least 1");
     }
-    crate::init_tracing(if j { "json" } else { "text" });
+    crate::cmd::serve::init_tracing(if j { "json" } else { "text" });
     let (data, store, client) =
         mirror::create_or_open(&a.dir, a.from.as_deref(), token.clone(), a.vkey.as_deref())?;
     let _lock = data.lock()?;
@@ -167,7 +167,7 @@ pub fn run(j: bool, a: MirrorArgs, token: &Option<String>) -> Result<()> {
             listener,
             truce_server::api::router_with(service.clone(), limit),
             truce_server::listener::ConnectionLimits::default(),
-            crate::shutdown_signal(),
+            truce_server::listener::shutdown_signal(),
         )
         .await
         .context("mirror failed")

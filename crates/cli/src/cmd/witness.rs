@@ -132,7 +132,7 @@ pub fn run(j: bool, c: WitnessCommand) -> Result<()> {
 }
 
 fn serve(j: bool, dir: PathBuf, listen: SocketAddr, logs: &[String]) -> Result<()> {
-    crate::init_tracing(if j { "json" } else { "text" });
+    crate::cmd::serve::init_tracing(if j { "json" } else { "text" });
     let w = Witness::open(&dir, logs)?;
     let _lock = w.lock()?;
     if w.logs().is_empty() {
@@ -163,7 +163,7 @@ fn serve(j: bool, dir: PathBuf, listen: SocketAddr, logs: &[String]) -> Result<(
             listener,
             witness::router(w),
             truce_server::listener::ConnectionLimits::default(),
-            crate::shutdown_signal(),
+            truce_server::listener::shutdown_signal(),
         )
         .await
         .context("witness failed")
