@@ -599,7 +599,7 @@ pub fn readmit_parsed(
         admission::documents(a, &mut |sha| match blobs(sha) {
             Ok(b) => Ok(Some(b)),
             Err(e) => {
-                let r = Refusal::new("unavailable", 503, format!("{e:#}"));
+                let r = Refusal::new(truce_model::refusal::Code::Unavailable, format!("{e:#}"));
                 unreadable = Some(e);
                 Err(r)
             }

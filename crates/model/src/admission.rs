@@ -16,6 +16,7 @@
 
 use crate::agreement::{Agreement, check_blob};
 use crate::entry::{Body, Entry};
+use crate::refusal::Code;
 use crate::{Refusal, Registry};
 pub use ed25519_dalek::VerifyingKey;
 use jiff::Timestamp;
@@ -61,8 +62,7 @@ pub type BlobLookup<'a> = dyn FnMut(&str) -> Result<Option<Vec<u8>>, Refusal> + 
 pub fn documents(a: &Agreement, blob: &mut BlobLookup<'_>) -> Result<Documents, Refusal> {
     let missing = |what: &str, sha: &str| {
         Refusal::new(
-            "missing-blob",
-            409,
+            Code::MissingBlob,
             format!(
                 "the agreement's {what} document {sha} is not in the blob store; upload it first with PUT /v1/blobs/{sha}"
             ),
@@ -90,18 +90,12 @@ pub fn documents(a: &Agreement, blob: &mut BlobLookup<'_>) -> Result<Documents, 
 /// The refusal for an envelope that does not parse or verify.
 pub fn envelope_refusal(e: EnvelopeError) -> Refusal {
     let code = match e {
-        EnvelopeError::PayloadType(_) => "wrong-payload-type",
-        EnvelopeError::TooLarge(_) => "entry-too-large",
-        EnvelopeError::BadSignature(_) | EnvelopeError::KeyMismatch { .. } => "bad-signature",
-        _ => "malformed-envelope",
+        EnvelopeError::PayloadType(_) => Code::WrongPayloadType,
+        EnvelopeError::TooLarge(_) => Code::EntryTooLarge,
+        EnvelopeError::BadSignature(_) | EnvelopeError::KeyMismatch { .. } => Code::BadSignature,
+        _ => Code::MalformedEnvelope,
     };
-    let status = match code {
-        "entry-too-large" => 413,
-        "bad-signature" => 401,
-        "malformed-envelope" => 400,
-        _ => 415,
-    };
-    Refusal::new(code, status, e.to_string())
+    Refusal::new(code, e.to_string())
 }
 
 /// Verifies every signature of `env` under the keys the registry gives for it, in order

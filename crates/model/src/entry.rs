@@ -304,8 +304,7 @@ impl Entry {
     ) -> Result<(), Refusal> {
         if self.mechanism != origin {
             return Err(Refusal::new(
-                "wrong-mechanism",
-                422,
+                crate::refusal::Code::WrongMechanism,
                 format!(
                     "entry is for mechanism `{}` but this log is `{origin}`; sign a new entry naming `{origin}`",
                     self.mechanism.chars().take(100).collect::<String>()
@@ -317,8 +316,7 @@ impl Entry {
         {
             let ahead = self.created.as_second() - now.as_second();
             return Err(Refusal::new(
-                "future-timestamp",
-                422,
+                crate::refusal::Code::FutureTimestamp,
                 format!(
                     "created {} is {ahead} s ahead of the server clock ({now}); at most {MAX_FUTURE_SKEW_SECONDS} s is allowed: check the signing machine's clock",
                     self.created
@@ -329,8 +327,7 @@ impl Entry {
             let behind = clock.as_second() - self.created.as_second();
             if behind > MAX_PAST_SECONDS {
                 return Err(Refusal::new(
-                    "past-timestamp",
-                    422,
+                    crate::refusal::Code::PastTimestamp,
                     format!(
                         "created {} is {} days before the log's clock ({clock}); at most {} days is allowed: sign the entry again with the current time",
                         self.created,

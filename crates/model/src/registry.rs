@@ -8,7 +8,7 @@ use crate::agreement::{Agreement, PartyRole, parse_public_key, prime_component};
 use crate::bodies::{MemberRole, Membership, MembershipAction, PostureType};
 use crate::entry::{Body, Entry, Kind};
 use crate::ids::wire_name;
-use crate::refusal::Refusal;
+use crate::refusal::{Code, Refusal};
 use ed25519_dalek::VerifyingKey;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use truce_log::dsse::{Envelope, key_id};
@@ -70,14 +70,13 @@ pub struct Registry {
 
 fn genesis_required() -> Refusal {
     refuse(
-        "genesis-required",
-        409,
+        Code::GenesisRequired,
         "the log is empty: its first entry must be the agreement, signed by a mediator administrator",
     )
 }
 
-fn refuse(code: &'static str, status: u16, detail: impl Into<String>) -> Refusal {
-    Refusal::new(code, status, detail)
+fn refuse(code: crate::refusal::Code, detail: impl Into<String>) -> Refusal {
+    Refusal::new(code, detail)
 }
 
 impl Registry {
@@ -156,8 +155,7 @@ impl Registry {
             }
         }
         Err(refuse(
-            "unknown-key",
-            403,
+            Code::UnknownKey,
             format!(
                 "key {keyid} is not registered to any member of this mechanism; register it with a membership entry signed by your party's administrator, or sign with your registered key"
             ),
@@ -184,9 +182,7 @@ impl Registry {
                 None => None,
             };
             let key = key.ok_or_else(|| {
-                refuse(
-                    "unknown-key",
-                    403,
+                refuse(Code::UnknownKey,
                     format!(
                         "the signature names no keyid, and the author `{}` is not a member with a registered key; sign with a registered key (its keyid may be left out)",
                         entry.author
@@ -212,9 +208,7 @@ impl Registry {
                 .map(|m| m.key)
                 .find(|k| envelope.signature_verifies(i, k))
                 .ok_or_else(|| {
-                    refuse(
-                        "unknown-key",
-                        403,
+                    refuse(Code::UnknownKey,
                         format!(
                             "countersignature {i} names no keyid and verifies under no active administrator of the mediator"
                         ),
@@ -238,9 +232,7 @@ impl Registry {
             let key = self.member_by_key(&s.keyid)
                 .map(|m| m.key)
                 .ok_or_else(|| {
-                    refuse(
-                        "unknown-key",
-                        403,
+                    refuse(Code::UnknownKey,
                         format!(
                             "countersignature key {} is not registered to any member of this mechanism; a countersignature is made with the registered key of an administrator of the mediator",
                             s.keyid
@@ -264,8 +256,7 @@ impl Registry {
         let Some(agreement) = &self.agreement else {
             if !countersigners.is_empty() {
                 return Err(refuse(
-                    "countersignature-refused",
-                    403,
+                    Code::CountersignatureRefused,
                     "the agreement that opens the log carries only its author's signature",
                 ));
             }
@@ -273,15 +264,13 @@ impl Registry {
         };
         let member = self.member_by_key(keyid).ok_or_else(|| {
             refuse(
-                "unknown-key",
-                403,
+                Code::UnknownKey,
                 format!("key {keyid} is not a current member key"),
             )
         })?;
         if member.id != entry.author {
             return Err(refuse(
-                "author-mismatch",
-                403,
+                Code::AuthorMismatch,
                 format!(
                     "entry names author `{}` but is signed with the key of `{}`; a member signs only as itself",
                     entry.author, member.id
@@ -290,8 +279,7 @@ impl Registry {
         }
         if member.status != MemberStatus::Active {
             return Err(refuse(
-                "member-inactive",
-                403,
+                Code::MemberInactive,
                 format!(
                     "member `{}` is {}; ask your party's administrator to reinstate it",
                     member.id,
@@ -301,16 +289,14 @@ impl Registry {
         }
         let party = agreement.body.party(&member.party).ok_or_else(|| {
             refuse(
-                "unknown-key",
-                403,
+                Code::UnknownKey,
                 format!("member's party `{}` is not in the agreement", member.party),
             )
         })?;
         check_role(entry.kind, party.role, member.role)?;
         if !self.in_force() && !matches!(entry.kind, Kind::Ratification | Kind::Membership) {
             return Err(refuse(
-                "not-in-force",
-                409,
+                Code::NotInForce,
                 format!(
                     "the agreement is not in force yet: awaiting ratification by {}; only ratification and membership entries are accepted until then",
                     self.awaiting_ratification().join(", ")
@@ -337,8 +323,7 @@ impl Registry {
         };
         if !countersigners.is_empty() && entry.kind != Kind::Membership {
             return Err(refuse(
-                "countersignature-refused",
-                403,
+                Code::CountersignatureRefused,
                 format!(
                     "a {} entry carries only its author's signature; only membership entries are countersigned (by the mediator)",
                     entry.kind
@@ -353,8 +338,7 @@ impl Registry {
                     || r.agreement_sha256 != agreement.payload_sha256
                 {
                     return Err(refuse(
-                        "conflict",
-                        409,
+                        Code::Conflict,
                         format!(
                             "ratification names agreement index {} / {}, but the agreement is at index {} with payload SHA-256 {}",
                             r.agreement_index,
@@ -366,8 +350,7 @@ impl Registry {
                 }
                 if agreement.ratified.contains(&member.party) {
                     return Err(refuse(
-                        "conflict",
-                        409,
+                        Code::Conflict,
                         format!(
                             "party `{}` has already ratified version {}",
                             member.party, agreement.body.version
@@ -396,8 +379,7 @@ impl Registry {
                 let inspection = p.posture_type == PostureType::Inspection;
                 if inspection == (party.role == PartyRole::Party) {
                     return Err(refuse(
-                        "role-not-allowed",
-                        403,
+                        Code::RoleNotAllowed,
                         "parties declare their own posture; inspections are filed by the mediator or observers",
                     ));
                 }
@@ -447,8 +429,7 @@ impl Registry {
                     && party.role != PartyRole::Mediator
                 {
                     return Err(refuse(
-                        "role-not-allowed",
-                        403,
+                        Code::RoleNotAllowed,
                         "only the mediator escalates (response `escalate`); addressees answer",
                     ));
                 }
@@ -462,8 +443,7 @@ impl Registry {
                 };
                 if !ok {
                     return Err(refuse(
-                        "conflict",
-                        409,
+                        Code::Conflict,
                         format!(
                             "party {} has {} its participation already",
                             member.party,
@@ -545,8 +525,7 @@ impl Registry {
     fn check_amendment(&self, current: &AgreementState, a: &Agreement) -> Result<(), Refusal> {
         if let Some(p) = &self.pending {
             return Err(refuse(
-                "conflict",
-                409,
+                Code::Conflict,
                 format!(
                     "version {} (entry {}) awaits ratification by {}; one amendment at a time",
                     p.body.version,
@@ -558,8 +537,7 @@ impl Registry {
         let next = current.body.version + 1;
         if a.version != next {
             return Err(refuse(
-                "conflict",
-                409,
+                Code::Conflict,
                 format!(
                     "body.version is {}; the agreement in force is version {}, so an amendment is version {next}",
                     a.version, current.body.version
@@ -588,15 +566,13 @@ impl Registry {
         });
         let Some(signer) = signer else {
             return Err(refuse(
-                "unknown-key",
-                403,
+                Code::UnknownKey,
                 format!("key {keyid} is not a member key in the agreement"),
             ));
         };
         if signer.id != entry.author {
             return Err(refuse(
-                "author-mismatch",
-                403,
+                Code::AuthorMismatch,
                 format!(
                     "entry names author `{}` but is signed with the key of `{}`",
                     entry.author, signer.id
@@ -606,8 +582,7 @@ impl Registry {
         let role = a.party(&signer.party).map(|p| p.role);
         if role != Some(PartyRole::Mediator) || signer.role != MemberRole::Administrator {
             return Err(refuse(
-                "role-not-allowed",
-                403,
+                Code::RoleNotAllowed,
                 "the agreement is logged by an administrator of the mediator",
             ));
         }
@@ -627,8 +602,7 @@ impl Registry {
         for keyid in countersigners {
             let Some(c) = self.member_by_key(keyid) else {
                 return Err(refuse(
-                    "unknown-key",
-                    403,
+                    Code::UnknownKey,
                     format!("countersignature key {keyid} is not a current member key"),
                 ));
             };
@@ -638,8 +612,7 @@ impl Registry {
                 .is_some_and(|p| p.role == PartyRole::Mediator);
             if !mediator || c.role != MemberRole::Administrator {
                 return Err(refuse(
-                    "countersignature-refused",
-                    403,
+                    Code::CountersignatureRefused,
                     format!(
                         "`{}` ({} of `{}`) may not countersign: membership entries are countersigned by an administrator of the mediator",
                         c.id,
@@ -650,8 +623,7 @@ impl Registry {
             }
             if c.status != MemberStatus::Active {
                 return Err(refuse(
-                    "countersignature-refused",
-                    403,
+                    Code::CountersignatureRefused,
                     format!(
                         "countersigner `{}` is {}; an active administrator of the mediator must countersign",
                         c.id,
@@ -671,8 +643,7 @@ impl Registry {
                 .find(|p| p.role == PartyRole::Mediator)
                 .map_or("the mediator", |p| p.id.as_str());
             return Err(refuse(
-                "countersignature-required",
-                403,
+                Code::CountersignatureRequired,
                 format!(
                     "the agreement requires the mediator's countersignature to {} a member: have an administrator of {mediator} add its signature to this envelope (`truce countersign`), then submit it",
                     wire_name(&m.action)
@@ -685,7 +656,7 @@ impl Registry {
     fn check_membership(&self, author: &MemberState, m: &Membership) -> Result<(), Refusal> {
         let target = self.members.get(&m.member);
         let transition_error =
-            |what: &str| refuse("conflict", 409, format!("member `{}` {what}", m.member));
+            |what: &str| refuse(Code::Conflict, format!("member `{}` {what}", m.member));
         match m.action {
             MembershipAction::Add => {
                 if target.is_some() {
@@ -700,8 +671,7 @@ impl Registry {
                 };
                 if t.party != author.party {
                     return Err(refuse(
-                        "role-not-allowed",
-                        403,
+                        Code::RoleNotAllowed,
                         format!(
                             "member `{}` belongs to `{}`; administrators manage only their own party",
                             t.id, t.party
@@ -730,8 +700,7 @@ impl Registry {
                     )
                 {
                     return Err(refuse(
-                        "conflict",
-                        409,
+                        Code::Conflict,
                         "an administrator cannot suspend or remove itself; ask another administrator of the party",
                     ));
                 }
@@ -745,8 +714,7 @@ impl Registry {
                 || self.components.contains(&prime_component(&key))
             {
                 return Err(refuse(
-                    "conflict",
-                    409,
+                    Code::Conflict,
                     "body.public_key is already some member's key; every member has its own",
                 ));
             }
@@ -906,8 +874,7 @@ pub fn check_role(kind: Kind, party: PartyRole, member: MemberRole) -> Result<()
         Ok(())
     } else {
         Err(refuse(
-            "role-not-allowed",
-            403,
+            Code::RoleNotAllowed,
             format!(
                 "members with role `{}` of a party with role `{}` may not submit `{kind}` entries (see docs/entries.md, \"Who may submit what\")",
                 wire_name(&member),

@@ -21,6 +21,7 @@ use std::time::Duration;
 use truce_log::dsse::Envelope;
 use truce_log::merkle::{parse_hash_b64, parse_hash_hex};
 use truce_log::tiles::{TileRef, encode_bundle};
+use truce_model::refusal::Code;
 use truce_model::{Kind, Refusal};
 
 /// Largest single-entry request body: a 64 KiB leaf plus room for white space.
@@ -99,10 +100,7 @@ pub fn router_with(service: LogService, limit: RateLimit) -> Router {
         .merge(crate::web::routes())
         .fallback(|| async { Problem::not_found("no such endpoint; see /v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
-            Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
+            Problem::of(Code::MethodNotAllowed,
                 "this endpoint does not accept that method; see /v1/openapi.json",
             )
         })
@@ -110,10 +108,7 @@ pub fn router_with(service: LogService, limit: RateLimit) -> Router {
             tower::ServiceBuilder::new()
                 .layer(tower_http::trace::TraceLayer::new_for_http())
                 .layer(axum::error_handling::HandleErrorLayer::new(|_: tower::BoxError| async {
-                    Problem::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "timeout",
-                        "Request timed out",
+                    Problem::of(Code::Timeout,
                         format!(
                             "the request did not complete within {} s; an entry may or may not have been logged: resubmit the same envelope to get its receipt",
                             REQUEST_TIMEOUT.as_secs()
@@ -144,10 +139,7 @@ async fn read_only_mirror(
     );
     match s.mirror_of() {
         Some(upstream) if !reads => {
-            let mut r = Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "read-only-mirror",
-                "Read-only mirror",
+            let mut r = Problem::of(Code::ReadOnlyMirror,
                 format!(
                     "this server is a read-only mirror of {upstream}; submit entries and blobs to the log's own server"
                 ),
@@ -327,8 +319,7 @@ async fn mechanism(State(s): State<LogService>) -> Response {
 fn check_token_author(caller: Option<&Caller>, prepared: &Prepared) -> Result<(), Refusal> {
     match (caller, prepared.author()) {
         (Some(c), Some(a)) if a != c.member => Err(Refusal::new(
-            "token-member-mismatch",
-            403,
+            truce_model::refusal::Code::TokenMemberMismatch,
             format!(
                 "the entry is by `{a}` but the token belongs to `{}`; send the author's token or none",
                 c.member
@@ -380,10 +371,8 @@ async fn post_batch(
         Problem::bad_request(format!("a batch is a JSON array of DSSE envelopes: {e}"))
     })?;
     if items.len() > MAX_BATCH_ENTRIES {
-        return Err(Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "batch-too-large",
-            "Batch too large",
+        return Err(Problem::of(
+            Code::BatchTooLarge,
             format!(
                 "{} entries in one batch; the limit is {MAX_BATCH_ENTRIES}",
                 items.len()
@@ -445,15 +434,19 @@ async fn post_batch(
                 continue;
             };
             if let Err((detail, _)) = limit.take(author) {
-                *item = Err(Refusal::new("rate-limited", 429, detail));
+                *item = Err(Refusal::new(
+                    truce_model::refusal::Code::RateLimited,
+                    detail,
+                ));
             }
         }
     }
-    prepared.extend(
-        over_limit
-            .into_iter()
-            .map(|detail| Err(Refusal::new("rate-limited", 429, detail))),
-    );
+    prepared.extend(over_limit.into_iter().map(|detail| {
+        Err(Refusal::new(
+            truce_model::refusal::Code::RateLimited,
+            detail,
+        ))
+    }));
     /// One batch result: a receipt or a problem, then its status.
     #[derive(serde::Serialize)]
     struct Item {
@@ -686,10 +679,8 @@ async fn put_blob(State(s): State<LogService>, Path(sha): Path<String>, body: Bo
     let bytes = read_body(body, MAX_BLOB).await?;
     let got = hex::encode(Sha256::digest(&bytes));
     if got != sha {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "blob-hash-mismatch",
-            "Blob does not match its address",
+        return Err(Problem::of(
+            Code::BlobHashMismatch,
             format!(
                 "the body's SHA-256 is {got}, not {sha}; blobs are stored under the hash of their bytes"
             ),
@@ -791,10 +782,7 @@ async fn checkpoint(State(s): State<LogService>) -> Response {
 }
 
 fn no_quorum_yet() -> Response {
-    let mut res = Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "no-witness-quorum",
-        "No checkpoint has its witness quorum yet",
+    let mut res = Problem::of(Code::NoWitnessQuorum,
         "the agreement's witness policy is not met by any checkpoint gathered since the server started; see /v1/witnesses for each witness's state, or read /v1/checkpoints/latest?cosigned=any",
     )
     .into_response();

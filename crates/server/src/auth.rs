@@ -19,7 +19,7 @@ use crate::problem::Problem;
 use crate::service::LogService;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use truce_model::agreement::PartyRole;
 use truce_model::bodies::MemberRole;
+use truce_model::refusal::Code;
 use truce_model::registry::MemberStatus;
 use truce_store::TokenRecord;
 
@@ -345,7 +346,7 @@ impl Guard {
     async fn caller(&self, bearer: &str, client: Option<IpAddr>) -> Result<Caller, Response> {
         let Some((id, secret)) = parse_token(bearer) else {
             return Err(unauthorized(
-                "invalid-token",
+                Code::InvalidToken,
                 "the bearer token is not a truce token (truce_<id>_<secret>); create one with `truce token create`",
             ).into_response());
         };
@@ -356,7 +357,7 @@ impl Guard {
             .map_err(|e| Problem::unavailable(e.to_string()).into_response())?;
         let unknown = || {
             unauthorized(
-                "invalid-token",
+                Code::InvalidToken,
                 "the bearer token is not valid; create one with `truce token create`",
             )
         };
@@ -378,14 +379,14 @@ impl Guard {
         }
         if record.revoked.is_some() {
             return Err(unauthorized(
-                "token-revoked",
+                Code::TokenRevoked,
                 format!("token {id} was revoked; ask for a new one"),
             )
             .into_response());
         }
         if jiff::Timestamp::now().as_second() >= record.expires {
             return Err(unauthorized(
-                "token-expired",
+                Code::TokenExpired,
                 format!("token {id} has expired; ask for a new one"),
             )
             .into_response());
@@ -393,10 +394,8 @@ impl Guard {
         let registry = self.service.registry();
         let member = registry.members().find(|m| m.id == record.member);
         let Some(member) = member.filter(|m| m.status == MemberStatus::Active) else {
-            return Err(Problem::new(
-                StatusCode::FORBIDDEN,
-                "member-inactive",
-                "Member not active",
+            return Err(Problem::of(
+                Code::MemberInactive,
                 format!(
                     "token {id} belongs to `{}`, who is not an active member",
                     record.member
@@ -422,20 +421,20 @@ impl Guard {
 /// Whether a caller's credentials still hold: its token is neither revoked nor expired, and
 /// its member is active. Long-lived answers (the hotline) ask again as they go, so that a
 /// revocation or a suspension ends them too. On refusal, a problem code and why.
-pub fn still_valid(service: &LogService, caller: &Caller) -> Result<(), (&'static str, String)> {
+pub fn still_valid(service: &LogService, caller: &Caller) -> Result<(), (Code, String)> {
     let id = &caller.token_id;
     let record = service
         .store()
         .token(id)
-        .map_err(|e| ("unavailable", format!("cannot check token {id}: {e}")))?;
+        .map_err(|e| (Code::Unavailable, format!("cannot check token {id}: {e}")))?;
     let Some(record) = record else {
-        return Err(("invalid-token", format!("token {id} no longer exists")));
+        return Err((Code::InvalidToken, format!("token {id} no longer exists")));
     };
     if record.revoked.is_some() {
-        return Err(("token-revoked", format!("token {id} was revoked")));
+        return Err((Code::TokenRevoked, format!("token {id} was revoked")));
     }
     if jiff::Timestamp::now().as_second() >= record.expires {
-        return Err(("token-expired", format!("token {id} has expired")));
+        return Err((Code::TokenExpired, format!("token {id} has expired")));
     }
     let registry = service.registry();
     let active = registry
@@ -443,20 +442,15 @@ pub fn still_valid(service: &LogService, caller: &Caller) -> Result<(), (&'stati
         .any(|m| m.id == caller.member && m.status == MemberStatus::Active);
     if !active {
         return Err((
-            "member-inactive",
+            Code::MemberInactive,
             format!("member `{}` is no longer active", caller.member),
         ));
     }
     Ok(())
 }
 
-fn unauthorized(code: &str, detail: impl Into<String>) -> Problem {
-    Problem::new(
-        StatusCode::UNAUTHORIZED,
-        code,
-        "Authentication required",
-        detail,
-    )
+fn unauthorized(code: Code, detail: impl Into<String>) -> Problem {
+    Problem::of(code, detail)
 }
 
 /// Set on submissions sent without a token: the per-member limit is charged to each entry's
@@ -483,21 +477,15 @@ impl SignedLimit {
 
 /// 429 `rate-limited` with `Retry-After`.
 fn too_many(detail: String, retry: u64) -> Response {
-    let mut res = Problem::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate-limited",
-        "Too many requests",
-        detail,
-    )
-    .into_response();
+    let mut res = Problem::of(Code::RateLimited, detail).into_response();
     if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
         res.headers_mut().insert(header::RETRY_AFTER, v);
     }
     res
 }
 
-fn forbidden(code: &str, detail: impl Into<String>) -> Problem {
-    Problem::new(StatusCode::FORBIDDEN, code, "Not allowed", detail)
+fn forbidden(code: Code, detail: impl Into<String>) -> Problem {
+    Problem::of(code, detail)
 }
 
 /// What a route requires of the caller.
@@ -605,10 +593,8 @@ async fn admit(g: Arc<Guard>, mut req: Request, next: Next) -> Response {
         .map(|(k, v)| k.as_str().len() + v.len())
         .sum();
     if header_bytes > MAX_HEADER_BYTES {
-        return Problem::new(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "headers-too-large",
-            "Request headers too large",
+        return Problem::of(
+            Code::HeadersTooLarge,
             format!("request headers total {header_bytes} bytes; the limit is {MAX_HEADER_BYTES}"),
         )
         .into_response();
@@ -623,7 +609,7 @@ async fn admit(g: Arc<Guard>, mut req: Request, next: Next) -> Response {
             Some(t) => Some(t.trim().to_owned()),
             None => {
                 return unauthorized(
-                    "invalid-token",
+                    Code::InvalidToken,
                     "the Authorization header must be `Bearer <token>`",
                 )
                 .into_response();
@@ -643,7 +629,7 @@ async fn admit(g: Arc<Guard>, mut req: Request, next: Next) -> Response {
             return next.run(req).await;
         }
         return unauthorized(
-            "unauthenticated",
+            Code::Unauthenticated,
             "this endpoint needs an API token: send `Authorization: Bearer <token>` (tokens are made with `truce token create`)",
         ).into_response();
     };
@@ -673,7 +659,7 @@ async fn admit(g: Arc<Guard>, mut req: Request, next: Next) -> Response {
     }
     if matches!(access, Access::Signed | Access::Upload) && caller.scope != Scope::Write {
         return forbidden(
-            "insufficient-scope",
+            Code::InsufficientScope,
             format!(
                 "token {} is a read token; writes need a write token",
                 caller.token_id
@@ -683,7 +669,7 @@ async fn admit(g: Arc<Guard>, mut req: Request, next: Next) -> Response {
     }
     if access == Access::Upload && caller.role == MemberRole::Auditor {
         return forbidden(
-            "role-not-allowed",
+            Code::RoleNotAllowed,
             "auditors read the log; they do not upload blobs",
         )
         .into_response();

@@ -141,8 +141,7 @@ impl Derived {
         });
         match verdict {
             Some(Err(why)) => Err(Refusal::new(
-                "not-applicable",
-                409,
+                truce_model::refusal::Code::NotApplicable,
                 format!("{why}; the entry would have no effect, so it was not logged"),
             )),
             _ => Ok(()),

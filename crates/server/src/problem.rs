@@ -4,6 +4,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use truce_model::Refusal;
+use truce_model::refusal::Code;
 
 /// A problem: `type` is `urn:truce:problem:<code>` (listed in docs/api.md).
 #[derive(Debug, Clone, Serialize)]
@@ -19,34 +20,28 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, code: &str, title: &str, detail: impl Into<String>) -> Self {
+    /// A problem of `code` (its status and title from the one table, `truce_model::refusal::Code`).
+    pub fn of(code: Code, detail: impl Into<String>) -> Self {
         Self {
-            problem_type: format!("urn:truce:problem:{code}"),
-            title: title.into(),
-            status: status.as_u16(),
+            problem_type: format!("urn:truce:problem:{}", code.slug()),
+            title: code.title().into(),
+            status: code.status(),
             detail: detail.into(),
             retry_after: None,
         }
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "Bad request",
-            detail,
-        )
+        Self::of(Code::BadRequest, detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+        Self::of(Code::NotFound, detail)
     }
 
     pub fn too_large(limit: usize) -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request-too-large",
-            "Request too large",
+        Self::of(
+            Code::RequestTooLarge,
             format!(
                 "request body exceeds {limit} bytes; entries are at most 65535 bytes (evidence goes to PUT /v1/blobs/{{sha256}})"
             ),
@@ -54,19 +49,13 @@ impl Problem {
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "Temporarily unavailable",
-            detail,
-        )
+        Self::of(Code::Unavailable, detail)
     }
 }
 
 impl From<Refusal> for Problem {
     fn from(r: Refusal) -> Self {
-        let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-        Self::new(status, r.code, r.title(), r.detail)
+        Self::of(r.kind, r.detail)
     }
 }
 

@@ -170,8 +170,7 @@ impl std::fmt::Debug for LogService {
 
 fn lock_poisoned() -> Refusal {
     Refusal::new(
-        "unavailable",
-        503,
+        truce_model::refusal::Code::Unavailable,
         "internal lock poisoned; restart the server",
     )
 }
@@ -181,7 +180,7 @@ fn stored_documents(store: &dyn Store, a: &Agreement) -> Result<Documents, Refus
     admission::documents(a, &mut |sha| {
         store
             .get_blob(sha)
-            .map_err(|e| Refusal::new("unavailable", 503, e.to_string()))
+            .map_err(|e| Refusal::new(truce_model::refusal::Code::Unavailable, e.to_string()))
     })
 }
 
@@ -472,8 +471,7 @@ impl LogService {
     pub fn prepare(&self, body: &[u8], now: Timestamp) -> Result<Prepared, Refusal> {
         if let Some(upstream) = &self.mirror {
             return Err(Refusal::new(
-                "read-only-mirror",
-                405,
+                truce_model::refusal::Code::ReadOnlyMirror,
                 format!(
                     "this server is a read-only mirror of {upstream}; submit entries to the log's own server"
                 ),
@@ -557,8 +555,7 @@ impl LogService {
             .pop()
             .unwrap_or_else(|| {
                 Err(Refusal::new(
-                    "unavailable",
-                    503,
+                    truce_model::refusal::Code::Unavailable,
                     "the sequencer dropped the entry; retry",
                 ))
             })
@@ -595,14 +592,12 @@ impl LogService {
             out.push(match w {
                 Ok((true, rx)) => rx.await.unwrap_or_else(|_| {
                     Err(Refusal::new(
-                        "unavailable",
-                        503,
+                        truce_model::refusal::Code::Unavailable,
                         "the sequencer dropped the entry; retry",
                     ))
                 }),
                 Ok((false, _)) => Err(Refusal::new(
-                    "unavailable",
-                    503,
+                    truce_model::refusal::Code::Unavailable,
                     "the sequencer has stopped; restart the server",
                 )),
                 Err(r) => Err(r),
@@ -622,7 +617,12 @@ impl LogService {
         let me = self.clone();
         tokio::task::spawn_blocking(move || me.prepare(&body, Timestamp::now()))
             .await
-            .map_err(|_| Refusal::new("unavailable", 503, "admission worker failed; retry"))?
+            .map_err(|_| {
+                Refusal::new(
+                    truce_model::refusal::Code::Unavailable,
+                    "admission worker failed; retry",
+                )
+            })?
     }
 
     /// The registry as of the latest commit.
@@ -701,18 +701,21 @@ impl LogService {
 fn receipt_for(h: &MemoryHashes, cp: &SignedCheckpoint, index: u64) -> Result<Receipt, Refusal> {
     let proof = h
         .prove_inclusion(cp.size, index)
-        .map_err(|e| Refusal::new("not-found", 404, e.to_string()))?;
-    let leaf = h
-        .read_leaf_hash(index)
-        .ok_or_else(|| Refusal::new("not-found", 404, format!("no entry {index}")))?;
+        .map_err(|e| Refusal::new(truce_model::refusal::Code::NotFound, e.to_string()))?;
+    let leaf = h.read_leaf_hash(index).ok_or_else(|| {
+        Refusal::new(
+            truce_model::refusal::Code::NotFound,
+            format!("no entry {index}"),
+        )
+    })?;
     Ok(Receipt::new(index, leaf, &cp.note, proof))
 }
 
 fn original_receipt(store: &dyn Store, h: &MemoryHashes, index: u64) -> Result<Receipt, Refusal> {
-    let not_found = |d: String| Refusal::new("not-found", 404, d);
+    let not_found = |d: String| Refusal::new(truce_model::refusal::Code::NotFound, d);
     let (size, note) = store
         .checkpoint_covering(index)
-        .map_err(|e| Refusal::new("unavailable", 503, e.to_string()))?
+        .map_err(|e| Refusal::new(truce_model::refusal::Code::Unavailable, e.to_string()))?
         .ok_or_else(|| not_found(format!("no checkpoint covers entry {index}")))?;
     let root = h.root(size).map_err(|e| not_found(e.to_string()))?;
     receipt_for(h, &SignedCheckpoint { note, size, root }, index)
@@ -939,8 +942,7 @@ impl Sequencer {
             tracing::error!(error = %e, "commit failed; entries not logged");
             for a in answers {
                 let _ = a.reply.send(Err(Refusal::new(
-                    "unavailable",
-                    503,
+                    truce_model::refusal::Code::Unavailable,
                     "the log could not store the entry durably; nothing was logged, retry",
                 )));
             }

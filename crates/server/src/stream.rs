@@ -112,12 +112,7 @@ impl Drop for StreamSlot {
 impl Streams {
     fn take(self: &Arc<Self>, member: &str) -> Result<StreamSlot, Problem> {
         let busy = |detail: String| {
-            let mut p = Problem::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "too-many-streams",
-                "Too many streams",
-                detail,
-            );
+            let mut p = Problem::of(truce_model::refusal::Code::TooManyStreams, detail);
             p.retry_after = Some(STREAMS_RETRY_AFTER_S);
             p
         };
@@ -177,7 +172,8 @@ impl Cursor {
         self.next_check = Instant::now() + RECHECK_EVERY;
         let (code, detail) = still_valid(&self.service, caller).err()?;
         self.closed = true;
-        let data = json!({"code": code, "detail": format!("{detail}; the stream is closed")});
+        let data =
+            json!({"code": code.slug(), "detail": format!("{detail}; the stream is closed")});
         Some(Event::default().event("closed").data(data.to_string()))
     }
 }
@@ -192,10 +188,8 @@ fn party_for(caller: Option<&Caller>, asked: Option<String>) -> Result<String, P
             let any = c.party_role == PartyRole::Mediator
                 || c.role == truce_model::bodies::MemberRole::Auditor;
             if p != c.party && !any {
-                return Err(Problem::new(
-                    axum::http::StatusCode::FORBIDDEN,
-                    "role-not-allowed",
-                    "Not allowed",
+                return Err(Problem::of(
+                    truce_model::refusal::Code::RoleNotAllowed,
                     format!(
                         "member `{}` of {} follows {}'s alerts only; the mediator's members and auditors may follow any party's",
                         c.member, c.party, c.party
