@@ -33,8 +33,8 @@
 //!   answer (acknowledge or deny) within `acknowledge_within_hours`, a resolution (release or
 //!   transfer) within `resolve_within_days`.
 //!
-//! Each kind lives in its own file (`rules/<kind>.rs`) and implements the [`Hooks`] it
-//! uses; [`hooks`] dispatches by kind, exhaustively, so a new kind does not compile until it
+//! Each kind lives in its own file (`rules/<kind>.rs`) and implements the `Hooks` it
+//! uses; `hooks` dispatches by kind, exhaustively, so a new kind does not compile until it
 //! has a file.
 //!
 //! Zones are checked under every interpretation layer that has a version of them; a finding
