@@ -1,9 +1,9 @@
-//! `fusion`: fuses a simulated log with truce's engine (`truce::eval::fusion`: admission and
+//! `fusion`: fuses a simulated log with truce's engine (`truce_sim::eval::fusion`: admission and
 //! the engine, in log order) and clusters the same report points with scikit-learn's DBSCAN
 //! (haversine, ball tree; `bench/fusion_dbscan.py`) in the same run; prints both times, both
 //! B-cubed F1 scores against the simulation's truth, and both peak memories.
 //!
-//! - The simulation is `truce::simulate` at the default noise profile (or `--noise`), seeded;
+//! - The simulation is `truce_sim::simulate` at the default noise profile (or `--noise`), seeded;
 //!   the incident count is calibrated on a small pilot run to give about `--reports` reports,
 //!   over enough days to keep `--per-day` incidents a day (the density of the figures in
 //!   docs/fusion.md: 20,000 incidents in 30 days).
@@ -16,7 +16,7 @@
 //! - DBSCAN gets each report's point (radians) and the midpoint of its time window, in two
 //!   variants, each in its own Python process (its own `ru_maxrss`): all points at once, and
 //!   partitioned by UTC day. Python computes B-cubed itself; this binary recomputes it on
-//!   DBSCAN's labels with `truce::eval::bcubed` and fails if they differ.
+//!   DBSCAN's labels with `truce_sim::eval::bcubed` and fails if they differ.
 //! - `--curve` instead simulates and evaluates at several noise factors and writes the SVG
 //!   chart of F1 against noise.
 //!
@@ -32,7 +32,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{Value, json};
-use truce::simulate::{self, FusionOverrides, Noise};
+use truce_sim::simulate::{self, FusionOverrides, Noise};
 
 #[derive(Parser)]
 #[command(
@@ -125,9 +125,9 @@ fn vm_hwm_kib() -> Option<u64> {
 }
 
 fn child_eval(dir: &Path) -> Result<()> {
-    truce::eval::check_dir(dir)?;
+    truce_sim::eval::check_dir(dir)?;
     let before = vm_hwm_kib();
-    let e = truce::eval::fusion(dir, false)?;
+    let e = truce_sim::eval::fusion(dir, false)?;
     let mut v = serde_json::to_value(&e)?;
     v["vm_hwm_kib_at_start"] = json!(before);
     v["vm_hwm_kib"] = json!(vm_hwm_kib());
@@ -392,7 +392,7 @@ fn run_dbscan(
                 (i64::from_le_bytes(a), p.truth)
             })
             .collect();
-        let ours = truce::eval::bcubed(&pairs);
+        let ours = truce_sim::eval::bcubed(&pairs);
         for (what, a, b) in [
             ("precision", ours.precision, d.precision),
             ("recall", ours.recall, d.recall),
@@ -403,7 +403,7 @@ fn run_dbscan(
             }
         }
         d.note = format!(
-            "B-cubed agrees with truce::eval::bcubed to 1e-9. {}",
+            "B-cubed agrees with truce_sim::eval::bcubed to 1e-9. {}",
             d.note
         );
     }
@@ -449,7 +449,7 @@ fn benchmark(args: &Args) -> Result<()> {
             out
         }
     };
-    truce::eval::check_dir(&dir)?;
+    truce_sim::eval::check_dir(&dir)?;
 
     let eval_start = Instant::now();
     let e = eval_child(&dir)?;
@@ -629,7 +629,7 @@ fn curve(args: &Args) -> Result<()> {
         let out = tmp.path().join("sim");
         let noise = Noise::parse(&factor.to_string())?;
         simulate_reports(args, &noise, reports, &out)?;
-        let e = truce::eval::fusion(&out, false)?;
+        let e = truce_sim::eval::fusion(&out, false)?;
         if !(0.0..=1.0).contains(&e.bcubed.f1) {
             bail!(
                 "F1 {} at noise {factor} is not between 0 and 1",

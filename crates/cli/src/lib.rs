@@ -5,12 +5,10 @@
 pub mod audit;
 pub mod client;
 pub mod deconflict;
-pub mod eval;
 pub mod keys;
 pub mod mirror;
 pub mod replay;
 pub mod scenario;
-pub mod simulate;
 pub mod submit;
 pub mod tokens;
 pub mod verify;

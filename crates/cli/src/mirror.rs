@@ -11,7 +11,6 @@
 //! stop the follower.
 
 use crate::client::{Client, Unreachable};
-use crate::verify::{Prechecker, readmit_parsed};
 use anyhow::{Context, Result, anyhow};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -23,6 +22,7 @@ use truce_log::merkle::leaf_hash;
 use truce_log::verify_state_commitment;
 use truce_model::admission::LogState;
 use truce_model::entry::Body;
+use truce_model::replay::{Prechecker, readmit_parsed};
 use truce_server::LogService;
 use truce_server::datadir::MirrorOf;
 use truce_store::{Append, NewEntry, Store};

@@ -9,58 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use truce_log::{Envelope, LogKey};
 use truce_model::Kind;
-use truce_model::entry::build_payload;
 use truce_server::{DataDir, LogService};
 use truce_store::Store;
 
-/// The files of a scenario.
-#[derive(Debug)]
-pub struct Scenario {
-    pub name: String,
-    pub agreement: String,
-    pub zones: Vec<u8>,
-    pub places: Option<Vec<u8>>,
-}
-
-/// The built-in scenarios.
-pub const BUILT_IN: &[&str] = &["golan-1974"];
-
-impl Scenario {
-    pub fn built_in(name: &str) -> Result<Self> {
-        match name {
-            "golan-1974" => Ok(Self {
-                name: name.into(),
-                agreement: include_str!("../../../scenarios/golan-1974/agreement.json").into(),
-                zones: include_bytes!("../../../scenarios/golan-1974/zones.geojson").to_vec(),
-                places: Some(
-                    include_bytes!("../../../scenarios/golan-1974/places.geojson").to_vec(),
-                ),
-            }),
-            other => bail!(
-                "no built-in scenario `{other}`; built in: {}; or pass --scenario-dir DIR with agreement.json and zones.geojson",
-                BUILT_IN.join(", ")
-            ),
-        }
-    }
-
-    pub fn from_dir(dir: &Path) -> Result<Self> {
-        let read = |f: &str| {
-            std::fs::read(dir.join(f)).with_context(|| format!("{}", dir.join(f).display()))
-        };
-        let places = dir.join("places.geojson");
-        Ok(Self {
-            name: dir.display().to_string(),
-            agreement: String::from_utf8(read("agreement.json")?)
-                .context("agreement.json is not UTF-8")?,
-            zones: read("zones.geojson")?,
-            places: if places.exists() {
-                Some(read("places.geojson")?)
-            } else {
-                None
-            },
-        })
-    }
-}
+pub use truce_sim::scenario::{BUILT_IN, Scenario};
 
 fn blob_ref(data: &[u8], media_type: &str) -> Value {
     json!({"sha256": hex::encode(Sha256::digest(data)), "size": data.len(), "media_type": media_type})
@@ -74,8 +26,7 @@ pub fn sign_entry(
     body: &Value,
     created: jiff::Timestamp,
 ) -> Envelope {
-    let payload = build_payload(origin, kind, &key.member, created, body);
-    Envelope::sign(truce_log::dsse::ENTRY_PAYLOAD_TYPE, payload, &key.key)
+    truce_model::entry::sign(origin, kind, &key.member, &key.key, created, body)
 }
 
 /// What `init` made.

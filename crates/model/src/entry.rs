@@ -341,6 +341,20 @@ impl Entry {
     }
 }
 
+/// Signs an entry: the payload from its parts ([`build_payload`]) in a DSSE envelope under
+/// the author's key.
+pub fn sign(
+    mechanism: &str,
+    kind: Kind,
+    author: &str,
+    key: &ed25519_dalek::SigningKey,
+    created: Timestamp,
+    body: &serde_json::Value,
+) -> truce_log::Envelope {
+    let payload = build_payload(mechanism, kind, author, created, body);
+    truce_log::Envelope::sign(truce_log::dsse::ENTRY_PAYLOAD_TYPE, payload, key)
+}
+
 /// Builds a payload (for signing) from its parts, in the canonical field order.
 pub fn build_payload(
     mechanism: &str,

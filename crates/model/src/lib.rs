@@ -12,6 +12,7 @@ pub mod entry;
 pub mod ids;
 pub mod refusal;
 pub mod registry;
+pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod schema;

@@ -199,7 +199,7 @@ pub(crate) fn demo_traffic(
     out: &std::path::Path,
     incidents: u64,
 ) {
-    use truce::simulate;
+    use truce_sim::simulate;
     let run = || -> Result<simulate::Summary> {
         let cfg = simulate::Config {
             seed: 1974,
@@ -209,11 +209,11 @@ pub(crate) fn demo_traffic(
             end: simulate::end_time(None)?,
             fusion: simulate::FusionOverrides::default(),
         };
-        let target = simulate::Target {
+        let target = super::simulate::Server {
             client: connect(url, &token)?,
             keys_dir: keys.to_owned(),
         };
-        simulate::simulate(&cfg, out, Some(target), false)
+        simulate::simulate(&cfg, out, Some(Box::new(target)), false)
     };
     let seeded = connect(url, &token).and_then(|c| {
         truce::deconflict::seed_demo(&c, keys, &out.with_file_name("deconfliction-receipts"))

@@ -2,9 +2,12 @@
 //! scored against it.
 
 use crate::{connect, print};
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
+use truce::client::Client;
+use truce::keys::MemberKey;
+use truce_sim::simulate;
 
 #[derive(Args)]
 pub(crate) struct SimulateArgs {
@@ -68,7 +71,6 @@ pub(crate) enum EvalCommand {
 
 /// `truce simulate`.
 pub(crate) fn simulate(j: bool, a: SimulateArgs, token: &Option<String>) -> Result<()> {
-    use truce::simulate;
     let cfg = simulate::Config {
         seed: a.seed,
         incidents: a.incidents,
@@ -87,13 +89,26 @@ pub(crate) fn simulate(j: bool, a: SimulateArgs, token: &Option<String>) -> Resu
         )?,
     };
     let target = match (a.server, a.keys) {
-        (Some(url), Some(keys_dir)) => Some(simulate::Target {
+        (Some(url), Some(keys_dir)) => Some(Box::new(Server {
             client: connect(&url, token)?,
             keys_dir,
-        }),
+        }) as Box<dyn simulate::Live>),
         _ => None,
     };
     let s = simulate::simulate(&cfg, &a.out, target, !j)?;
+    if !s.keys.is_empty() {
+        let keys_dir = a.out.join("keys");
+        std::fs::create_dir_all(&keys_dir)
+            .with_context(|| format!("creating {}", keys_dir.display()))?;
+        for (member, key) in &s.keys {
+            let file = MemberKey {
+                member: member.clone(),
+                key: key.clone(),
+                encryption: None,
+            };
+            file.save(&keys_dir.join(format!("{member}.key")))?;
+        }
+    }
     print(j, serde_json::to_value(&s)?, || {
         format!(
             "simulated {} incidents ({} reported) from {} to {}: {} reports ({} false, {} duplicates), {} denials; {} entries in {} ({:.1} s){}",
@@ -120,8 +135,76 @@ pub(crate) fn simulate(j: bool, a: SimulateArgs, token: &Option<String>) -> Resu
 /// `truce eval`.
 pub(crate) fn eval(j: bool, e: EvalCommand) -> Result<()> {
     let EvalCommand::Fusion { dir } = e;
-    truce::eval::check_dir(&dir)?;
-    let e = truce::eval::fusion(&dir, !j)?;
-    print(j, serde_json::to_value(&e)?, || truce::eval::render(&e));
+    truce_sim::eval::check_dir(&dir)?;
+    let e = truce_sim::eval::fusion(&dir, !j)?;
+    print(j, serde_json::to_value(&e)?, || truce_sim::eval::render(&e));
     Ok(())
+}
+
+/// A live server for `truce simulate --server`: batches over HTTP, and the data directory's
+/// member key files.
+#[derive(Debug)]
+pub(crate) struct Server {
+    pub client: Client,
+    pub keys_dir: PathBuf,
+}
+
+impl simulate::Live for Server {
+    fn origin(&self) -> Result<String> {
+        let m = self.client.get_ok("/v1/mechanism")?.json()?;
+        Ok(m["origin"]
+            .as_str()
+            .context("the server's /v1/mechanism names no origin")?
+            .to_owned())
+    }
+
+    fn signing_key(&self, member: &str) -> Result<ed25519_dalek::SigningKey> {
+        let path = self.keys_dir.join(format!("{member}.key"));
+        let key = MemberKey::load(&path).with_context(|| {
+            format!(
+                "--keys {}: the simulation signs as {member}",
+                self.keys_dir.display()
+            )
+        })?;
+        Ok(key.key)
+    }
+
+    fn submit(&self, leaves: &[Vec<u8>]) -> Result<Vec<u64>> {
+        let mut body = Vec::with_capacity(leaves.iter().map(|l| l.len() + 1).sum::<usize>() + 2);
+        body.push(b'[');
+        for (i, leaf) in leaves.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(leaf);
+        }
+        body.push(b']');
+        let answer = self.client.post_json("/v1/entries/batch", &body)?;
+        if !answer.ok() {
+            bail!("the server refused a batch: {}", answer.problem_text());
+        }
+        let results = answer.json()?;
+        let results = results["results"]
+            .as_array()
+            .context("the batch answer has no results")?;
+        results
+            .iter()
+            .map(|r| {
+                let status = r["status"].as_u64().unwrap_or(0);
+                if status != 201 && status != 200 {
+                    bail!(
+                        "the server refused a simulated entry ({status}): {}",
+                        r["problem"]["detail"].as_str().unwrap_or("no detail")
+                    );
+                }
+                r["receipt"]["index"]
+                    .as_u64()
+                    .context("a batch result has no receipt index")
+            })
+            .collect()
+    }
+
+    fn base(&self) -> String {
+        self.client.base().to_owned()
+    }
 }

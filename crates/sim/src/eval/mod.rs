@@ -16,6 +16,15 @@
 //!   incident's main event (failures to join, with the factor of the fusion score that kept
 //!   them out).
 
+mod bcubed;
+mod render;
+mod truth;
+
+pub(crate) use bcubed::bcubed_of;
+pub use bcubed::{BCubed, bcubed};
+pub use render::render;
+use truth::*;
+
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Serialize;
 use serde_json::Value;
@@ -29,172 +38,6 @@ use truce_engine::state::Event;
 use truce_model::Entry;
 use truce_model::admission::LogState;
 use truce_model::agreement::FusionParams;
-
-/// B-cubed precision, recall and F1.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct BCubed {
-    pub precision: f64,
-    pub recall: f64,
-    pub f1: f64,
-}
-
-/// B-cubed scores of a clustering: one `(predicted cluster, true cluster)` pair per item.
-/// Every item weighs the same; with no items all three are 1 (nothing to get wrong).
-pub fn bcubed<P: Ord, T: Ord>(items: &[(P, T)]) -> BCubed {
-    bcubed_of(items.iter().map(|(p, t)| (p, t)).collect())
-}
-
-/// [`bcubed`] of owned pairs (references, numbers), sorted in place.
-fn bcubed_of<P: Ord + Copy, T: Ord + Copy>(mut joint: Vec<(P, T)>) -> BCubed {
-    if joint.is_empty() {
-        return BCubed {
-            precision: 1.0,
-            recall: 1.0,
-            f1: 1.0,
-        };
-    }
-    // Sorted vectors rather than maps of counts: a million items in maps cost hundreds of
-    // megabytes. The cells are summed in (p, t) order all the same.
-    joint.sort_unstable();
-    let mut truth: Vec<T> = joint.iter().map(|x| x.1).collect();
-    truth.sort_unstable();
-    let truth_size = |t: T| truth.partition_point(|x| *x <= t) - truth.partition_point(|x| *x < t);
-    // Each of the n items of a (p, t) cell scores n/|p| for precision and n/|t| for recall.
-    let (mut ps, mut rs) = (0.0, 0.0);
-    for predicted in joint.chunk_by(|a, b| a.0 == b.0) {
-        let size = predicted.len() as f64;
-        for cell in predicted.chunk_by(|a, b| a.1 == b.1) {
-            let n = cell.len() as f64;
-            ps += n * n / size;
-            rs += n * n / truth_size(cell[0].1) as f64;
-        }
-    }
-    let total = joint.len() as f64;
-    let (precision, recall) = (ps / total, rs / total);
-    let f1 = if precision + recall > 0.0 {
-        2.0 * precision * recall / (precision + recall)
-    } else {
-        0.0
-    };
-    BCubed {
-        precision,
-        recall,
-        f1,
-    }
-}
-
-/// A report's true cluster: its incident, or itself for a false report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Cluster {
-    Incident(u64),
-    False(u64),
-}
-
-/// An incident of the truth. The perpetrator and the type are numbers in [`Truth::names`]:
-/// there are few of them, and a string each would cost more than the rest at a million.
-#[derive(Debug, Clone)]
-struct TrueIncident {
-    perpetrator: u32,
-    event_type: u32,
-    point: [f64; 2],
-    time: jiff::Timestamp,
-    flare_up: Option<u64>,
-}
-
-/// The truth, held in vectors sorted by key (a later record of the same key replaces an
-/// earlier one).
-#[derive(Debug, Default)]
-struct Truth {
-    /// (log index, the report's incident or None for a false report), by log index.
-    reports: Vec<(u64, Option<u64>)>,
-    /// (incident number, incident), by number.
-    incidents: Vec<(u64, TrueIncident)>,
-    /// The perpetrators' and types' names, by number.
-    names: Vec<String>,
-    sightings: u64,
-}
-
-impl Truth {
-    fn incident(&self, n: u64) -> Option<&TrueIncident> {
-        let at = self.incidents.binary_search_by_key(&n, |x| x.0).ok()?;
-        Some(&self.incidents[at].1)
-    }
-
-    fn name(&self, n: u32) -> &str {
-        self.names.get(n as usize).map_or("", String::as_str)
-    }
-}
-
-/// Sorts by key, keeping the last of the values given for one key.
-fn sort_last_wins<V>(v: &mut Vec<(u64, V)>) {
-    v.sort_by_key(|x| x.0);
-    v.dedup_by(|later, earlier| {
-        if later.0 == earlier.0 {
-            std::mem::swap(later, earlier);
-            true
-        } else {
-            false
-        }
-    });
-}
-
-fn read_truth(path: &Path) -> Result<Truth> {
-    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut t = Truth::default();
-    let mut numbers: BTreeMap<String, u32> = BTreeMap::new();
-    let mut number = |name: &str, names: &mut Vec<String>| -> u32 {
-        *numbers.entry(name.to_owned()).or_insert_with(|| {
-            names.push(name.to_owned());
-            (names.len() - 1) as u32
-        })
-    };
-    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.with_context(|| format!("reading {}", path.display()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |what: &str| anyhow!("{} line {}: {what}", path.display(), n + 1);
-        let v: Value = serde_json::from_str(&line).map_err(|e| bad(&e.to_string()))?;
-        match v["record"].as_str() {
-            Some("report") => {
-                let index = v["index"].as_u64().ok_or_else(|| bad("no index"))?;
-                t.reports.push((index, v["incident"].as_u64()));
-            }
-            Some("incident") => {
-                let n = v["incident"]
-                    .as_u64()
-                    .ok_or_else(|| bad("no incident number"))?;
-                let point = match (v["point"][0].as_f64(), v["point"][1].as_f64()) {
-                    (Some(x), Some(y)) => [x, y],
-                    _ => return Err(bad("no point")),
-                };
-                let time = v["time"]
-                    .as_str()
-                    .and_then(|s| s.parse().ok())
-                    .ok_or_else(|| bad("no time"))?;
-                let perpetrator = number(v["perpetrator"].as_str().unwrap_or(""), &mut t.names);
-                let event_type = number(v["type"].as_str().unwrap_or(""), &mut t.names);
-                t.incidents.push((
-                    n,
-                    TrueIncident {
-                        perpetrator,
-                        event_type,
-                        point,
-                        time,
-                        flare_up: v["flare_up"].as_u64(),
-                    },
-                ));
-            }
-            Some("sighting") => t.sightings += 1,
-            _ => return Err(bad("`record` is not report, incident or sighting")),
-        }
-    }
-    sort_last_wins(&mut t.reports);
-    sort_last_wins(&mut t.incidents);
-    t.reports.shrink_to_fit();
-    t.incidents.shrink_to_fit();
-    Ok(t)
-}
 
 /// Per corroboration level.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -299,7 +142,7 @@ fn admit(
     zones: &ZonesDoc,
     origin: &mut Option<String>,
     index: u64,
-    parsed: crate::verify::ParsedLeaf,
+    parsed: truce_model::replay::ParsedLeaf,
 ) -> Result<Entry> {
     // The log's origin is the one its first entry names.
     let origin = origin.get_or_insert_with(|| parsed.mechanism().to_owned());
@@ -313,24 +156,24 @@ fn admit(
             ))
         }
     };
-    crate::verify::readmit_parsed(state, origin, index, parsed, &mut doc)?
+    truce_model::replay::readmit_parsed(state, origin, index, parsed, &mut doc)?
         .map_err(|why| anyhow!(why))
 }
 
 /// Lines read from the log with what a reader thread checked of them on its own.
 type Checked = Result<(
     usize,
-    std::result::Result<crate::verify::ParsedLeaf, String>,
+    std::result::Result<truce_model::replay::ParsedLeaf, String>,
 )>;
 
 /// Entries read and checked ahead at a time.
 const READ_AHEAD_CHUNK: usize = 512;
 
 /// Reads `entries` line by line on this thread, parsing them and verifying their signatures
-/// ahead of admission in chunks ([`crate::verify::Prechecker`], on every core), and sends
+/// ahead of admission in chunks ([`truce_model::replay::Prechecker`], on every core), and sends
 /// them in order.
 fn read_ahead(file: std::fs::File, path: &Path, out: std::sync::mpsc::SyncSender<Checked>) {
-    let mut check = crate::verify::Prechecker::new();
+    let mut check = truce_model::replay::Prechecker::new();
     let mut reader = std::io::BufReader::new(file);
     let mut first = 0u64;
     loop {
@@ -677,111 +520,6 @@ fn live<'a>(state: &'a truce_engine::State, mut id: &'a str) -> Option<&'a Event
 
 fn bucket(x: f64, bounds: &[f64]) -> usize {
     bounds.iter().position(|b| x < *b).unwrap_or(bounds.len())
-}
-
-/// The evaluation as a table for people.
-pub fn render(e: &Evaluation) -> String {
-    let pct = |a: u64, b: u64| {
-        if b == 0 {
-            "-".to_owned()
-        } else {
-            format!("{:.1}%", 100.0 * a as f64 / b as f64)
-        }
-    };
-    let mut s = String::new();
-    let mut line = |k: &str, v: String| s.push_str(&format!("{k:<38} {v}\n"));
-    line("directory", e.dir.clone());
-    line(
-        "fusion parameters",
-        format!(
-            "threshold {}%, time slack {} h, max gap {} h, min radius {} m, density {} per 1,000 km² a day",
-            e.fusion.threshold_percent,
-            e.fusion.time_slack_hours,
-            e.fusion.max_gap_hours,
-            e.fusion.min_radius_m,
-            e.fusion.density_per_1000_km2_day
-        ),
-    );
-    line(
-        "entries / reports / false / sightings",
-        format!(
-            "{} / {} / {} / {}",
-            e.entries, e.reports, e.false_reports, e.sightings
-        ),
-    );
-    line(
-        "incidents (with reports)",
-        format!("{} ({})", e.incidents, e.incidents_reported),
-    );
-    line(
-        "events / merges / splits",
-        format!("{} / {} / {}", e.events, e.merges, e.splits),
-    );
-    line("B-cubed precision", format!("{:.4}", e.bcubed.precision));
-    line("B-cubed recall", format!("{:.4}", e.bcubed.recall));
-    line("B-cubed F1", format!("{:.4}", e.bcubed.f1));
-    line(
-        "attribution accuracy",
-        format!(
-            "{:.4} ({} of {} events; {} fused UNKNOWN)",
-            e.attribution_accuracy,
-            e.attribution_correct,
-            e.attribution_evaluated,
-            e.attribution_unknown
-        ),
-    );
-    line(
-        "over-merging: foreign reports",
-        format!(
-            "{} ({} false); true incidents <2/2-5/5-10/10-20/>=20 km apart: {:?}; <1/1-6/6-24/>=24 h apart: {:?}; same true type: {}; same flare-up: {}",
-            e.over_merge.foreign_reports,
-            e.over_merge.foreign_false_reports,
-            e.over_merge.true_distance_km,
-            e.over_merge.true_gap_hours,
-            e.over_merge.same_true_type,
-            e.over_merge.same_flare_up
-        ),
-    );
-    line(
-        "failures to join: stray reports",
-        format!(
-            "{} in {} split incidents; lowest factor {:?}; {} beyond max gap; {} would now pass the threshold",
-            e.split.stray_reports,
-            e.split.incidents_split,
-            e.split.by_factor,
-            e.split.beyond_max_gap,
-            e.split.above_threshold
-        ),
-    );
-    line(
-        "replay",
-        format!(
-            "{:.2} s, {:.0} reports/s (total {:.2} s)",
-            e.replay_seconds, e.reports_per_second, e.total_seconds
-        ),
-    );
-    line(
-        "of which: engine / admission",
-        format!(
-            "{:.2} s / {:.2} s (the rest: waiting for entries parsed and verified ahead){}",
-            e.engine_seconds,
-            e.admission_seconds,
-            e.engine_thread_cpu_seconds
-                .map(|s| format!("; the engine's thread on a CPU {s:.2} s"))
-                .unwrap_or_default()
-        ),
-    );
-    s.push_str("\ncorroboration    events  reports  mostly one incident  mostly true\n");
-    for (level, l) in &e.corroboration {
-        s.push_str(&format!(
-            "{level:<16} {:>6}  {:>7}  {:>19}  {:>11}\n",
-            l.events,
-            l.reports,
-            pct(l.mostly_one_incident, l.events),
-            pct(l.mostly_true, l.events)
-        ));
-    }
-    s
 }
 
 /// Fails unless `dir` looks like a simulation directory (clear message for the common mistake).
