@@ -81,7 +81,7 @@ def selftest():
         if any(abs(x - y) > 1e-12 for x, y in zip(a, b)):
             print(f"trial {trial}: vectorised {a} != definition {b}", file=sys.stderr)
             return 1
-    # The hand-worked example of crates/cli/src/eval.rs.
+    # The hand-worked example of crates/sim/src/eval/mod.rs.
     p, r, _ = bcubed(list("xxxyy"), list("aabbc"))
     assert abs(p - 8 / 15) < 1e-12 and abs(r - 0.8) < 1e-12, (p, r)
     print("B-cubed self-test passed (200 random clusterings and the hand-worked example)")

@@ -15,8 +15,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use ed25519_dalek::Signature;
 use std::time::Instant;
-use truce::keys::MemberKey;
-use truce::scenario::{Scenario, init, sign_entry};
+use truce_client::keys::MemberKey;
+use truce_client::scenario::{Scenario, init, sign_entry};
 use truce_log::merkle::{MemoryHashes, leaf_hash};
 use truce_log::tiles::{TILE_WIDTH, TileRef, encode_bundle};
 use truce_model::Kind;
@@ -155,12 +155,12 @@ fn main() -> Result<()> {
     let ceiling = median((0..args.runs).map(|_| verify_rate(2)).collect());
 
     // The audit, as `truce audit --bundle` runs it: the bundle served on loopback.
-    let url = truce::audit::serve_bundle(&bundle)?;
-    let client = truce::client::Client::new(&url)?;
+    let url = truce_client::audit::serve_bundle(&bundle)?;
+    let client = truce_client::client::Client::new(&url)?;
     let mut rates = Vec::new();
     let mut seconds = Vec::new();
     for run in 0..args.runs {
-        let r = truce::audit::audit(&client, Some(key.verifier_key()), false, false)?;
+        let r = truce_client::audit::audit(&client, Some(key.verifier_key()), false, false)?;
         anyhow::ensure!(
             r.anomalies.is_empty() && r.entries_verified == size,
             "the benchmark bundle must audit clean: {:?}",

@@ -5,7 +5,7 @@
 //! This file is the clap root, the dispatch and the exit codes; each command is in
 //! `cmd/<group>.rs`.
 
-use truce::{client, submit, verify};
+use truce_client::{client, submit, verify};
 
 mod cmd;
 

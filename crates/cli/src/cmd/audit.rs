@@ -36,7 +36,7 @@ pub struct ExportBundleArgs {
 pub fn export(j: bool, a: ExportBundleArgs, token: &Option<String>) -> Result<()> {
     let client = crate::connect(&a.server, token)?;
     let progress = !j && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let r = truce::audit::export_bundle(&client, &a.out, progress)?;
+    let r = truce_client::audit::export_bundle(&client, &a.out, progress)?;
     crate::print(j, serde_json::to_value(&r)?, || {
         format!(
             "exported {} entries to {} ({} files, {} bytes); audit it with: truce audit --bundle {} --vkey <the log's verifier key>",
@@ -53,13 +53,13 @@ pub fn export(j: bool, a: ExportBundleArgs, token: &Option<String>) -> Result<()
 /// Runs the audit; exit code 3 if it found any anomaly.
 pub fn run(j: bool, a: AuditArgs, token: &Option<String>) -> Result<()> {
     let (url, fresh) = match (&a.url, &a.bundle) {
-        (_, Some(dir)) => (truce::audit::serve_bundle(dir)?, false),
+        (_, Some(dir)) => (truce_client::audit::serve_bundle(dir)?, false),
         (Some(u), None) => (u.clone(), true),
         (None, None) => anyhow::bail!("give the server's URL, or --bundle DIR"),
     };
     let client = crate::connect(&url, token)?;
     let progress = !j && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let r = truce::audit::audit(&client, a.vkey.as_deref(), progress, fresh)?;
+    let r = truce_client::audit::audit(&client, a.vkey.as_deref(), progress, fresh)?;
     crate::print(j, serde_json::to_value(&r)?, || {
         let mut s = format!(
             "audit of {} ({} entries) in {:.1} s\nchecked:\n",

@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
-use truce::{keys, scenario};
+use truce_client::{keys, scenario};
 
 #[derive(Args)]
 pub(crate) struct InitArgs {

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use truce::mirror::{self, Follower};
+use truce_client::mirror::{self, Follower};
 
 #[derive(Args)]
 pub struct MirrorArgs {

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::PathBuf;
-use truce::{client, deconflict, keys, submit};
+use truce_client::{client, deconflict, keys, submit};
 use truce_model::bodies::{
     Acknowledgement, Attestation, Case, CaseAction, Conditions, Dispute, Notice, NoticeAction,
     Participation, Ratification, Response, Ruling,

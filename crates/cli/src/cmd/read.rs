@@ -4,7 +4,7 @@ use crate::{connect, print};
 use anyhow::Result;
 use clap::Args;
 use serde_json::json;
-use truce::deconflict;
+use truce_client::deconflict;
 
 #[derive(Args)]
 pub(crate) struct FindingsArgs {

@@ -7,7 +7,7 @@ use clap::Args;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use truce::scenario;
+use truce_client::scenario;
 
 #[derive(Args)]
 pub(crate) struct ServeArgs {
@@ -174,7 +174,7 @@ pub(crate) fn demo_tokens(dir: &Path) -> Result<Vec<(String, String)>> {
     drop(store);
     let mut out = Vec::new();
     for m in members {
-        let c = truce::tokens::create(dir, &m, "write", "30d")?;
+        let c = truce_client::tokens::create(dir, &m, "write", "30d")?;
         out.push((m, c.token));
     }
     let path = dir.join("demo-tokens.json");
@@ -216,7 +216,7 @@ pub(crate) fn demo_traffic(
         simulate::simulate(&cfg, out, Some(Box::new(target)), false)
     };
     let seeded = connect(url, &token).and_then(|c| {
-        truce::deconflict::seed_demo(&c, keys, &out.with_file_name("deconfliction-receipts"))
+        truce_client::deconflict::seed_demo(&c, keys, &out.with_file_name("deconfliction-receipts"))
     });
     match seeded {
         Ok(n) => eprintln!(

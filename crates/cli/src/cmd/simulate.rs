@@ -5,8 +5,8 @@ use crate::{connect, print};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
-use truce::client::Client;
-use truce::keys::MemberKey;
+use truce_client::client::Client;
+use truce_client::keys::MemberKey;
 use truce_sim::simulate;
 
 #[derive(Args)]

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
-use truce::{client, deconflict, keys, submit};
+use truce_client::{client, deconflict, keys, submit};
 
 #[derive(Args)]
 pub(crate) struct SubmitArgs {

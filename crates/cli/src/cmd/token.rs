@@ -36,7 +36,7 @@ pub(crate) enum TokenCommand {
 }
 
 pub(crate) fn run(j: bool, t: TokenCommand) -> Result<()> {
-    use truce::tokens;
+    use truce_client::tokens;
     let line = |t: &tokens::Listed| {
         format!(
             "{}  {:<12} {:<5} {:<7} expires {}",

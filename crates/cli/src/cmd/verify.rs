@@ -5,7 +5,7 @@ use crate::{ExitWith, connect, print};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
-use truce::verify;
+use truce_client::verify;
 
 #[derive(Subcommand)]
 pub(crate) enum VerifyCommand {
@@ -173,7 +173,7 @@ pub(crate) fn verify(j: bool, v: VerifyCommand, token: &Option<String>) -> Resul
 /// `truce replay`.
 pub(crate) fn replay(j: bool, a: ReplayArgs, token: &Option<String>) -> Result<()> {
     let client = connect(&a.server, token)?;
-    let r = truce::replay::replay(&client, a.vkey.as_deref(), !j)?;
+    let r = truce_client::replay::replay(&client, a.vkey.as_deref(), !j)?;
     print(j, serde_json::to_value(&r)?, || {
         format!(
             "replayed {} entries of {}: the state commitment for {} entries matches ({}, {} findings)",

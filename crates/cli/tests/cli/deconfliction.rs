@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::time::Duration;
-use truce::deconflict::{SseEvent, read_sse};
+use truce_client::deconflict::{SseEvent, read_sse};
 
 /// A place in As-Suwayda governorate (the city) and one in Daraa governorate (the city).
 const SUWAYDA: [f64; 2] = [36.566, 32.709];
