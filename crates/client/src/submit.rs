@@ -114,7 +114,7 @@ pub fn countersign(
         summary.push_str(&format!(" as {}", truce_model::ids::wire_name(role)));
     }
     if let Some(k) = &m.public_key {
-        let id = truce_model::agreement::parse_public_key("public_key", k)
+        let id = truce_model::keys::parse_public_key("public_key", k)
             .map(|k| truce_log::dsse::key_id(&k))
             .unwrap_or_default();
         summary.push_str(&format!(" with key id {id}"));

@@ -8,26 +8,12 @@
 //! otherwise `not_observable` — with the access denials reported there, which often say why.
 
 use crate::Geography;
+pub use crate::state::CoverageRec;
 use crate::state::State;
 use geo::{Contains, Intersects};
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-use truce_model::bodies::CoverageMethod;
+use serde::Serialize;
 use truce_model::report::EventType;
-
-/// A coverage entry as the engine keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CoverageRec {
-    pub party: String,
-    pub method: CoverageMethod,
-    pub start: Timestamp,
-    pub end: Timestamp,
-    /// The GeoJSON geometry as submitted (checked at admission).
-    pub observed: serde_json::Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width_m: Option<u32>,
-}
 
 impl CoverageRec {
     fn geometry(&self) -> Option<geo::Geometry<f64>> {

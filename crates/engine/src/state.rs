@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use truce_model::agreement::{FusionParams, PartyRole, Procedure};
 use truce_model::bodies::{
-    Activity, Area, CaseAction, Conditions, ForceCategory, MemberRole, Response,
+    Activity, Area, CaseAction, Conditions, CoverageMethod, ForceCategory, MemberRole, Response,
 };
 use truce_model::report::{Casualties, EventType};
 use truce_model::rules::{Rule, RuleKind, Severity};
@@ -51,7 +51,7 @@ pub struct State {
     /// Merges and splits of events, in the order fusion made them.
     pub fusion_log: Vec<FusionStep>,
     /// Monitoring coverage entries by log index.
-    pub coverage: BTreeMap<u64, crate::coverage::CoverageRec>,
+    pub coverage: BTreeMap<u64, CoverageRec>,
     /// Findings by id.
     pub findings: BTreeMap<String, Box<Finding>>,
     /// Obligations with a due time (withdrawals, civilian cases) by id.
@@ -77,6 +77,20 @@ pub struct State {
     /// Admitted entries the engine could not give effect to, with the reason (for example a
     /// dispute of a finding that does not exist, or a ruling inside the dispute window).
     pub ignored: BTreeMap<u64, String>,
+}
+
+/// A coverage entry as the engine keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageRec {
+    pub party: String,
+    pub method: CoverageMethod,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// The GeoJSON geometry as submitted (checked at admission).
+    pub observed: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width_m: Option<u32>,
 }
 
 impl State {

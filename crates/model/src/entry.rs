@@ -20,80 +20,144 @@ pub const MAX_PAST_SECONDS: i64 = 366 * 86_400;
 /// How far in the future an entry's `created` time may be (clock skew allowance).
 pub const MAX_FUTURE_SKEW_SECONDS: i64 = 300;
 
-/// The kinds of entries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    Agreement,
-    Ratification,
-    Membership,
-    Report,
-    Notice,
-    Acknowledgement,
-    Dispute,
-    Ruling,
-    Posture,
-    Case,
-    Sighting,
-    Coverage,
-    Attestation,
-    Participation,
+/// The one table of entry kinds. Each row: the variant (of [`Kind`] and of [`Body`]), its
+/// wire name, the body type that parses it, the type [`Body`] holds (the body type, or a box
+/// of it for the big ones), whether it changes the registry ([`Kind::affects_registry`]), and
+/// whether its check reads the entry's `created` time. From it come `Kind`, `Kind::ALL`,
+/// `Kind::as_str`, `Body`, `Body::kind`, `Body::to_json`, the parse dispatch of
+/// [`Entry::parse`] and the body-type dispatch of [`Kind::visit_body_type`].
+///
+/// The decisions about a kind (who may submit it, who may read it, what applying it does)
+/// stay exhaustive matches where they are made, so the compiler points at each of them when
+/// a row is added.
+/// A body type's own check: `checked()`, or `checked(created)` for those that compare times
+/// with the entry's.
+macro_rules! checked {
+    ($body:expr, $created:expr, ) => {
+        $body.checked()
+    };
+    ($body:expr, $created:expr, created) => {
+        $body.checked($created)
+    };
+}
+
+macro_rules! entry_kinds {
+    ($( $(#[$doc:meta])* $variant:ident = $wire:literal, $ty:ty, $held:ty,
+        registry: $registry:literal, check($($created:ident)?); )*) => {
+        /// The kinds of entries.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Kind {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Kind {
+            /// Every kind, in the table's order.
+            pub const ALL: [Kind; [$($wire),*].len()] = [$(Kind::$variant),*];
+
+            /// Whether an entry of this kind changes the registry (the agreement, its members
+            /// and parties); see [`crate::admission::apply`].
+            pub fn affects_registry(self) -> bool {
+                match self {
+                    $( Kind::$variant => $registry, )*
+                }
+            }
+
+            /// The kind's name on the wire.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( Kind::$variant => $wire, )*
+                }
+            }
+
+            /// Calls `v` with the kind's body type (the schema dispatch of
+            /// [`crate::schema::body_schema`]).
+            pub fn visit_body_type<V: BodyTypeVisitor>(self, v: V) -> V::Out {
+                match self {
+                    $( Kind::$variant => v.visit::<$ty>(), )*
+                }
+            }
+
+            /// Parses and checks a body of this kind (see [`Entry::parse`]).
+            fn parse_body(
+                self,
+                raw: &serde_json::value::RawValue,
+                created: Timestamp,
+            ) -> Result<Body, Refusal> {
+                Ok(match self {
+                    $( Kind::$variant => {
+                        let parsed = body::<$ty>(raw)?;
+                        Body::$variant(checked!(parsed, created, $($created)?)?.into())
+                    } )*
+                })
+            }
+        }
+
+        /// A kind's body, parsed and checked on its own (cross-references to the agreement
+        /// are checked by the [`Registry`](crate::Registry)).
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Body {
+            $( $(#[$doc])* $variant($held), )*
+        }
+
+        impl Body {
+            /// The kind of entry this body is the body of.
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $( Body::$variant(_) => Kind::$variant, )*
+                }
+            }
+
+            /// The body as it goes on the wire (what [`Entry::parse`] reads back).
+            pub fn to_json(&self) -> serde_json::Value {
+                let v = match self {
+                    $( Body::$variant(b) => serde_json::to_value(b), )*
+                };
+                // Every body is a struct of strings, numbers, lists and maps keyed by strings.
+                v.unwrap_or(serde_json::Value::Null)
+            }
+        }
+    };
+}
+
+entry_kinds! {
+    /// The agreement: parties, members, zones, rules (docs/agreement.md).
+    Agreement = "agreement", Agreement, Box<Agreement>, registry: true, check();
+    /// A party's ratification of a logged agreement.
+    Ratification = "ratification", Ratification, Ratification, registry: true, check();
+    /// A member added, re-keyed, suspended, reinstated or removed.
+    Membership = "membership", Membership, Membership, registry: true, check();
+    /// An incident report.
+    Report = "report", Report, Box<Report>, registry: false, check(created);
+    /// Notice of a planned activity.
+    Notice = "notice", Notice, Box<Notice>, registry: false, check();
+    /// An addressee's answer to a notice.
+    Acknowledgement = "acknowledgement", Acknowledgement, Acknowledgement, registry: false, check();
+    /// A party contests a finding.
+    Dispute = "dispute", Dispute, Dispute, registry: false, check();
+    /// The mediator's decision on a finding.
+    Ruling = "ruling", Ruling, Ruling, registry: false, check();
+    /// Forces by zone, declared or observed.
+    Posture = "posture", Posture, Posture, registry: false, check();
+    /// A step of a civilian detention or abduction case.
+    Case = "case", Case, Case, registry: false, check();
+    /// A confirmation or denial of a logged report.
+    Sighting = "sighting", Sighting, Sighting, registry: false, check();
+    /// Where and when a member could observe.
+    Coverage = "coverage", Coverage, Box<Coverage>, registry: false, check();
+    /// Calm on record: no significant incident in a period.
+    Attestation = "attestation", Attestation, Attestation, registry: false, check(created);
+    /// A party suspends or resumes its participation.
+    Participation = "participation", Participation, Participation, registry: true, check();
+}
+
+/// Something done with a kind's body type, for each kind (see [`Kind::visit_body_type`]).
+pub trait BodyTypeVisitor {
+    type Out;
+    fn visit<T: schemars::JsonSchema>(self) -> Self::Out;
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
-        Kind::Agreement,
-        Kind::Ratification,
-        Kind::Membership,
-        Kind::Report,
-        Kind::Notice,
-        Kind::Acknowledgement,
-        Kind::Dispute,
-        Kind::Ruling,
-        Kind::Posture,
-        Kind::Case,
-        Kind::Sighting,
-        Kind::Coverage,
-        Kind::Attestation,
-        Kind::Participation,
-    ];
-
-    /// Whether an entry of this kind changes the registry (the agreement, its members and
-    /// parties); see [`crate::admission::apply`].
-    pub fn affects_registry(self) -> bool {
-        match self {
-            Kind::Agreement | Kind::Ratification | Kind::Membership | Kind::Participation => true,
-            Kind::Report
-            | Kind::Notice
-            | Kind::Acknowledgement
-            | Kind::Dispute
-            | Kind::Ruling
-            | Kind::Posture
-            | Kind::Case
-            | Kind::Sighting
-            | Kind::Coverage
-            | Kind::Attestation => false,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Agreement => "agreement",
-            Kind::Ratification => "ratification",
-            Kind::Membership => "membership",
-            Kind::Report => "report",
-            Kind::Notice => "notice",
-            Kind::Acknowledgement => "acknowledgement",
-            Kind::Dispute => "dispute",
-            Kind::Ruling => "ruling",
-            Kind::Posture => "posture",
-            Kind::Case => "case",
-            Kind::Sighting => "sighting",
-            Kind::Coverage => "coverage",
-            Kind::Attestation => "attestation",
-            Kind::Participation => "participation",
-        }
-    }
-
+    /// The kind named `s` on the wire.
     pub fn parse(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
     }
@@ -105,69 +169,7 @@ impl std::fmt::Display for Kind {
     }
 }
 
-/// A kind's body, parsed and checked on its own (cross-references to the agreement are checked
-/// by the [`Registry`](crate::Registry)).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Body {
-    Agreement(Box<Agreement>),
-    Ratification(Ratification),
-    Membership(Membership),
-    Report(Box<Report>),
-    Notice(Box<Notice>),
-    Acknowledgement(Acknowledgement),
-    Dispute(Dispute),
-    Ruling(Ruling),
-    Posture(Posture),
-    Case(Case),
-    Sighting(Sighting),
-    Coverage(Box<Coverage>),
-    Attestation(Attestation),
-    Participation(Participation),
-}
-
 impl Body {
-    /// The kind of entry this body is the body of.
-    pub fn kind(&self) -> Kind {
-        match self {
-            Body::Agreement(_) => Kind::Agreement,
-            Body::Ratification(_) => Kind::Ratification,
-            Body::Membership(_) => Kind::Membership,
-            Body::Report(_) => Kind::Report,
-            Body::Notice(_) => Kind::Notice,
-            Body::Acknowledgement(_) => Kind::Acknowledgement,
-            Body::Dispute(_) => Kind::Dispute,
-            Body::Ruling(_) => Kind::Ruling,
-            Body::Posture(_) => Kind::Posture,
-            Body::Case(_) => Kind::Case,
-            Body::Sighting(_) => Kind::Sighting,
-            Body::Coverage(_) => Kind::Coverage,
-            Body::Attestation(_) => Kind::Attestation,
-            Body::Participation(_) => Kind::Participation,
-        }
-    }
-
-    /// The body as it goes on the wire (what [`Entry::parse`] reads back).
-    pub fn to_json(&self) -> serde_json::Value {
-        let v = match self {
-            Body::Agreement(b) => serde_json::to_value(b),
-            Body::Ratification(b) => serde_json::to_value(b),
-            Body::Membership(b) => serde_json::to_value(b),
-            Body::Report(b) => serde_json::to_value(b),
-            Body::Notice(b) => serde_json::to_value(b),
-            Body::Acknowledgement(b) => serde_json::to_value(b),
-            Body::Dispute(b) => serde_json::to_value(b),
-            Body::Ruling(b) => serde_json::to_value(b),
-            Body::Posture(b) => serde_json::to_value(b),
-            Body::Case(b) => serde_json::to_value(b),
-            Body::Sighting(b) => serde_json::to_value(b),
-            Body::Coverage(b) => serde_json::to_value(b),
-            Body::Attestation(b) => serde_json::to_value(b),
-            Body::Participation(b) => serde_json::to_value(b),
-        };
-        // Every body is a struct of strings, numbers, lists and maps keyed by strings.
-        v.unwrap_or(serde_json::Value::Null)
-    }
-
     /// The need-to-know part of a report, notice, dispute or sighting, if it has one (a case's
     /// sealed record is checked with the case).
     pub fn sealed_part(&self) -> Option<&crate::bodies::Sealed> {
@@ -264,25 +266,7 @@ impl Entry {
         if !wire.body.get().starts_with('{') {
             return Err(Refusal::invalid("body must be a JSON object"));
         }
-        let raw = &*wire.body;
-        let body = match kind {
-            Kind::Agreement => Body::Agreement(Box::new(body::<Agreement>(raw)?.checked()?)),
-            Kind::Ratification => Body::Ratification(body::<Ratification>(raw)?.checked()?),
-            Kind::Membership => Body::Membership(body::<Membership>(raw)?.checked()?),
-            Kind::Report => Body::Report(Box::new(body::<Report>(raw)?.checked(created)?)),
-            Kind::Notice => Body::Notice(Box::new(body::<Notice>(raw)?.checked()?)),
-            Kind::Acknowledgement => {
-                Body::Acknowledgement(body::<Acknowledgement>(raw)?.checked()?)
-            }
-            Kind::Dispute => Body::Dispute(body::<Dispute>(raw)?.checked()?),
-            Kind::Ruling => Body::Ruling(body::<Ruling>(raw)?.checked()?),
-            Kind::Posture => Body::Posture(body::<Posture>(raw)?.checked()?),
-            Kind::Case => Body::Case(body::<Case>(raw)?.checked()?),
-            Kind::Sighting => Body::Sighting(body::<Sighting>(raw)?.checked()?),
-            Kind::Coverage => Body::Coverage(Box::new(body::<Coverage>(raw)?.checked()?)),
-            Kind::Attestation => Body::Attestation(body::<Attestation>(raw)?.checked(created)?),
-            Kind::Participation => Body::Participation(body::<Participation>(raw)?.checked()?),
-        };
+        let body = kind.parse_body(&wire.body, created)?;
         Ok(Self {
             mechanism: wire.mechanism,
             kind,

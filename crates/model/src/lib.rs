@@ -10,6 +10,7 @@ pub mod agreement;
 pub mod bodies;
 pub mod entry;
 pub mod ids;
+pub mod keys;
 pub mod refusal;
 pub mod registry;
 pub mod replay;

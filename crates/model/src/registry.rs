@@ -4,10 +4,11 @@
 //! parties, every member's current key, role and status, and who has ratified. It is a pure
 //! function of the log prefix: [`Registry::apply`] each admitted entry in log order.
 
-use crate::agreement::{Agreement, PartyRole, parse_public_key, prime_component};
+use crate::agreement::{Agreement, PartyRole};
 use crate::bodies::{MemberRole, Membership, MembershipAction, PostureType};
 use crate::entry::{Body, Entry, Kind};
 use crate::ids::wire_name;
+use crate::keys::{parse_public_key, prime_component};
 use crate::refusal::{Code, Refusal};
 use ed25519_dalek::VerifyingKey;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -1233,8 +1234,8 @@ mod tests {
     fn keys_are_unique_by_their_prime_order_component() {
         let k = key(7).verifying_key();
         assert_eq!(
-            crate::agreement::prime_component(&k),
-            crate::agreement::prime_component(&k)
+            crate::keys::prime_component(&k),
+            crate::keys::prime_component(&k)
         );
         for twin in torsion_twins(&key(7)) {
             let raw: [u8; 32] = base64::engine::general_purpose::STANDARD
@@ -1245,14 +1246,14 @@ mod tests {
             let twin = VerifyingKey::from_bytes(&raw).unwrap();
             assert_ne!(key_id(&twin), key_id(&k), "another key id");
             assert_eq!(
-                crate::agreement::prime_component(&twin),
-                crate::agreement::prime_component(&k),
+                crate::keys::prime_component(&twin),
+                crate::keys::prime_component(&k),
                 "the same secret's component"
             );
         }
         assert_ne!(
-            crate::agreement::prime_component(&k),
-            crate::agreement::prime_component(&key(8).verifying_key())
+            crate::keys::prime_component(&k),
+            crate::keys::prime_component(&key(8).verifying_key())
         );
     }
 
@@ -1272,7 +1273,7 @@ mod tests {
             b[0] = 0xed + y;
             let text = base64::engine::general_purpose::STANDARD.encode(b);
             assert!(
-                crate::agreement::parse_public_key("k", &text).is_err(),
+                crate::keys::parse_public_key("k", &text).is_err(),
                 "y = {y}"
             );
         }

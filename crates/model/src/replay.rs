@@ -154,7 +154,7 @@ impl Prechecker {
             _ => Vec::new(),
         };
         for text in declared {
-            if let Ok(k) = crate::agreement::parse_public_key("public_key", text) {
+            if let Ok(k) = crate::keys::parse_public_key("public_key", text) {
                 self.known.insert(truce_log::dsse::key_id(&k), k);
             }
         }

@@ -1,7 +1,7 @@
 //! JSON Schemas (draft 2020-12) of each kind's body, generated from the types that parse them,
 //! so the documented schema and the validation cannot drift apart.
 
-use crate::entry::Kind;
+use crate::entry::{BodyTypeVisitor, Kind};
 use schemars::generate::SchemaSettings;
 
 /// Schemas are self-contained (sub-schemas inlined, no `$defs`), so they can be embedded in
@@ -15,23 +15,14 @@ fn schema_for<T: schemars::JsonSchema>() -> schemars::Schema {
 
 /// The JSON Schema of a kind's body.
 pub fn body_schema(kind: Kind) -> serde_json::Value {
-    use crate::{agreement, bodies, report};
-    let schema = match kind {
-        Kind::Agreement => schema_for::<agreement::Agreement>(),
-        Kind::Ratification => schema_for::<bodies::Ratification>(),
-        Kind::Membership => schema_for::<bodies::Membership>(),
-        Kind::Report => schema_for::<report::Report>(),
-        Kind::Notice => schema_for::<bodies::Notice>(),
-        Kind::Acknowledgement => schema_for::<bodies::Acknowledgement>(),
-        Kind::Dispute => schema_for::<bodies::Dispute>(),
-        Kind::Ruling => schema_for::<bodies::Ruling>(),
-        Kind::Posture => schema_for::<bodies::Posture>(),
-        Kind::Case => schema_for::<bodies::Case>(),
-        Kind::Sighting => schema_for::<bodies::Sighting>(),
-        Kind::Coverage => schema_for::<bodies::Coverage>(),
-        Kind::Attestation => schema_for::<bodies::Attestation>(),
-        Kind::Participation => schema_for::<bodies::Participation>(),
-    };
+    struct SchemaOf;
+    impl BodyTypeVisitor for SchemaOf {
+        type Out = schemars::Schema;
+        fn visit<T: schemars::JsonSchema>(self) -> schemars::Schema {
+            schema_for::<T>()
+        }
+    }
+    let schema = kind.visit_body_type(SchemaOf);
     let mut v = schema.to_value();
     if let Some(o) = v.as_object_mut() {
         o.insert("$id".into(), format!("urn:truce:schema:{kind}").into());
