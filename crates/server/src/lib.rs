@@ -6,15 +6,15 @@
 //! → committed durably with a new signed checkpoint → answered with a receipt.
 
 pub mod api;
+pub mod apply;
 pub mod auth;
 pub mod boot;
 pub mod bundle;
 pub mod cosign;
+pub mod cosigned;
 pub mod datadir;
-pub mod derived;
 pub mod listener;
 pub mod problem;
-pub mod read_api;
 pub mod service;
 pub mod stream;
 pub mod web;

@@ -102,7 +102,7 @@ impl Table {
 /// Every current (not merged) event as columns, and every standing finding on an event as a
 /// row pointing into them: compact enough that a browser can hold 100,000 events.
 async fn map(State(s): State<LogService>) -> Result<Response, Problem> {
-    let body = crate::read_api::read(&s, |e| {
+    let body = crate::api::state::read(&s, |e| {
         let st = e.state();
         let (mut parties, mut types, mut zones) =
             (Table::default(), Table::default(), Table::default());

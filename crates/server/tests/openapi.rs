@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 /// Paths as the router declares them (`{param}` and `{*rest}` placeholders).
 fn routed() -> BTreeSet<String> {
     [
-        include_str!("../src/api.rs"),
-        include_str!("../src/read_api.rs"),
+        include_str!("../src/api/mod.rs"),
+        include_str!("../src/api/state.rs"),
         include_str!("../src/stream.rs"),
         include_str!("../src/web.rs"),
     ]

@@ -1,8 +1,14 @@
-//! The log service: admission, the sequencer (one thread, group commit), and reads of the
-//! committed tree. Used by the HTTP API and by `truce init` alike, so both go through the same
+//! The log service: admission (`admit.rs`), the sequencer (`sequencer.rs`: one thread, group
+//! commit), and reads of the committed tree. Used by the HTTP API and by `truce init` alike, so both go through the same
 //! admission path.
 
-use crate::derived::{Derived, LogSize};
+mod admit;
+mod sequencer;
+
+pub use admit::{Candidate, Prepared};
+use sequencer::{MAX_BATCH, Sequencer};
+
+use crate::apply::{Derived, LogSize};
 use jiff::Timestamp;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -17,12 +23,6 @@ use truce_model::entry::{Body, Entry, Kind};
 use truce_model::{Refusal, Registry};
 use truce_store::{Append, NewEntry, Store, StoreError};
 
-/// Most entries sequenced in one commit.
-const MAX_BATCH: usize = 4096;
-/// Group commit: after the first entry of a commit arrives, wait this long for more (unless
-/// the batch is full) so that concurrent single submissions share one fsync.
-const GROUP_COMMIT_TICK: std::time::Duration = std::time::Duration::from_millis(2);
-
 /// Failures of the service itself (not of a client's entry).
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -36,53 +36,6 @@ pub enum ServiceError {
     Checkpoint(#[from] truce_log::checkpoint::CheckpointError),
     #[error("stored hashes do not match the stored entries: {0}")]
     Hashes(String),
-}
-
-/// The outcome of admission's parallel phase.
-#[derive(Debug)]
-pub enum Prepared {
-    /// A new entry that passed the checks that need no log state beyond a registry snapshot.
-    New(Box<Candidate>),
-    /// This exact envelope is already logged at this index (an idempotent repeat).
-    Logged(u64),
-}
-
-impl Prepared {
-    /// The author named by a new entry (whose signature is verified at admission or, for a
-    /// key registered earlier in the same batch, by the sequencer); none for a repeat.
-    pub fn author(&self) -> Option<&str> {
-        match self {
-            Prepared::New(c) => Some(&c.entry.author),
-            Prepared::Logged(_) => None,
-        }
-    }
-
-    /// The author of a new entry whose signature was verified at admission (none for a
-    /// repeat, nor for an entry whose key the sequencer has yet to resolve).
-    pub fn verified_author(&self) -> Option<&str> {
-        match self {
-            Prepared::New(c) if !c.verified.is_empty() => Some(&c.entry.author),
-            _ => None,
-        }
-    }
-}
-
-/// A new entry on its way to the sequencer.
-#[derive(Debug)]
-pub struct Candidate {
-    entry: Entry,
-    leaf: Vec<u8>,
-    leaf_hash: Hash,
-    envelope: Envelope,
-    /// The keys the envelope's signatures verified under at admission, in order; empty when
-    /// a signing key was not registered then: the sequencer verifies against the registry as
-    /// of the entry's place in the log (a membership entry earlier in the same batch may
-    /// register it).
-    verified: Vec<admission::VerifyingKey>,
-    /// For an agreement entry: its documents, checked at admission (a geometry check is
-    /// bounded but not cheap: it must not hold up the one sequencer thread). Blobs are
-    /// content-addressed, so the result still holds when the entry is sequenced.
-    documents: Option<Documents>,
 }
 
 /// The answer to a submission.
@@ -124,7 +77,7 @@ pub struct LogService {
     shared: Arc<Shared>,
     tx: mpsc::Sender<Job>,
     derived: Arc<Derived>,
-    cosigned: Arc<crate::cosign::Cosigned>,
+    cosigned: Arc<crate::cosigned::Cosigned>,
     /// The URL of the log this service mirrors (see [`LogService::open_mirror`]).
     mirror: Option<Arc<str>>,
 }
@@ -430,7 +383,7 @@ impl LogService {
     }
 
     /// The witness cosignatures gathered so far (see [`crate::cosign`]).
-    pub fn cosigned(&self) -> &Arc<crate::cosign::Cosigned> {
+    pub fn cosigned(&self) -> &Arc<crate::cosigned::Cosigned> {
         &self.cosigned
     }
 
@@ -463,166 +416,6 @@ impl LogService {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
-    }
-
-    /// Admission checks that need no sequencing: envelope shape, payload schema, mechanism,
-    /// clock, and the signature (strict) under the key the registry knows for its key id.
-    /// CPU-bound: run it off the async runtime for big batches.
-    pub fn prepare(&self, body: &[u8], now: Timestamp) -> Result<Prepared, Refusal> {
-        if let Some(upstream) = &self.mirror {
-            return Err(Refusal::new(
-                truce_model::refusal::Code::ReadOnlyMirror,
-                format!(
-                    "this server is a read-only mirror of {upstream}; submit entries to the log's own server"
-                ),
-            ));
-        }
-        let mut envelope = Envelope::parse(body).map_err(envelope_refusal)?;
-        if envelope.has_missing_key_ids() {
-            // DSSE lets a signature leave out its keyid; the log stores the canonical form,
-            // with the key id of the key it verifies under.
-            let entry = Entry::parse(&envelope.payload)?;
-            self.registry().fill_key_ids(&entry, &mut envelope)?;
-        }
-        envelope.check_entry_shape().map_err(envelope_refusal)?;
-        let leaf = envelope.to_leaf();
-        let leaf_hash = leaf_hash(&leaf);
-        // A repeat was valid when it was logged; it gets its receipt even if, say, its key
-        // has been rotated since.
-        if let Some(index) = self.find_leaf(&leaf_hash) {
-            return Ok(Prepared::Logged(index));
-        }
-        let entry = Entry::parse(&envelope.payload)?;
-        let log_clock = match self.shared.clock.load(Ordering::Acquire) {
-            i64::MIN => None,
-            secs => Timestamp::from_second(secs).ok(),
-        };
-        // Early answers, in admission's order; the sequencer's `admission::check` decides.
-        entry.check_context(&self.origin, Some(now), log_clock)?;
-        let registry = self.registry();
-        let verified = match registry.envelope_keys(&entry, &envelope) {
-            Ok(keys) => {
-                envelope
-                    .verify_all_strict(&keys)
-                    .map_err(envelope_refusal)?;
-                keys
-            }
-            Err(r) if r.code == "unknown-key" => Vec::new(),
-            Err(r) => return Err(r),
-        };
-        let registry_check = || {
-            let countersigners: Vec<&str> = envelope
-                .countersignatures()
-                .iter()
-                .map(|s| s.keyid.as_str())
-                .collect();
-            registry.check(&entry, &envelope.signature().keyid, &countersigners)
-        };
-        let mut documents = None;
-        if let Body::Agreement(a) = &entry.body {
-            // Who may submit it comes first, as the sequencer would answer; then its
-            // documents, here rather than on the sequencer.
-            if !verified.is_empty() {
-                registry_check()?;
-            }
-            documents = Some(stored_documents(&*self.store, a)?);
-        }
-        if !verified.is_empty() && matches!(entry.kind, Kind::Dispute | Kind::Ruling) {
-            // Who may submit it comes first; then what the derived state says.
-            registry_check()?;
-            let party = registry
-                .members()
-                .find(|m| m.id == entry.author)
-                .map(|m| m.party.clone())
-                .unwrap_or_default();
-            self.derived
-                .precheck(&entry, &party, self.checkpoint().size)?;
-        }
-        Ok(Prepared::New(Box::new(Candidate {
-            leaf_hash,
-            leaf,
-            envelope,
-            verified,
-            entry,
-            documents,
-        })))
-    }
-
-    /// Sequences a prepared entry and waits for its durable commit.
-    pub async fn submit_prepared(&self, prepared: Prepared) -> Result<Admitted, Refusal> {
-        self.submit_many(vec![Ok(prepared)])
-            .await
-            .pop()
-            .unwrap_or_else(|| {
-                Err(Refusal::new(
-                    truce_model::refusal::Code::Unavailable,
-                    "the sequencer dropped the entry; retry",
-                ))
-            })
-    }
-
-    /// Sequences many entries in the given order (a batch) and waits for all of them.
-    pub async fn submit_many(
-        &self,
-        items: Vec<Result<Prepared, Refusal>>,
-    ) -> Vec<Result<Admitted, Refusal>> {
-        let mut waiting = Vec::with_capacity(items.len());
-        for item in items {
-            match item {
-                Ok(Prepared::New(prepared)) => {
-                    let (reply, rx) = oneshot::channel();
-                    let sent = self.tx.send(Job { prepared, reply }).await.is_ok();
-                    waiting.push(Ok((sent, rx)));
-                }
-                Ok(Prepared::Logged(index)) => {
-                    waiting.push(self.original_receipt(index).map(|receipt| {
-                        let (reply, rx) = oneshot::channel();
-                        let _ = reply.send(Ok(Admitted {
-                            receipt,
-                            created: false,
-                        }));
-                        (true, rx)
-                    }));
-                }
-                Err(r) => waiting.push(Err(r)),
-            }
-        }
-        let mut out = Vec::with_capacity(waiting.len());
-        for w in waiting {
-            out.push(match w {
-                Ok((true, rx)) => rx.await.unwrap_or_else(|_| {
-                    Err(Refusal::new(
-                        truce_model::refusal::Code::Unavailable,
-                        "the sequencer dropped the entry; retry",
-                    ))
-                }),
-                Ok((false, _)) => Err(Refusal::new(
-                    truce_model::refusal::Code::Unavailable,
-                    "the sequencer has stopped; restart the server",
-                )),
-                Err(r) => Err(r),
-            });
-        }
-        out
-    }
-
-    /// Prepares (on a blocking thread) and sequences one envelope.
-    pub async fn submit(&self, body: Vec<u8>) -> Result<Admitted, Refusal> {
-        let prepared = self.prepare_blocking(body).await?;
-        self.submit_prepared(prepared).await
-    }
-
-    /// [`LogService::prepare`] on the blocking pool, now.
-    pub async fn prepare_blocking(&self, body: Vec<u8>) -> Result<Prepared, Refusal> {
-        let me = self.clone();
-        tokio::task::spawn_blocking(move || me.prepare(&body, Timestamp::now()))
-            .await
-            .map_err(|_| {
-                Refusal::new(
-                    truce_model::refusal::Code::Unavailable,
-                    "admission worker failed; retry",
-                )
-            })?
     }
 
     /// The registry as of the latest commit.
@@ -759,277 +552,4 @@ fn replay(store: &dyn Store, size: u64) -> Result<admission::LogState, ServiceEr
         }
     }
     Ok(state)
-}
-
-/// What an agreement's checked documents are a function of: the SHA-256 of its zones and
-/// places documents.
-fn documents_key(a: &Agreement) -> (String, Option<String>) {
-    (
-        a.zones.sha256.clone(),
-        a.places.as_ref().map(|p| p.sha256.clone()),
-    )
-}
-
-struct Sequencer {
-    key: Arc<LogKey>,
-    store: Arc<dyn Store>,
-    shared: Arc<Shared>,
-    origin: Arc<str>,
-    /// Agreements' documents checked at admission, by the SHA-256 of their zones and places
-    /// documents (what they are a function of), so that an amendment coming into force does
-    /// not check them again on the sequencer thread.
-    documents: std::cell::RefCell<HashMap<(String, Option<String>), Documents>>,
-}
-
-struct Accepted {
-    reply: Reply,
-    index: u64,
-    created: bool,
-}
-
-impl Sequencer {
-    fn logged(&self, leaf: &Hash) -> Option<u64> {
-        self.shared.leaf_index.read().ok()?.get(&leaf.0).copied()
-    }
-
-    fn run(self, mut rx: mpsc::Receiver<Job>) {
-        while let Some(first) = rx.blocking_recv() {
-            let mut jobs = vec![first];
-            let deadline = std::time::Instant::now() + GROUP_COMMIT_TICK;
-            while jobs.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(j) => jobs.push(j),
-                    Err(mpsc::error::TryRecvError::Empty)
-                        if std::time::Instant::now() < deadline =>
-                    {
-                        std::thread::sleep(std::time::Duration::from_micros(200));
-                    }
-                    Err(_) => break,
-                }
-            }
-            // A bug must not stop the log: if sequencing panics, the batch is not logged (its
-            // submitters get 503) and the in-memory tree is rolled back to the last commit.
-            let outcome =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.sequence(jobs)));
-            if outcome.is_err() {
-                tracing::error!("sequencing a batch panicked; none of it was logged");
-                self.roll_back_to_last_commit();
-            }
-        }
-    }
-
-    fn roll_back_to_last_commit(&self) {
-        self.shared.checkpoint.clear_poison();
-        self.shared.hashes.clear_poison();
-        self.shared.registry.clear_poison();
-        self.shared.annexes.clear_poison();
-        self.shared.leaf_index.clear_poison();
-        let size = match self.shared.checkpoint.read() {
-            Ok(c) => c.size,
-            Err(p) => p.into_inner().size,
-        };
-        match self.shared.hashes.write() {
-            Ok(mut h) => h.truncate(size),
-            Err(p) => p.into_inner().truncate(size),
-        }
-    }
-
-    fn sequence(&self, jobs: Vec<Job>) {
-        let Ok(snapshot) = self.shared.registry.read().map(|r| r.clone()) else {
-            for j in jobs {
-                let _ = j.reply.send(Err(lock_poisoned()));
-            }
-            return;
-        };
-        let size0 = match self.shared.hashes.read() {
-            Ok(h) => h.size(),
-            Err(_) => return,
-        };
-        let mut working: Option<Registry> = None;
-        let mut new_annexes: Option<Annexes> = None;
-        let mut in_batch: HashMap<[u8; 32], u64> = HashMap::new();
-        let mut entries: Vec<NewEntry> = Vec::new();
-        let mut answers: Vec<Accepted> = Vec::new();
-        let mut batch_clock = i64::MIN;
-        for Job {
-            prepared: mut p,
-            reply,
-        } in jobs
-        {
-            if let Some(&index) = in_batch.get(&p.leaf_hash.0) {
-                answers.push(Accepted {
-                    reply,
-                    index,
-                    created: false,
-                });
-                continue;
-            }
-            if let Some(index) = self.logged(&p.leaf_hash) {
-                answers.push(Accepted {
-                    reply,
-                    index,
-                    created: false,
-                });
-                continue;
-            }
-            let registry = working.as_ref().unwrap_or(&snapshot);
-            // The log's clock includes the entries before this one in the batch, exactly as a
-            // verifier reading the log in order computes it.
-            let clock = Clock {
-                now: None,
-                log: Timestamp::from_second(
-                    batch_clock.max(self.shared.clock.load(Ordering::Acquire)),
-                )
-                .ok(),
-            };
-            if let Err(r) = admission::check(
-                registry,
-                &self.origin,
-                clock,
-                &p.envelope,
-                &p.entry,
-                &p.verified,
-            ) {
-                let _ = reply.send(Err(r));
-                continue;
-            }
-            let index = size0 + entries.len() as u64;
-            if p.entry.kind.affects_registry() {
-                if let (Body::Agreement(a), Some(d)) = (&p.entry.body, p.documents.take()) {
-                    self.documents.borrow_mut().insert(documents_key(a), d);
-                }
-                let w = working.get_or_insert_with(|| (*snapshot).clone());
-                let mut docs = |a: &Agreement| -> Result<Documents, Refusal> {
-                    let key = documents_key(a);
-                    if let Some(d) = self.documents.borrow().get(&key) {
-                        return Ok(d.clone());
-                    }
-                    // After a restart, an amendment's documents are checked again.
-                    let d = stored_documents(&*self.store, a)?;
-                    self.documents.borrow_mut().insert(key, d.clone());
-                    Ok(d)
-                };
-                match admission::apply(w, index, &p.envelope, &p.entry, &mut docs) {
-                    Ok(Some(ax)) => new_annexes = Some(ax),
-                    Ok(None) => {}
-                    Err(r) => {
-                        let _ = reply.send(Err(r));
-                        continue;
-                    }
-                }
-            }
-            in_batch.insert(p.leaf_hash.0, index);
-            batch_clock = batch_clock.max(p.entry.created.as_second());
-            entries.push(NewEntry {
-                leaf: p.leaf,
-                leaf_hash: p.leaf_hash,
-                kind: p.entry.kind.as_str(),
-                author: p.entry.author,
-            });
-            answers.push(Accepted {
-                reply,
-                index,
-                created: true,
-            });
-        }
-
-        let committed = if entries.is_empty() {
-            Ok(())
-        } else {
-            self.commit(size0, &entries)
-        };
-        if let Err(e) = committed {
-            tracing::error!(error = %e, "commit failed; entries not logged");
-            for a in answers {
-                let _ = a.reply.send(Err(Refusal::new(
-                    truce_model::refusal::Code::Unavailable,
-                    "the log could not store the entry durably; nothing was logged, retry",
-                )));
-            }
-            return;
-        }
-        if let Ok(mut g) = self.shared.leaf_index.write() {
-            g.extend(in_batch);
-        }
-        self.shared.clock.fetch_max(batch_clock, Ordering::AcqRel);
-        if let Some(r) = working
-            && let Ok(mut g) = self.shared.registry.write()
-        {
-            *g = Arc::new(r);
-        }
-        if let Some(ax) = new_annexes
-            && let Ok(mut g) = self.shared.annexes.write()
-        {
-            *g = Arc::new(ax);
-        }
-        let cp = match self.shared.checkpoint.read() {
-            Ok(c) => c.clone(),
-            Err(_) => return,
-        };
-        let Ok(hashes) = self.shared.hashes.read() else {
-            return;
-        };
-        for a in answers {
-            let result = if a.created || a.index >= size0 {
-                receipt_for(&hashes, &cp, a.index)
-            } else {
-                original_receipt(&*self.store, &hashes, a.index)
-            };
-            let result = result.map(|receipt| Admitted {
-                receipt,
-                created: a.created,
-            });
-            let _ = a.reply.send(result);
-        }
-    }
-
-    /// Appends the batch to the tree, signs a checkpoint, stores it all in one durable
-    /// transaction, then publishes the checkpoint. On failure the tree is rolled back.
-    fn commit(&self, size0: u64, entries: &[NewEntry]) -> Result<(), ServiceError> {
-        let new_size = size0 + entries.len() as u64;
-        let from = MemoryHashes::stored_count(size0);
-        let (new_hashes, root) = {
-            let mut h = self
-                .shared
-                .hashes
-                .write()
-                .map_err(|_| ServiceError::Hashes("lock".into()))?;
-            for e in entries {
-                h.append(e.leaf_hash)
-                    .map_err(|e| ServiceError::Hashes(e.to_string()))?;
-            }
-            let root = h
-                .root(new_size)
-                .map_err(|e| ServiceError::Hashes(e.to_string()))?;
-            (h.stored_from(from).to_vec(), root)
-        };
-        let result = self
-            .key
-            .sign(new_size, root, "")
-            .map_err(ServiceError::from)
-            .and_then(|cp| {
-                self.store.append(Append {
-                    first_index: size0,
-                    entries,
-                    hashes_from: from,
-                    hashes: &new_hashes,
-                    checkpoint: &cp,
-                })?;
-                Ok(cp)
-            });
-        match result {
-            Ok(cp) => {
-                if let Ok(mut g) = self.shared.checkpoint.write() {
-                    *g = cp;
-                }
-                Ok(())
-            }
-            Err(e) => {
-                if let Ok(mut h) = self.shared.hashes.write() {
-                    h.truncate(size0);
-                }
-                Err(e)
-            }
-        }
-    }
 }
