@@ -126,6 +126,18 @@ fn tokens_never_reach_the_server_log() {
     )
     .0;
     assert_eq!(status, 401);
+    // The server may write a request's trace line just after it answered: wait for the line
+    // of the refused request (bounded) before stopping it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline
+        && std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches("/v1/mechanism")
+            .count()
+            < 2
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let _ = child.kill();
     let _ = child.wait();
     let text = std::fs::read_to_string(&log).unwrap();
