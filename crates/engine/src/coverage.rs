@@ -13,6 +13,7 @@ use crate::state::State;
 use geo::{Contains, Intersects};
 use jiff::Timestamp;
 use serde::Serialize;
+use truce_geo::local::segment_distance_m;
 use truce_model::report::EventType;
 
 impl CoverageRec {
@@ -60,25 +61,6 @@ fn near_boundary(area: &geo::Geometry<f64>, p: [f64; 2], max_m: f64) -> bool {
     coords
         .windows(2)
         .any(|w| segment_distance_m(p, [w[0].x, w[0].y], [w[1].x, w[1].y]) <= max_m)
-}
-
-/// Distance in metres from a point to a segment, in a local equirectangular plane (fine at
-/// the kilometres coverage is about).
-pub fn segment_distance_m(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
-    let k = std::f64::consts::PI / 180.0 * 6_371_008.8;
-    let c = libm::cos(p[1] * std::f64::consts::PI / 180.0);
-    let xy = |q: [f64; 2]| ((q[0] - p[0]) * c * k, (q[1] - p[1]) * k);
-    let (ax, ay) = xy(a);
-    let (bx, by) = xy(b);
-    let (dx, dy) = (bx - ax, by - ay);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let (x, y) = (ax + t * dx, ay + t * dy);
-    libm::sqrt(x * x + y * y)
 }
 
 /// A zone's monitoring verdict over a period.

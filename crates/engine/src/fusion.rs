@@ -43,6 +43,7 @@ use crate::state::{Corroboration, Event, FusionStep, Parties, ReportRec, State};
 use aggregate::{Agg, Summary};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use truce_geo::local::distance_m;
 use truce_model::agreement::{FusionParams, PartyRole};
 use truce_model::report::{Casualties, Count, EventType, Report};
 
@@ -54,7 +55,6 @@ const CELL_DEG: f64 = 0.1;
 const PRECISE_RADIUS_M: f64 = 10_000.0;
 /// The cell of the vague events.
 const VAGUE_CELL: (i32, i32) = (i32::MIN, i32::MIN);
-const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
 /// Up to this many members an event is fused exactly as it always was: each change re-fuses it
 /// from all its reports, and each added report checks every member against the rest (O(n²) per
@@ -140,16 +140,6 @@ fn actor_score(a: &str, b: &str, p: &FusionParams) -> f64 {
 
 fn percent(v: u32) -> f64 {
     f64::from(v) / 100.0
-}
-
-/// Distance in metres on a sphere of the WGS 84 mean radius (equirectangular at the mean
-/// latitude: well under 0.1% off at the tens of kilometres fusion compares).
-pub fn distance_m(a: [f64; 2], b: [f64; 2]) -> f64 {
-    let to_rad = std::f64::consts::PI / 180.0;
-    let lat = (a[1] + b[1]) / 2.0 * to_rad;
-    let x = (b[0] - a[0]) * to_rad * libm::cos(lat);
-    let y = (b[1] - a[1]) * to_rad;
-    EARTH_RADIUS_M * libm::sqrt(x * x + y * y)
 }
 
 fn hours_between(a: Timestamp, b: Timestamp) -> f64 {

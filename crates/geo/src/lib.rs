@@ -32,6 +32,7 @@ mod error;
 mod geodesy;
 pub mod golan;
 mod index;
+pub mod local;
 mod parse;
 pub mod projection;
 pub mod simplify;
