@@ -797,7 +797,18 @@ impl Registry {
                     };
                 }
             }
-            _ => {}
+            // No registry effect (their rows in `entry_kinds!` say `registry: false`); listed,
+            // not `_`, so that a new kind is a decision here too.
+            Body::Report(_)
+            | Body::Notice(_)
+            | Body::Acknowledgement(_)
+            | Body::Dispute(_)
+            | Body::Ruling(_)
+            | Body::Posture(_)
+            | Body::Case(_)
+            | Body::Sighting(_)
+            | Body::Coverage(_)
+            | Body::Attestation(_) => {}
         }
     }
 
