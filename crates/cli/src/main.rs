@@ -42,6 +42,12 @@ enum Command {
     Init(cmd::init::InitArgs),
     /// Generate a member key file (Ed25519), printing its public key and key id.
     Keygen(cmd::init::KeygenArgs),
+    /// Apply the store's schema migrations (PostgreSQL, or a data directory's SQLite file)
+    /// and print the schema version; `truce serve` applies them too when it starts.
+    #[command(
+        after_help = "Examples:\n  truce migrate --database postgres://truce@db.example:5432/truce\n  truce migrate --data ./golan"
+    )]
+    Migrate(cmd::init::MigrateArgs),
     /// Serve the API, the log and its tiles from a data directory.
     Serve(cmd::serve::ServeArgs),
     /// Sign an entry and submit it (or queue it with --offline); saves the receipt.
@@ -303,6 +309,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init(a) => init::init(j, a),
         Command::Keygen(a) => init::keygen(j, a),
+        Command::Migrate(a) => init::migrate(j, a),
         Command::Serve(a) => serve::serve(j, a),
         Command::Demo(a) => serve::demo(a, j),
         Command::Submit(a) => submit::submit_file(j, a, token),

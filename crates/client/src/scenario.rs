@@ -1,16 +1,15 @@
 //! `truce init`: a data directory with a log key, member keys and the agreement logged and
 //! ratified, from a scenario (built in, or a directory with the same files).
 
+use crate::database::Database;
 use crate::keys::MemberKey;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use truce_log::{Envelope, LogKey};
 use truce_model::Kind;
 use truce_server::{DataDir, LogService};
-use truce_store::Store;
 
 pub use truce_sim::scenario::{BUILT_IN, Scenario};
 
@@ -81,7 +80,7 @@ pub fn init_empty(dir: &Path, origin: &str) -> Result<String> {
 
 /// Creates and populates a data directory. On failure, a directory it created is removed.
 pub fn init(dir: &Path, origin: &str, scenario: &Scenario) -> Result<Initialised> {
-    init_with(dir, origin, scenario, false)
+    init_with(dir, origin, scenario, false, &Database::Sqlite)
 }
 
 /// [`init`], and with `witnesses` a local witness for each party and observer in
@@ -93,9 +92,10 @@ pub fn init_with(
     origin: &str,
     scenario: &Scenario,
     witnesses: bool,
+    database: &Database,
 ) -> Result<Initialised> {
     let existed = dir.exists();
-    let result = init_inner(dir, origin, scenario, witnesses);
+    let result = init_inner(dir, origin, scenario, witnesses, database);
     if result.is_err() && !existed {
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -107,11 +107,13 @@ fn init_inner(
     origin: &str,
     scenario: &Scenario,
     witnesses: bool,
+    database: &Database,
 ) -> Result<Initialised> {
     let mut template: Value = serde_json::from_str(&scenario.agreement)
         .with_context(|| format!("scenario {}: agreement.json is not JSON", scenario.name))?;
     init_empty(dir, origin)?;
-    let data = DataDir::open(dir)?;
+    let mut data = DataDir::open(dir)?;
+    database.record(&mut data)?;
     let log_key = data.read_log_key()?;
     if witnesses {
         template["witnesses"] = local_witnesses(dir, origin, &template, log_key.verifier_key())?;
@@ -152,9 +154,13 @@ fn init_inner(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let store: Arc<dyn Store> = Arc::new(truce_store_sqlite::SqliteStore::open(
-        &data.database_path(),
-    )?);
+    let store = database.open(&data)?;
+    let held = store.load()?.size;
+    if held > 0 {
+        bail!(
+            "the database already holds a log of {held} entries; `truce init` starts a new log in an empty database"
+        );
+    }
     let size = rt.block_on(async {
         let service = LogService::open(store.clone(), log_key, origin)?;
         for doc in std::iter::once(&scenario.zones).chain(scenario.places.iter()) {

@@ -1,6 +1,6 @@
 //! `truce token`: API tokens of a data directory's members, made, listed and revoked beside a
-//! running server (SQLite lets both write; the server reads a token's row on every request, so
-//! a revocation applies at once).
+//! running server (SQLite and PostgreSQL both let it write beside the server, which reads a
+//! token's row on every request, so a revocation applies at once).
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Serialize;
@@ -8,11 +8,12 @@ use std::path::Path;
 use truce_model::registry::MemberStatus;
 use truce_server::auth::{MAX_TOKEN_DAYS, Scope, new_token};
 use truce_store::{Store, TokenRecord};
-use truce_store_sqlite::SqliteStore;
 
-fn open(data: &Path) -> Result<SqliteStore> {
+/// The store of `data`'s log: `DATA/truce.db`, or the PostgreSQL database
+/// `TRUCE_DATABASE_URL` or the directory's configuration names (see [`crate::database`]).
+fn open(data: &Path) -> Result<std::sync::Arc<dyn Store>> {
     let dir = truce_server::DataDir::open(data)?;
-    Ok(SqliteStore::open(&dir.database_path())?)
+    crate::database::Database::for_dir(None, &dir)?.open(&dir)
 }
 
 /// Parses a lifetime such as `30d`, `12h`, `45m` or `90s` into seconds (at most a year and a
@@ -85,7 +86,7 @@ pub fn create(data: &Path, member: &str, scope: &str, lifetime: &str) -> Result<
         .ok_or_else(|| anyhow!("--scope `{scope}` must be `read` or `write`"))?;
     let lifetime = parse_lifetime(lifetime)?;
     let store = open(data)?;
-    let registry = truce_server::service::registry_of(&store)?;
+    let registry = truce_server::service::registry_of(store.as_ref())?;
     let m = registry
         .members()
         .find(|m| m.id == member)

@@ -37,6 +37,10 @@ struct Config {
     origin: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     mirror: Option<MirrorOf>,
+    /// The PostgreSQL URL the log is stored in (none: `truce.db` in the directory). Recorded
+    /// by `truce init --database` when the URL carries no password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    database: Option<String>,
 }
 
 /// The log a mirror's data directory copies (`truce mirror`): it holds no log key, only the
@@ -57,6 +61,8 @@ pub struct DataDir {
     pub origin: String,
     /// Set when the directory is a mirror of another server's log.
     pub mirror: Option<MirrorOf>,
+    /// The PostgreSQL URL its log is stored in, if recorded (see `truce init --database`).
+    pub database: Option<String>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DataDirError + '_ {
@@ -98,6 +104,7 @@ impl DataDir {
             format: FORMAT.into(),
             origin: origin.into(),
             mirror: mirror.clone(),
+            database: None,
         })
         .map_err(|e| DataDirError::Invalid {
             path: cfg.clone(),
@@ -108,6 +115,7 @@ impl DataDir {
             root: root.to_owned(),
             origin: origin.into(),
             mirror,
+            database: None,
         })
     }
 
@@ -122,10 +130,23 @@ impl DataDir {
             });
         };
         m.upstream = upstream.to_owned();
+        self.save_config()
+    }
+
+    /// Records the PostgreSQL URL the directory's log is stored in.
+    pub fn set_database(&mut self, url: &str) -> Result<(), DataDirError> {
+        self.database = Some(url.to_owned());
+        self.save_config()
+    }
+
+    /// Rewrites `truce.json` from this (atomically: a new file renamed over the old).
+    fn save_config(&self) -> Result<(), DataDirError> {
+        let cfg = Self::config_path(&self.root);
         let text = serde_json::to_string_pretty(&Config {
             format: FORMAT.into(),
             origin: self.origin.clone(),
             mirror: self.mirror.clone(),
+            database: self.database.clone(),
         })
         .map_err(|e| DataDirError::Invalid {
             path: cfg.clone(),
@@ -165,6 +186,7 @@ impl DataDir {
             root: root.to_owned(),
             origin: c.origin,
             mirror: c.mirror,
+            database: c.database,
         })
     }
 

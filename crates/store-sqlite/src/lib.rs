@@ -87,6 +87,11 @@ impl SqliteStore {
         })
     }
 
+    /// The schema version this binary writes (`user_version` after the migrations).
+    pub fn supported_version() -> i64 {
+        MIGRATIONS.len() as i64
+    }
+
     fn with_reader<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
@@ -305,7 +310,11 @@ impl Store for SqliteStore {
     }
 
     fn leaves(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, StoreError> {
-        let (from, to) = (to_i64(from)?, to_i64(to)?);
+        // Indices SQLite cannot hold were never stored: clamp, as for any range past the end.
+        let Ok(from) = i64::try_from(from) else {
+            return Ok(Vec::new());
+        };
+        let to = i64::try_from(to).unwrap_or(i64::MAX);
         self.with_reader(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT leaf FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
@@ -499,126 +508,19 @@ fn token_row(r: &rusqlite::Row<'_>) -> Result<TokenRecord, rusqlite::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use truce_log::merkle::{MemoryHashes, leaf_hash};
-    use truce_store::NewEntry;
+    use truce_store::contract::{self, Backing};
 
-    #[test]
-    fn append_load_and_read_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let (key, _) = truce_log::LogKey::generate("example.org/t").unwrap();
-        let mut mem = MemoryHashes::new();
-        {
-            let store = SqliteStore::open(&path).unwrap();
-            let entries: Vec<NewEntry> = (0..5u8)
-                .map(|i| NewEntry {
-                    leaf: vec![i],
-                    leaf_hash: leaf_hash(&[i]),
-                    kind: "report",
-                    author: "a".into(),
-                })
-                .collect();
-            for e in &entries {
-                mem.append(e.leaf_hash).unwrap();
-            }
-            let cp = key.sign(5, mem.root(5).unwrap(), "").unwrap();
-            store
-                .append(Append {
-                    first_index: 0,
-                    entries: &entries,
-                    hashes_from: 0,
-                    hashes: mem.stored_from(0),
-                    checkpoint: &cp,
-                })
-                .unwrap();
-            assert!(store.put_blob("ab", b"x").unwrap());
-            assert!(!store.put_blob("ab", b"x").unwrap());
+    /// A database file in a temporary directory, removed with it.
+    struct TempFile(tempfile::TempDir);
+
+    impl Backing for TempFile {
+        fn open(&self) -> Result<Box<dyn Store>, StoreError> {
+            Ok(Box::new(SqliteStore::open(&self.0.path().join("t.db"))?))
         }
-        let store = SqliteStore::open(&path).unwrap();
-        let loaded = store.load().unwrap();
-        assert_eq!(loaded.size, 5);
-        let back = MemoryHashes::from_stored(loaded.hashes, 5).unwrap();
-        assert_eq!(back.root(5).unwrap(), mem.root(5).unwrap());
-        assert_eq!(store.leaves(1, 3).unwrap(), vec![vec![1u8], vec![2u8]]);
-        assert!(store.checkpoint_at(5).unwrap().is_some());
-        // Sizes beyond SQLite's integers were never stored: none, not an error.
-        assert!(store.checkpoint_at(u64::MAX).unwrap().is_none());
-        assert!(store.checkpoint_covering(u64::MAX).unwrap().is_none());
-        assert_eq!(store.get_blob("ab").unwrap(), Some(b"x".to_vec()));
-        // Derived state: one snapshot kept, commitments by size.
-        store.put_state(3, b"s3").unwrap();
-        store.put_state(5, b"s5").unwrap();
-        assert_eq!(store.latest_state().unwrap(), Some((5, b"s5".to_vec())));
-        store.put_commitment(3, b"c3").unwrap();
-        store.put_commitment(5, b"c5").unwrap();
-        store.put_commitment(5, b"again").unwrap();
-        assert_eq!(store.commitment(None).unwrap(), Some((5, b"c5".to_vec())));
-        assert_eq!(
-            store.commitment(Some(3)).unwrap(),
-            Some((3, b"c3".to_vec()))
-        );
-        assert_eq!(store.commitment(Some(4)).unwrap(), None);
-        assert_eq!(store.commitment(Some(u64::MAX)).unwrap(), None);
     }
 
     #[test]
-    fn tokens_are_stored_found_listed_and_revoked_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-        let t = TokenRecord {
-            id: "0123456789abcdef".into(),
-            member: "sy.ops".into(),
-            scope: "read".into(),
-            created: 10,
-            expires: 20,
-            revoked: None,
-            secret_hash: "$argon2id$x".into(),
-        };
-        store.put_token(&t).unwrap();
-        assert!(store.put_token(&t).is_err(), "ids are unique");
-        assert_eq!(store.token(&t.id).unwrap(), Some(t.clone()));
-        assert_eq!(store.token("other").unwrap(), None);
-        assert!(store.revoke_token(&t.id, 15).unwrap());
-        assert!(!store.revoke_token(&t.id, 16).unwrap(), "already revoked");
-        assert!(!store.revoke_token("other", 16).unwrap());
-        let all = store.tokens().unwrap();
-        assert_eq!(all.len(), 1);
-        assert_eq!(all[0].revoked, Some(15));
-    }
-
-    #[test]
-    fn a_failed_append_stores_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-        let (key, _) = truce_log::LogKey::generate("example.org/t").unwrap();
-        let e = |i: u8| NewEntry {
-            leaf: vec![i],
-            leaf_hash: leaf_hash(&[i]),
-            kind: "report",
-            author: "a".into(),
-        };
-        let cp1 = key.sign(1, leaf_hash(&[1]), "").unwrap();
-        store
-            .append(Append {
-                first_index: 0,
-                entries: &[e(1)],
-                hashes_from: 0,
-                hashes: &[leaf_hash(&[1])],
-                checkpoint: &cp1,
-            })
-            .unwrap();
-        // Index 0 again, plus a new index 1: the whole transaction must roll back.
-        let cp2 = key.sign(2, leaf_hash(&[2]), "").unwrap();
-        let err = store.append(Append {
-            first_index: 0,
-            entries: &[e(2), e(3)],
-            hashes_from: 5,
-            hashes: &[],
-            checkpoint: &cp2,
-        });
-        assert!(err.is_err());
-        assert_eq!(store.load().unwrap().size, 1);
-        assert_eq!(store.leaves(0, 5).unwrap(), vec![vec![1u8]]);
-        assert!(store.checkpoint_at(2).unwrap().is_none());
+    fn the_store_contract_holds() {
+        contract::all(&|| Box::new(TempFile(tempfile::tempdir().expect("tempdir"))));
     }
 }

@@ -1,9 +1,11 @@
 //! The storage interface of a truce log: what the sequencer and the read side need from a
 //! database, and nothing about which database.
 //!
-//! Implementations: `truce-store-sqlite` (embedded, the default). A PostgreSQL implementation
-//! comes later behind the same trait. Every method is blocking; async callers run them on a
-//! blocking thread.
+//! Implementations: `truce-store-sqlite` (embedded, the default) and `truce-store-postgres`.
+//! Every method is blocking; async callers run them on a blocking thread. [`contract`] is what
+//! every implementation must do, as checks their tests run against a real database.
+
+pub mod contract;
 
 use truce_log::{Hash, SignedCheckpoint};
 

@@ -30,6 +30,11 @@ pub(crate) struct InitArgs {
     /// machines (`truce witness`).
     #[arg(long, conflicts_with = "empty")]
     pub witnesses: bool,
+    /// Where the log is stored: `sqlite` (DIR/truce.db, the default) or a PostgreSQL URL
+    /// (`postgres://user@host:5432/db`, an empty database). `truce serve` must then be given
+    /// the same. The keys and configuration stay in DIR.
+    #[arg(long, env = "TRUCE_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
 }
 
 #[derive(Args)]
@@ -46,6 +51,8 @@ pub(crate) struct KeygenArgs {
 pub(crate) fn init(j: bool, a: InitArgs) -> Result<()> {
     if a.empty {
         let vkey = scenario::init_empty(&a.dir, &a.origin)?;
+        let database = truce_client::database::Database::resolve(a.database.as_deref())?;
+        database.record(&mut truce_server::DataDir::open(&a.dir)?)?;
         print(
             j,
             json!({"dir": a.dir, "origin": a.origin, "verifier_key": vkey, "tree_size": 0}),
@@ -64,7 +71,8 @@ pub(crate) fn init(j: bool, a: InitArgs) -> Result<()> {
         Some(d) => scenario::Scenario::from_dir(d)?,
         None => scenario::Scenario::built_in(&a.scenario)?,
     };
-    let done = scenario::init_with(&a.dir, &a.origin, &scenario, a.witnesses)?;
+    let database = truce_client::database::Database::resolve(a.database.as_deref())?;
+    let done = scenario::init_with(&a.dir, &a.origin, &scenario, a.witnesses, &database)?;
     print_init(j, &done);
     Ok(())
 }
@@ -124,4 +132,55 @@ pub(crate) fn print_init(j: bool, done: &scenario::Initialised) {
             s
         },
     );
+}
+
+#[derive(Args)]
+pub(crate) struct MigrateArgs {
+    /// The database: a PostgreSQL URL (`postgres://user@host:5432/db`), or `sqlite` with
+    /// --data.
+    #[arg(long, env = "TRUCE_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
+    /// Data directory whose database to migrate: its SQLite file, or the PostgreSQL database
+    /// its configuration records.
+    #[arg(long, env = "TRUCE_DATA")]
+    pub data: Option<PathBuf>,
+}
+
+/// `truce migrate`: applies the store's pending schema migrations (which `truce serve` also
+/// applies when it opens the store) and prints the schema version.
+pub(crate) fn migrate(j: bool, a: MigrateArgs) -> Result<()> {
+    use truce_client::database::Database;
+    let dir = a
+        .data
+        .as_deref()
+        .map(truce_server::DataDir::open)
+        .transpose()?;
+    let database = match &dir {
+        Some(dir) => Database::for_dir(a.database.as_deref(), dir)?,
+        None => Database::resolve(a.database.as_deref())?,
+    };
+    let (version, target) = match &database {
+        Database::Postgres(url) => {
+            let store = truce_store_postgres::PostgresStore::open(url)?;
+            (store.migrate()?, truce_store_postgres::redact(url))
+        }
+        Database::Sqlite => {
+            let Some(dir) = &dir else {
+                anyhow::bail!(
+                    "truce migrate needs --database postgres://… or, for SQLite, --data DIR"
+                );
+            };
+            truce_store_sqlite::SqliteStore::open(&dir.database_path())?;
+            (
+                truce_store_sqlite::SqliteStore::supported_version(),
+                dir.database_path().display().to_string(),
+            )
+        }
+    };
+    crate::print(
+        j,
+        serde_json::json!({"database": target, "schema_version": version}),
+        || format!("{target}: schema version {version} (up to date)"),
+    );
+    Ok(())
 }

@@ -31,6 +31,10 @@ pub(crate) struct ServeArgs {
     /// each witness.
     #[arg(long = "witness", value_name = "NAME=URL")]
     pub witnesses: Vec<String>,
+    /// Where the log is stored: `sqlite` (DATA/truce.db, the default) or a PostgreSQL URL
+    /// (`postgres://user@host:5432/db`), as given to `truce init`. See docs/deployment.md.
+    #[arg(long, env = "TRUCE_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
 }
 
 #[derive(Args)]
@@ -68,7 +72,20 @@ pub(crate) fn serve(j: bool, a: ServeArgs) -> Result<()> {
         }
         urls.insert(name.to_owned(), url.to_owned());
     }
-    run_server(&a.data, a.listen, &a.log_format, limit, None, j, urls)
+    let database = truce_client::database::Database::for_dir(
+        a.database.as_deref(),
+        &truce_server::DataDir::open(&a.data)?,
+    )?;
+    run_server(
+        &a.data,
+        &database,
+        a.listen,
+        &a.log_format,
+        limit,
+        None,
+        j,
+        urls,
+    )
 }
 
 pub(crate) fn demo(a: DemoArgs, json: bool) -> Result<()> {
@@ -88,6 +105,7 @@ pub(crate) fn demo(a: DemoArgs, json: bool) -> Result<()> {
             "truce.example/golan-1974",
             &scenario::Scenario::built_in("golan-1974")?,
             true,
+            &truce_client::database::Database::Sqlite,
         )?)
     };
     let keys = dir.join("keys");
@@ -150,8 +168,10 @@ pub(crate) fn demo(a: DemoArgs, json: bool) -> Result<()> {
             }
         );
     });
+    // The demo is the embedded SQLite file in its directory, whatever TRUCE_DATABASE_URL says.
     run_server(
         &dir,
+        &truce_client::database::Database::Sqlite,
         a.listen,
         "text",
         truce_server::auth::RateLimit::default(),
@@ -257,8 +277,10 @@ pub(crate) fn init_tracing(format: &str) {
 /// Runs the server on the data directory until Ctrl-C or SIGTERM. `banner` is told the bound
 /// address. With `json`, the start is one JSON line on standard output and the logs are JSON
 /// lines.
+#[allow(clippy::too_many_arguments)]
 fn run_server(
     data: &Path,
+    database: &truce_client::database::Database,
     listen: SocketAddr,
     log_format: &str,
     limit: truce_server::auth::RateLimit,
@@ -269,8 +291,7 @@ fn run_server(
     init_tracing(if json { "json" } else { log_format });
     let dir = truce_server::DataDir::open(data)?;
     let _lock = dir.lock()?;
-    let store: std::sync::Arc<dyn truce_store::Store> =
-        std::sync::Arc::new(truce_store_sqlite::SqliteStore::open(&dir.database_path())?);
+    let store = database.open(&dir)?;
     truce_server::boot::run(truce_server::boot::Config {
         dir,
         store,

@@ -98,11 +98,27 @@ fn submitter(
 /// `TRUCE_CRASH_ROUNDS=50 cargo test -p truce --test cli crash -- --nocapture`
 #[test]
 fn acknowledged_entries_survive_sigkill_and_the_log_stays_consistent() {
+    crash_rounds(&Mechanism::golan(), "sqlite");
+}
+
+/// The same on PostgreSQL (`TRUCE_TEST_PG_URL`, see `truce_store_postgres::testing`): a
+/// receipt is sent only once PostgreSQL has the commit on disk.
+#[test]
+fn acknowledged_entries_survive_sigkill_on_postgresql() {
+    let Some(url) = truce_store_postgres::testing::server() else {
+        return;
+    };
+    let db = truce_store_postgres::testing::TempDatabase::new(&url);
+    let m = Mechanism::golan_on_postgres(&db.url);
+    // Ends with `truce verify server` re-admitting the whole log from the server.
+    crash_rounds(&m, "postgres");
+}
+
+fn crash_rounds(m: &Mechanism, store: &str) {
     let rounds: usize = std::env::var("TRUCE_CRASH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
-    let m = Mechanism::golan();
     let mut server = m.serve();
     let acked = Arc::new(Mutex::new(Vec::new()));
     let mut rng = rand::thread_rng();
@@ -120,7 +136,7 @@ fn acknowledged_entries_survive_sigkill_and_the_log_stays_consistent() {
         .into_iter()
         .map(|(member, batch)| {
             submitter(
-                &m,
+                m,
                 server.url.clone(),
                 member,
                 format!("round {round} {member}"),
@@ -214,7 +230,7 @@ fn acknowledged_entries_survive_sigkill_and_the_log_stays_consistent() {
         .filter(|a| leaves.get(a.index as usize) != Some(&a.leaf))
         .count();
     println!(
-        "crash: {rounds} SIGKILLs under 4 concurrent submitters; {} acknowledged entries, {lost} lost or changed; {checkpoints_checked} issued checkpoints consistent with the log after restart; final log {size} entries",
+        "crash ({store}): {rounds} SIGKILLs under 4 concurrent submitters; {} acknowledged entries, {lost} lost or changed; {checkpoints_checked} issued checkpoints consistent with the log after restart; final log {size} entries",
         acked.len()
     );
     assert_eq!(lost, 0);

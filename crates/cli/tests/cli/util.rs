@@ -64,6 +64,24 @@ impl Mechanism {
         Self { tmp, data, vkey }
     }
 
+    /// The Golan scenario with its log in a PostgreSQL database (`truce init --database URL`,
+    /// which records the URL in the directory: `serve` and `token` find it there).
+    pub fn golan_on_postgres(url: &str) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("m");
+        let out = run(
+            truce()
+                .args(["--json", "init", "--database", url])
+                .arg(&data),
+            true,
+        );
+        let vkey = stdout_json(&out)["verifier_key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        Self { tmp, data, vkey }
+    }
+
     /// The Golan scenario with local witnesses for SY, IL and UNDOF (`truce init --witnesses`).
     pub fn golan_with_witnesses() -> Self {
         let tmp = tempfile::tempdir().unwrap();
