@@ -14,8 +14,9 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use truce_client::database::Database;
 use truce_client::keys::MemberKey;
-use truce_client::scenario::{Scenario, init, sign_entry};
+use truce_client::scenario::{Scenario, init_with, sign_entry};
 use truce_log::Envelope;
 use truce_log::dsse::pae;
 use truce_model::Kind;
@@ -41,6 +42,11 @@ struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Also measure ingest with the log on this PostgreSQL server (each run in a new database
+    /// on it, dropped afterwards), interleaved with the SQLite runs, e.g.
+    /// `postgres://postgres@127.0.0.1:5432/test`.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -125,11 +131,24 @@ fn process_cpu_seconds() -> Option<f64> {
     Some(ticks / 100.0)
 }
 
-fn ingest_run(args: &Args, run: usize) -> Result<Run> {
+/// One ingest run, with the log in `dir`'s SQLite file or, given `postgres` (a server URL), in
+/// a new database on that server.
+fn ingest_run(args: &Args, run: usize, postgres: Option<&str>) -> Result<Run> {
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path().join("m");
     let origin = "bench.truce.example/golan-1974";
-    init(&dir, origin, &Scenario::built_in("golan-1974")?)?;
+    let temp_db = postgres.map(truce_store_postgres::testing::TempDatabase::new);
+    let database = match &temp_db {
+        Some(db) => Database::Postgres(db.url.clone()),
+        None => Database::Sqlite,
+    };
+    init_with(
+        &dir,
+        origin,
+        &Scenario::built_in("golan-1974")?,
+        false,
+        &database,
+    )?;
     let keys: Vec<MemberKey> = ["sy.ops", "il.ops", "us.ops", "undof.ops"]
         .iter()
         .map(|m| MemberKey::load(&dir.join("keys").join(format!("{m}.key"))))
@@ -155,9 +174,7 @@ fn ingest_run(args: &Args, run: usize) -> Result<Run> {
 
     let data = truce_server::DataDir::open(&dir)?;
     let key = data.read_log_key()?;
-    let store: Arc<dyn truce_store::Store> = Arc::new(truce_store_sqlite::SqliteStore::open(
-        &data.database_path(),
-    )?);
+    let store = database.open(&data)?;
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.server_threads {
         rt.worker_threads(n);
@@ -276,13 +293,27 @@ fn main() -> Result<()> {
     let mut verify_all = Vec::new();
     let mut ingest = Vec::new();
     let mut seconds = Vec::new();
+    let mut ingest_pg = Vec::new();
     // Interleave the two measurements so both see the same machine conditions.
     for run in 0..args.runs {
         verify.push(verify_rate(&work, 1)?);
         verify_all.push(verify_rate(&work, cores)?);
-        let r = ingest_run(&args, run)?;
+        let r = ingest_run(&args, run, None)?;
         ingest.push(r.entries_per_s);
         seconds.push(r.seconds);
+        if let Some(url) = &args.postgres {
+            let p = ingest_run(&args, run, Some(url))?;
+            if !args.json {
+                eprintln!(
+                    "run {}: ingest on PostgreSQL {} entries in {:.2} s = {:.0} entries/s",
+                    run + 1,
+                    args.entries,
+                    p.seconds,
+                    p.entries_per_s
+                );
+            }
+            ingest_pg.push(p.entries_per_s);
+        }
         if !args.json {
             eprintln!(
                 "run {}: verify {:.0}/s single-core; ingest {} entries in {:.2} s = {:.0} entries/s{}",
@@ -317,6 +348,8 @@ fn main() -> Result<()> {
                 "ratio_ingest_to_all_core_verify": ratio_all,
                 "ingest_entries_per_s": {"median": ingest_m, "runs": ingest, "seconds": seconds},
                 "ratio_ingest_to_2x_verify": ratio, "target": target, "meets_target": ratio >= target,
+                "ingest_postgres_entries_per_s": (!ingest_pg.is_empty()).then(|| serde_json::json!({"median": median(ingest_pg.clone()), "runs": ingest_pg})),
+                "ratio_postgres_to_sqlite": (!ingest_pg.is_empty()).then(|| median(ingest_pg.clone()) / ingest_m),
             })
         );
     } else {
@@ -338,6 +371,14 @@ fn main() -> Result<()> {
             if ratio >= target { "met" } else { "NOT met" }
         );
         println!("ratio ingest / all-core verify = {ratio_all:.3}");
+        if !ingest_pg.is_empty() {
+            let pg = median(ingest_pg.clone());
+            println!(
+                "end-to-end ingest with the log on PostgreSQL: {pg:.0} entries/s (median of {}) = {:.2} x SQLite in the same run",
+                ingest_pg.len(),
+                pg / ingest_m
+            );
+        }
     }
     Ok(())
 }

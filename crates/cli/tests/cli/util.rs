@@ -53,59 +53,35 @@ pub struct Mechanism {
 }
 
 impl Mechanism {
-    pub fn golan() -> Self {
+    /// `truce init` with `args` into a new temporary directory.
+    fn init(args: &[&str]) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("m");
-        let out = run(truce().arg("--json").arg("init").arg(&data), true);
+        let out = run(truce().args(["--json", "init"]).args(args).arg(&data), true);
         let vkey = stdout_json(&out)["verifier_key"]
             .as_str()
             .unwrap()
             .to_owned();
         Self { tmp, data, vkey }
+    }
+
+    pub fn golan() -> Self {
+        Self::init(&[])
     }
 
     /// The Golan scenario with its log in a PostgreSQL database (`truce init --database URL`,
     /// which records the URL in the directory: `serve` and `token` find it there).
     pub fn golan_on_postgres(url: &str) -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("m");
-        let out = run(
-            truce()
-                .args(["--json", "init", "--database", url])
-                .arg(&data),
-            true,
-        );
-        let vkey = stdout_json(&out)["verifier_key"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        Self { tmp, data, vkey }
+        Self::init(&["--database", url])
     }
 
     /// The Golan scenario with local witnesses for SY, IL and UNDOF (`truce init --witnesses`).
     pub fn golan_with_witnesses() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("m");
-        let out = run(
-            truce().args(["--json", "init", "--witnesses"]).arg(&data),
-            true,
-        );
-        let vkey = stdout_json(&out)["verifier_key"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        Self { tmp, data, vkey }
+        Self::init(&["--witnesses"])
     }
 
     pub fn empty() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("m");
-        let out = run(truce().args(["--json", "init", "--empty"]).arg(&data), true);
-        let vkey = stdout_json(&out)["verifier_key"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        Self { tmp, data, vkey }
+        Self::init(&["--empty"])
     }
 
     pub fn key_path(&self, member: &str) -> PathBuf {
