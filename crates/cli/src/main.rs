@@ -5,6 +5,10 @@
 //! This file is the clap root, the dispatch and the exit codes; each command is in
 //! `cmd/<group>.rs`.
 
+// The doc comments of the argument structs are the `--help` texts (clap), where `<PARTY>` and
+// `<kind>` are meant literally, not as HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 use truce_client::{client, submit, verify};
 
 mod cmd;
@@ -48,6 +52,18 @@ enum Command {
         after_help = "Examples:\n  truce migrate --database postgres://truce@db.example:5432/truce\n  truce migrate --data ./golan"
     )]
     Migrate(cmd::init::MigrateArgs),
+    /// Copy a log exactly to another store (SQLite to PostgreSQL or back): every entry,
+    /// checkpoint, blob, token and state commitment, each checkpoint verified, the copy
+    /// compared with the source before success is reported.
+    #[command(
+        after_help = "Examples:\n  truce migrate-store --from sqlite:./jsm --to postgres://truce@db.example:5432/truce\n  truce migrate-store --from postgres://truce@db.example/truce --to sqlite:./copy --vkey VKEY"
+    )]
+    MigrateStore(cmd::store::MigrateStoreArgs),
+    /// Back up a data directory's log (SQLite or PostgreSQL) into a new directory with a
+    /// SQLite copy that `truce verify data` checks; the log key is not copied.
+    Backup(cmd::store::BackupArgs),
+    /// Restore a backup (`truce backup`) into a data directory's empty database.
+    Restore(cmd::store::RestoreArgs),
     /// Serve the API, the log and its tiles from a data directory.
     Serve(cmd::serve::ServeArgs),
     /// Sign an entry and submit it (or queue it with --offline); saves the receipt.
@@ -310,6 +326,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Init(a) => init::init(j, a),
         Command::Keygen(a) => init::keygen(j, a),
         Command::Migrate(a) => init::migrate(j, a),
+        Command::MigrateStore(a) => cmd::store::migrate_store(j, a),
+        Command::Backup(a) => cmd::store::backup(j, a),
+        Command::Restore(a) => cmd::store::restore(j, a),
         Command::Serve(a) => serve::serve(j, a),
         Command::Demo(a) => serve::demo(a, j),
         Command::Submit(a) => submit::submit_file(j, a, token),

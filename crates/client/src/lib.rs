@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod client;
+pub mod copy;
 pub mod database;
 pub mod deconflict;
 pub mod keys;

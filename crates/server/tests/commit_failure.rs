@@ -63,6 +63,15 @@ impl Store for FlakyStore {
     fn revoke_token(&self, id: &str, at: i64) -> Result<bool, StoreError> {
         self.inner.revoke_token(id, at)
     }
+    fn checkpoints(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.inner.checkpoints()
+    }
+    fn blob_ids(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.blob_ids()
+    }
+    fn commitments(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.inner.commitments()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -562,6 +562,39 @@ impl Store for PostgresStore {
             .map_err(db)
         })
     }
+
+    fn checkpoints(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.read(|c| {
+            c.query("SELECT size, note FROM checkpoints ORDER BY size", &[])
+                .map_err(db)?
+                .iter()
+                .map(sized)
+                .collect()
+        })
+    }
+
+    fn blob_ids(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            Ok(c.query("SELECT sha256 FROM blobs ORDER BY sha256", &[])
+                .map_err(db)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect())
+        })
+    }
+
+    fn commitments(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.read(|c| {
+            c.query(
+                "SELECT size, note FROM state_commitments ORDER BY size",
+                &[],
+            )
+            .map_err(db)?
+            .iter()
+            .map(sized)
+            .collect()
+        })
+    }
 }
 
 const TOKEN_COLUMNS: &str = "id, member, scope, created, expires, revoked, secret_hash";

@@ -489,6 +489,32 @@ impl Store for SqliteStore {
             .map_err(db)
         })
     }
+
+    fn checkpoints(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.sized_rows("SELECT size, note FROM checkpoints ORDER BY size")
+    }
+
+    fn blob_ids(&self) -> Result<Vec<String>, StoreError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare("SELECT sha256 FROM blobs ORDER BY sha256")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect()
+        })
+    }
+
+    fn commitments(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.sized_rows("SELECT size, note FROM state_commitments ORDER BY size")
+    }
+}
+
+impl SqliteStore {
+    fn sized_rows(&self, sql: &str) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare(sql)?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?;
+            rows.collect()
+        })
+    }
 }
 
 const TOKEN_COLUMNS: &str = "id, member, scope, created, expires, revoked, secret_hash";

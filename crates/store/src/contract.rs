@@ -108,6 +108,9 @@ pub fn append_load_and_read_back(b: &dyn Backing) {
         Some(5)
     );
     assert!(store.checkpoint_covering(5).expect("covering").is_none());
+    let all = store.checkpoints().expect("checkpoints");
+    assert_eq!(all.len(), 1);
+    assert_eq!((all[0].0, Some(all[0].1.clone())), (5, loaded.checkpoint));
 }
 
 /// A transaction that fails part-way (an index already taken) stores nothing of itself.
@@ -158,6 +161,13 @@ pub fn appends_continue_across_reopens(b: &dyn Backing) {
             "{size}"
         );
     }
+    let sizes: Vec<u64> = store
+        .checkpoints()
+        .expect("checkpoints")
+        .iter()
+        .map(|c| c.0)
+        .collect();
+    assert_eq!(sizes, [3, 4, 10], "every commit's checkpoint, by size");
     assert_eq!(
         store.checkpoint_covering(3).expect("covering").map(|c| c.0),
         Some(4)
@@ -231,6 +241,10 @@ pub fn derived_state_and_commitments(b: &dyn Backing) {
         Some((3, b"c3".to_vec()))
     );
     assert_eq!(store.commitment(Some(4)).expect("c"), None);
+    assert_eq!(
+        store.commitments().expect("commitments"),
+        [(3, b"c3".to_vec()), (5, b"c5".to_vec())]
+    );
 }
 
 /// Blobs: stored once under their SHA-256, read back byte for byte.
@@ -244,6 +258,8 @@ pub fn blobs_are_content_addressed(b: &dyn Backing) {
     );
     assert_eq!(store.get_blob("ab").expect("get_blob"), Some(data));
     assert_eq!(store.get_blob("cd").expect("get_blob"), None);
+    assert!(store.put_blob("0a", b"y").expect("put_blob"));
+    assert_eq!(store.blob_ids().expect("blob_ids"), ["0a", "ab"]);
 }
 
 /// Sizes and indices no database integer holds were never stored: none, not an error.

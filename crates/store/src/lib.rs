@@ -123,4 +123,13 @@ pub trait Store: Send + Sync + 'static {
     /// Marks a token revoked at `at` (unix seconds). Returns false if there is no such token
     /// or it was already revoked.
     fn revoke_token(&self, id: &str, at: i64) -> Result<bool, StoreError>;
+
+    /// Every issued checkpoint: tree size and note, by size (for copies and backups).
+    fn checkpoints(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+
+    /// The SHA-256 (hex) of every stored blob, in order.
+    fn blob_ids(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Every stored state commitment: size and note, by size.
+    fn commitments(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
 }

@@ -7,6 +7,7 @@ pub mod officer;
 pub mod read;
 pub mod serve;
 pub mod simulate;
+pub mod store;
 pub mod submit;
 pub mod token;
 pub mod verify;

@@ -15,6 +15,7 @@ mod mirror;
 mod offline;
 mod security;
 mod simulate;
+mod store;
 mod tamper;
 mod util;
 mod witness;
