@@ -100,6 +100,11 @@ impl Derived {
     }
 
     /// Wakes when more entries are applied; its value is the number applied.
+    /// Entries applied so far.
+    pub fn applied_size(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
         self.applied.subscribe()
     }

@@ -72,6 +72,9 @@ impl Store for FlakyStore {
     fn commitments(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         self.inner.commitments()
     }
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -583,6 +583,10 @@ impl Store for PostgresStore {
         })
     }
 
+    fn backend(&self) -> &'static str {
+        "postgresql"
+    }
+
     fn commitments(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         self.read(|c| {
             c.query(

@@ -502,6 +502,10 @@ impl Store for SqliteStore {
         })
     }
 
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
     fn commitments(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         self.sized_rows("SELECT size, note FROM state_commitments ORDER BY size")
     }

@@ -132,4 +132,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every stored state commitment: size and note, by size.
     fn commitments(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+
+    /// Which database this is (`sqlite`, `postgresql`), for health reports.
+    fn backend(&self) -> &'static str;
+
+    /// A cheap round trip to the database, for health reports: fails when it is unreachable.
+    fn ping(&self) -> Result<(), StoreError> {
+        self.checkpoint_at(0).map(|_| ())
+    }
 }

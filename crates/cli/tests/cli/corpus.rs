@@ -306,7 +306,13 @@ fn every_bad_http_request_gets_its_problem_and_stores_nothing() {
         &sign_report(&ctx.m, "sy.ops", "after the corpus").to_leaf(),
     );
     assert_eq!(status, 201, "{r}");
-    assert_eq!(ctx.s.get_json("/healthz")["status"], "ok");
+    let health = ctx.s.get_json("/healthz");
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["database"], "sqlite");
+    assert_eq!(
+        health["apply_lag"].as_u64(),
+        Some(health["tree_size"].as_u64().unwrap() - health["applied_size"].as_u64().unwrap())
+    );
 }
 
 /// The Golan scenario's agreement and zones with a case's changes, in a new directory.

@@ -60,6 +60,8 @@ fn sqlite_to_postgresql_to_a_backup_and_back_keeps_roots_and_state() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a log"));
     // --switch recorded the database in the directory: `serve` and `token` use it.
     let s = m.serve();
+    let health = s.get_json("/healthz");
+    assert_eq!(health["database"], "postgresql", "{health}");
     assert_eq!(
         served(&s),
         original,

@@ -9,9 +9,29 @@ pub(super) async fn healthz(State(s): State<LogService>) -> Response {
         )
         .into_response();
     }
+    let store = s.store().clone();
+    let backend = store.backend();
+    let ping = tokio::task::spawn_blocking(move || store.ping()).await;
+    if let Err(e) = ping
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()))
+    {
+        return Problem::unavailable(format!(
+            "the database ({backend}) does not answer: {e}; the server reconnects by itself once it is back"
+        ))
+        .into_response();
+    }
+    let tree_size = s.checkpoint().size;
+    let applied = s.derived().applied_size();
     json_response(
         StatusCode::OK,
-        &json!({"status": "ok", "tree_size": s.checkpoint().size}),
+        &json!({
+            "status": "ok",
+            "tree_size": tree_size,
+            "applied_size": applied,
+            "apply_lag": tree_size.saturating_sub(applied),
+            "database": backend,
+        }),
     )
 }
 
