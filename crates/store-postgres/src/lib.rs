@@ -353,7 +353,16 @@ impl Store for PostgresStore {
                      SELECT * FROM UNNEST($1::bigint[], $2::bytea[], $3::bytea[], $4::text[], $5::text[])",
                     &[&idx, &hashes, &leaves, &kinds, &authors],
                 )
-                .map_err(db)?;
+                .map_err(|e| {
+                    if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) {
+                        StoreError::Database(format!(
+                            "entry index {} is taken: another server committed to this database; this server's view of the log is stale (restart it)",
+                            batch.first_index
+                        ))
+                    } else {
+                        db(e)
+                    }
+                })?;
             }
             if !batch.hashes.is_empty() {
                 let run: Vec<u8> = batch.hashes.iter().flat_map(|h| h.0).collect();
@@ -363,12 +372,22 @@ impl Store for PostgresStore {
                 )
                 .map_err(db)?;
             }
-            tx.execute(
-                "INSERT INTO checkpoints (size, note) VALUES ($1, $2)
-                 ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note",
-                &[&size, &batch.checkpoint.note],
-            )
-            .map_err(db)?;
+            // A checkpoint of a size is written once. Signing is deterministic, so the same
+            // tree gives the same note again; a different note for a stored size means that
+            // another server committed another tree of that size: refuse, never overwrite.
+            let stored = tx
+                .execute(
+                    "INSERT INTO checkpoints (size, note) VALUES ($1, $2)
+                     ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note
+                     WHERE checkpoints.note = EXCLUDED.note",
+                    &[&size, &batch.checkpoint.note],
+                )
+                .map_err(db)?;
+            if stored != 1 {
+                return Err(StoreError::Database(format!(
+                    "another checkpoint of size {size} is stored: another server committed to this database; this server's view of the log is stale (restart it)"
+                )));
+            }
             tx.commit().map_err(db)
         })
     }

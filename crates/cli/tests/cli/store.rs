@@ -111,3 +111,61 @@ fn sqlite_to_postgresql_to_a_backup_and_back_keeps_roots_and_state() {
     assert_eq!(served(&s), original, "the restored log and state");
     s.stop();
 }
+
+/// Two `truce serve` on one PostgreSQL database (not supported yet, but a mistake an operator
+/// can make): the database's constraints keep the log whole. A server whose view is stale
+/// cannot append (its commit fails on the taken index, 503, nothing stored), no two
+/// checkpoints of one size differ, and after a restart it serves the same log.
+#[test]
+fn a_second_server_on_the_same_database_cannot_fork_the_log() {
+    let Some(url) = server() else { return };
+    let db = TempDatabase::new(&url);
+    let m = Mechanism::golan_on_postgres(&db.url);
+    // A copy of the data directory (same log key, same database), as a second machine has.
+    let other = m.tmp.path().join("other");
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&m.data)
+        .arg(&other)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let a = m.serve();
+    let b = Server::start(&other);
+    let first = sign_report(&m, "sy.ops", "to the first server");
+    assert_eq!(a.post("/v1/entries", &first.to_leaf()).0, 201);
+    // B still thinks the log ends where it started: its commit is refused by the database.
+    let second = sign_report(&m, "il.ops", "to the second server");
+    let (status, problem) = b.post("/v1/entries", &second.to_leaf());
+    assert_eq!(status, 503, "{problem}");
+    // Restarted, B reads the log as it is and can append to it; now A is the stale one.
+    let b_data = b.stop();
+    let b = Server::start(&b_data);
+    assert_eq!(b.get("/log/checkpoint").1, a.get("/log/checkpoint").1);
+    assert_eq!(b.post("/v1/entries", &second.to_leaf()).0, 201);
+    let third = sign_report(&m, "undof.ops", "to the first server again");
+    assert_eq!(a.post("/v1/entries", &third.to_leaf()).0, 503);
+    // One checkpoint per size, each consistent with the final log (checked by verify server,
+    // which also re-admits every entry).
+    let out = run(
+        b.truce()
+            .args(["--json", "verify", "server", &b.url, "--vkey", &m.vkey]),
+        true,
+    );
+    let v = stdout_json(&out);
+    assert_eq!(v["tree_size"].as_u64(), Some(b.tree_size()), "{v}");
+    let store = truce_store_postgres::PostgresStore::open(&db.url).unwrap();
+    let sizes: Vec<u64> = truce_store::Store::checkpoints(&store)
+        .unwrap()
+        .iter()
+        .map(|c| c.0)
+        .collect();
+    let mut dedup = sizes.clone();
+    dedup.dedup();
+    assert_eq!(sizes, dedup);
+    for size in sizes {
+        let (_, note) = b.get(&format!("/v1/checkpoints/{size}"));
+        let cp = truce_log::checkpoint::verify_checkpoint(&note, &m.vkey).unwrap();
+        assert_eq!(cp.size, size);
+    }
+}
