@@ -1,5 +1,7 @@
 //! A commit that fails (disk full, I/O error) logs nothing, answers 503, and leaves the log
-//! consistent: the next commit continues from the last durable checkpoint.
+//! consistent: the next commit continues from the last durable checkpoint. A commit whose
+//! answer is lost after it landed (the database connection broke during COMMIT) is found
+//! stored and answered as logged.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +14,8 @@ use truce_store_sqlite::SqliteStore;
 struct FlakyStore {
     inner: SqliteStore,
     fail: AtomicBool,
+    /// Store the append, then report a failure (the answer to COMMIT lost).
+    lose_answer: AtomicBool,
 }
 
 impl Store for FlakyStore {
@@ -22,7 +26,11 @@ impl Store for FlakyStore {
         if self.fail.load(Ordering::SeqCst) {
             return Err(StoreError::Database("disk I/O error (injected)".into()));
         }
-        self.inner.append(batch)
+        self.inner.append(batch)?;
+        if self.lose_answer.load(Ordering::SeqCst) {
+            return Err(StoreError::Database("connection closed (injected)".into()));
+        }
+        Ok(())
     }
     fn leaves(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, StoreError> {
         self.inner.leaves(from, to)
@@ -86,6 +94,7 @@ async fn a_failed_commit_logs_nothing_and_the_log_continues() {
     let store = Arc::new(FlakyStore {
         inner: SqliteStore::open(&dir.path().join("t.db")).unwrap(),
         fail: AtomicBool::new(false),
+        lose_answer: AtomicBool::new(false),
     });
     let service = truce_server::LogService::open(store.clone(), key, origin).unwrap();
     // The first entry of a log is its agreement: build one from the Golan template.
@@ -122,6 +131,7 @@ async fn a_failed_commit_logs_nothing_and_the_log_continues() {
         jiff::Timestamp::now(),
         &body,
     );
+    let agreement_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&payload));
     let genesis = Envelope::sign(truce_log::dsse::ENTRY_PAYLOAD_TYPE, payload, &admin).to_leaf();
 
     store.fail.store(true, Ordering::SeqCst);
@@ -142,4 +152,28 @@ async fn a_failed_commit_logs_nothing_and_the_log_continues() {
     assert_eq!(cp.size, 1);
     assert_eq!(store.load().unwrap().size, 1);
     assert!(service.registry().agreement().is_some());
+
+    // The mediator's ratification; the store keeps it but its answer is lost.
+    let ratification = Envelope::sign(
+        truce_log::dsse::ENTRY_PAYLOAD_TYPE,
+        truce_model::entry::build_payload(
+            origin,
+            truce_model::Kind::Ratification,
+            "us.admin",
+            jiff::Timestamp::now(),
+            &serde_json::json!({"agreement_index": 0, "agreement_sha256": agreement_sha, "statement": "Ratified."}),
+        ),
+        &admin,
+    )
+    .to_leaf();
+    store.lose_answer.store(true, Ordering::SeqCst);
+    let admitted = service.submit(ratification).await.unwrap();
+    store.lose_answer.store(false, Ordering::SeqCst);
+    assert_eq!(admitted.receipt.index, 1, "answered as logged");
+    let cp =
+        truce_log::checkpoint::verify_checkpoint(admitted.receipt.checkpoint.as_bytes(), &vkey)
+            .unwrap();
+    assert_eq!(cp.size, 2);
+    assert_eq!(service.checkpoint().size, 2);
+    assert_eq!(store.load().unwrap().size, 2);
 }

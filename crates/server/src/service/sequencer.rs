@@ -258,14 +258,27 @@ impl Sequencer {
             .sign(new_size, root, "")
             .map_err(ServiceError::from)
             .and_then(|cp| {
-                self.store.append(Append {
+                let appended = self.store.append(Append {
                     first_index: size0,
                     entries,
                     hashes_from: from,
                     hashes: &new_hashes,
                     checkpoint: &cp,
-                })?;
-                Ok(cp)
+                });
+                match appended {
+                    Ok(()) => Ok(cp),
+                    // A commit whose answer was lost (the connection to the database broke
+                    // during COMMIT) may have landed. The checkpoint is written in the same
+                    // transaction as the entries, and signing is deterministic: if the store
+                    // holds this very note for the new size, the whole batch is stored.
+                    Err(e) => match self.store.checkpoint_at(new_size) {
+                        Ok(Some(note)) if note == cp.note => {
+                            tracing::warn!(error = %e, size = new_size, "the store's answer to a commit was lost, but the commit had landed");
+                            Ok(cp)
+                        }
+                        _ => Err(e.into()),
+                    },
+                }
             });
         match result {
             Ok(cp) => {
