@@ -87,3 +87,17 @@ impl truce_store::contract::Backing for TempDatabase {
         Ok(Box::new(crate::PostgresStore::open(&self.url)?))
     }
 }
+
+/// Ends every connection to the database `name` (what a database restart does to its
+/// clients), from the server `admin_url` names; returns how many were ended.
+pub fn drop_connections(admin_url: &str, name: &str) -> u64 {
+    let mut admin = postgres::Client::connect(admin_url, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("TRUCE_TEST_PG_URL {admin_url} is unreachable: {e}"));
+    admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&name],
+        )
+        .map(|rows| rows.len() as u64)
+        .unwrap_or_else(|e| panic!("ending the connections to {name}: {e}"))
+}
