@@ -60,6 +60,10 @@ const MIGRATIONS: &[&str] = &[
 /// The advisory lock key migrations run under (any constant; "truce" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0074_7275_6365;
 
+/// How long a session may sit inside a transaction without sending anything before
+/// PostgreSQL ends it (our transactions send their statements back to back).
+const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(10);
+
 /// Readers kept open besides the writer.
 const READERS: usize = 4;
 
@@ -130,7 +134,14 @@ pub fn redact(url: &str) -> String {
 fn connect(url: &str) -> Result<Client, StoreError> {
     let mut c = Client::connect(url, NoTls)
         .map_err(|e| StoreError::Database(format!("connecting to {}: {}", redact(url), db(e))))?;
-    c.batch_execute("SET synchronous_commit = on").map_err(db)?;
+    // A server paused or cut off inside a transaction (SIGSTOP, a partition) must not hold
+    // the rows it inserted, and so the other servers, for long: PostgreSQL ends such a session
+    // after IDLE_IN_TRANSACTION, which aborts its transaction (nothing of it is stored).
+    c.batch_execute(&format!(
+        "SET synchronous_commit = on; SET idle_in_transaction_session_timeout = '{}s'",
+        IDLE_IN_TRANSACTION.as_secs()
+    ))
+    .map_err(db)?;
     Ok(c)
 }
 
@@ -355,8 +366,8 @@ impl Store for PostgresStore {
                 )
                 .map_err(|e| {
                     if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) {
-                        StoreError::Database(format!(
-                            "entry index {} is taken: another server committed to this database; this server's view of the log is stale (restart it)",
+                        StoreError::Conflict(format!(
+                            "entry index {} is taken",
                             batch.first_index
                         ))
                     } else {
@@ -384,8 +395,8 @@ impl Store for PostgresStore {
                 )
                 .map_err(db)?;
             if stored != 1 {
-                return Err(StoreError::Database(format!(
-                    "another checkpoint of size {size} is stored: another server committed to this database; this server's view of the log is stale (restart it)"
+                return Err(StoreError::Conflict(format!(
+                    "another checkpoint of size {size} is stored"
                 )));
             }
             tx.commit().map_err(db)
@@ -599,6 +610,19 @@ impl Store for PostgresStore {
                 .iter()
                 .map(|r| r.get(0))
                 .collect())
+        })
+    }
+
+    fn head(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.read(|c| {
+            c.query_opt(
+                "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1",
+                &[],
+            )
+            .map_err(db)?
+            .as_ref()
+            .map(sized)
+            .transpose()
         })
     }
 

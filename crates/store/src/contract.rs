@@ -109,6 +109,7 @@ pub fn append_load_and_read_back(b: &dyn Backing) {
     );
     assert!(store.checkpoint_covering(5).expect("covering").is_none());
     let all = store.checkpoints().expect("checkpoints");
+    assert_eq!(store.head().expect("head"), all.last().cloned());
     assert_eq!(all.len(), 1);
     assert_eq!((all[0].0, Some(all[0].1.clone())), (5, loaded.checkpoint));
 }

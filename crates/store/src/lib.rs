@@ -18,6 +18,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("storage schema version {found} is newer than this binary supports ({supported})")]
     TooNew { found: i64, supported: i64 },
+    /// Another server committed to the same database first (an entry index or a checkpoint
+    /// size this append would take is taken): nothing of the append is stored.
+    #[error("another server committed first: {0}")]
+    Conflict(String),
 }
 
 /// An entry about to be appended.
@@ -132,6 +136,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every stored state commitment: size and note, by size.
     fn commitments(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+
+    /// The latest issued checkpoint: its size and note. Several servers on one database
+    /// poll it to follow each other's commits.
+    fn head(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        Ok(self.checkpoints()?.pop())
+    }
 
     /// Which database this is (`sqlite`, `postgresql`), for health reports.
     fn backend(&self) -> &'static str;

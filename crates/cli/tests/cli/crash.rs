@@ -196,6 +196,269 @@ fn acknowledged_entries_survive_the_database_dropping_every_connection() {
     assert_eq!(stdout_json(&out)["entries_verified"].as_u64(), Some(size));
 }
 
+/// Three `truce serve` on one PostgreSQL database (three copies of the data directory: the
+/// same log key), concurrent submissions to all three, and one of them killed with SIGKILL
+/// and restarted, three times. Each server commits under the database's constraints (an
+/// entry index and a checkpoint size are taken once) and follows the others' commits.
+/// Afterwards: no acknowledged entry is lost, one checkpoint per size, every checkpoint any
+/// server issued is consistent with the final log, every server serves the same log and
+/// state, and `truce verify server` passes against each.
+#[test]
+fn three_servers_on_one_postgresql_database_keep_one_log() {
+    let Some(url) = truce_store_postgres::testing::server() else {
+        return;
+    };
+    let db = truce_store_postgres::testing::TempDatabase::new(&url);
+    let m = Mechanism::golan_on_postgres(&db.url);
+    let mut servers: Vec<Server> = server_copies(&m, 3)
+        .iter()
+        .map(|d| Server::start(d))
+        .collect();
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let mut rng = rand::thread_rng();
+    for round in 0..3 {
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads: Vec<_> = [("sy.ops", false), ("il.ops", true), ("undof.ops", false)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (member, batch))| {
+                submitter(
+                    &m,
+                    servers[i].url.clone(),
+                    member,
+                    format!("three servers round {round} {member}"),
+                    batch,
+                    stop.clone(),
+                    acked.clone(),
+                )
+            })
+            .collect();
+        let seen = acked.lock().unwrap().len();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while acked.lock().unwrap().len() <= seen + 50 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(rng.gen_range(200..800)));
+        let victim = round % 3;
+        let data = servers.remove(victim).kill9();
+        stop.store(true, Ordering::Relaxed);
+        for t in threads {
+            t.join().unwrap();
+        }
+        servers.insert(victim, Server::start(&data));
+    }
+    // Every server follows the database's log: the same checkpoint everywhere, soon.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let head = loop {
+        let notes: Vec<Vec<u8>> = servers.iter().map(|s| s.get("/log/checkpoint").1).collect();
+        if notes.iter().all(|n| n == &notes[0]) {
+            break notes[0].clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the servers do not converge"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let final_cp = verify_checkpoint(&head, &m.vkey).unwrap();
+    let leaves = servers[0].leaves(final_cp.size);
+    let acked = acked.lock().unwrap();
+    let lost = acked
+        .iter()
+        .filter(|a| leaves.get(a.index as usize) != Some(&a.leaf))
+        .count();
+    let mut issued: Vec<String> = acked.iter().map(|a| a.checkpoint.clone()).collect();
+    issued.sort();
+    issued.dedup();
+    let mut sizes = std::collections::BTreeMap::new();
+    for note in &issued {
+        let old = verify_checkpoint(note.as_bytes(), &m.vkey).unwrap();
+        assert!(
+            sizes
+                .insert(old.size, old.root)
+                .is_none_or(|r| r == old.root),
+            "two checkpoints of size {} differ",
+            old.size
+        );
+        let c = servers[1].get_json(&format!(
+            "/v1/proofs/consistency?from={}&to={}",
+            old.size, final_cp.size
+        ));
+        let proof: Vec<_> = c["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| parse_hash_b64(h.as_str().unwrap()).unwrap())
+            .collect();
+        verify_consistency(&proof, final_cp.size, final_cp.root, old.size, old.root)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "checkpoint {} inconsistent with the final log: {e}",
+                    old.size
+                )
+            });
+    }
+    println!(
+        "three servers (postgres): 3 SIGKILLs under 3 submitters to 3 servers; {} acknowledged entries, {lost} lost or changed; {} issued checkpoints, one per size, consistent with the final log of {} entries",
+        acked.len(),
+        issued.len(),
+        final_cp.size
+    );
+    assert!(
+        acked.len() > 30,
+        "only {} entries acknowledged",
+        acked.len()
+    );
+    assert_eq!(lost, 0);
+    let commitments: Vec<serde_json::Value> =
+        servers.iter().map(|s| s.settled_commitment()).collect();
+    assert!(
+        commitments
+            .iter()
+            .all(|c| c["state_hash"] == commitments[0]["state_hash"])
+    );
+    for s in &servers {
+        let out = run(
+            s.truce()
+                .args(["--json", "verify", "server", &s.url, "--vkey", &m.vkey]),
+            true,
+        );
+        assert_eq!(
+            stdout_json(&out)["entries_verified"].as_u64(),
+            Some(final_cp.size)
+        );
+    }
+}
+
+/// `n` copies of `m`'s data directory (the same log key and database), as `n` machines
+/// running a server of the mechanism have.
+fn server_copies(m: &Mechanism, n: usize) -> Vec<std::path::PathBuf> {
+    (0..n)
+        .map(|i| {
+            let d = m.tmp.path().join(format!("server{i}"));
+            let ok = std::process::Command::new("cp")
+                .arg("-r")
+                .arg(&m.data)
+                .arg(&d)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "cp -r {}", m.data.display());
+            d
+        })
+        .collect()
+}
+
+/// Fencing: one of two servers on one PostgreSQL database is paused (SIGSTOP) for longer
+/// than PostgreSQL lets a session sit in a transaction, under submissions to both, then
+/// resumed. The other keeps logging meanwhile; the paused one, whatever it was doing, cannot
+/// append what it sequenced before the pause on top of the other's commits: afterwards it
+/// follows the log, no acknowledged entry is lost, one checkpoint per size, and the log
+/// verifies from both.
+#[test]
+fn a_paused_server_cannot_append_after_another_took_over() {
+    let Some(url) = truce_store_postgres::testing::server() else {
+        return;
+    };
+    let db = truce_store_postgres::testing::TempDatabase::new(&url);
+    let m = Mechanism::golan_on_postgres(&db.url);
+    let servers: Vec<Server> = server_copies(&m, 2)
+        .iter()
+        .map(|d| Server::start(d))
+        .collect();
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = [("sy.ops", true), ("il.ops", false)]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (member, batch))| {
+            submitter(
+                &m,
+                servers[i].url.clone(),
+                member,
+                format!("fencing {member}"),
+                batch,
+                stop.clone(),
+                acked.clone(),
+            )
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while acked.lock().unwrap().len() < 50 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let paused = servers[0].child.id().to_string();
+    let signal = |sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &paused])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {sig} {paused}");
+    };
+    signal("-STOP");
+    let before = acked.lock().unwrap().len();
+    std::thread::sleep(Duration::from_secs(13));
+    let during = acked.lock().unwrap().len() - before;
+    signal("-CONT");
+    std::thread::sleep(Duration::from_secs(1));
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert!(
+        during > 0,
+        "the other server logged nothing while one was paused"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let head = loop {
+        let (a, b) = (
+            servers[0].get("/log/checkpoint").1,
+            servers[1].get("/log/checkpoint").1,
+        );
+        if a == b {
+            break a;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the servers do not converge"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let final_cp = verify_checkpoint(&head, &m.vkey).unwrap();
+    let leaves = servers[0].leaves(final_cp.size);
+    let acked = acked.lock().unwrap();
+    let lost = acked
+        .iter()
+        .filter(|a| leaves.get(a.index as usize) != Some(&a.leaf))
+        .count();
+    let mut sizes = std::collections::BTreeMap::new();
+    for a in acked.iter() {
+        let cp = verify_checkpoint(a.checkpoint.as_bytes(), &m.vkey).unwrap();
+        assert!(
+            sizes.insert(cp.size, cp.root).is_none_or(|r| r == cp.root),
+            "two checkpoints of size {} differ",
+            cp.size
+        );
+    }
+    println!(
+        "fencing (postgres): one of two servers paused 13 s; {during} entries acknowledged by the other meanwhile; {} acknowledged in all, {lost} lost or changed; final log {} entries",
+        acked.len(),
+        final_cp.size
+    );
+    assert_eq!(lost, 0);
+    for s in &servers {
+        let out = run(
+            s.truce()
+                .args(["--json", "verify", "server", &s.url, "--vkey", &m.vkey]),
+            true,
+        );
+        assert_eq!(
+            stdout_json(&out)["entries_verified"].as_u64(),
+            Some(final_cp.size)
+        );
+    }
+}
+
 fn crash_rounds(m: &Mechanism, store: &str) {
     let rounds: usize = std::env::var("TRUCE_CRASH_ROUNDS")
         .ok()

@@ -248,6 +248,9 @@ impl LogService {
         let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
         // A mirror has no sequencer: its channel is closed, and admission refuses first.
         if let Some(key) = key {
+            // Only a PostgreSQL database can be shared by several servers (a SQLite file is
+            // locked by its data directory's one server).
+            let follow = store.backend() == "postgresql";
             let sequencer = Sequencer {
                 key,
                 store: store.clone(),
@@ -257,7 +260,7 @@ impl LogService {
             };
             std::thread::Builder::new()
                 .name("truce-sequencer".into())
-                .spawn(move || sequencer.run(rx))
+                .spawn(move || sequencer.run(rx, follow))
                 .map_err(|e| ServiceError::Replay {
                     index: 0,
                     detail: format!("cannot start sequencer: {e}"),
@@ -302,84 +305,27 @@ impl LogService {
         }
         // The follower re-admitted every entry (`admission::check`); the effects are recorded
         // here, against the mirror's own registry.
-        let mut state = admission::LogState {
-            registry: (*self.registry()).clone(),
-            annexes: (*self.annexes()).clone(),
-            clock: Clock::default(),
-        };
-        for (i, e) in entries.iter().enumerate() {
-            let index = size0 + i as u64;
-            let bad = |detail: String| IngestError::Entry { index, detail };
-            let env = Envelope::parse(&e.leaf).map_err(|x| bad(x.to_string()))?;
-            let entry = Entry::parse(&env.payload).map_err(|x| bad(x.detail))?;
-            state
-                .record(index, &env, &entry, &mut |a| {
-                    stored_documents(&*self.store, a)
-                })
-                .map_err(|r| bad(r.detail))?;
-        }
-        let clock = state.clock.log.map_or(i64::MIN, |c| c.as_second());
-        let (registry, annexes) = (state.registry, state.annexes);
-        let from = MemoryHashes::stored_count(size0);
-        let new_hashes = {
-            let mut h = self.shared.hashes.write().map_err(|_| IngestError::Lock)?;
-            let appended = entries
-                .iter()
-                .try_for_each(|e| h.append(e.leaf_hash).map(|_| ()))
-                .map_err(|e| e.to_string())
-                .and_then(|()| h.root(size).map_err(|e| e.to_string()));
-            match appended {
-                Ok(root) if root == cp.root => h.stored_from(from).to_vec(),
-                Ok(root) => {
-                    h.truncate(size0);
-                    return Err(IngestError::Root {
-                        size,
-                        computed: root.to_string(),
-                        signed: cp.root.to_string(),
-                    });
-                }
-                Err(e) => {
-                    h.truncate(size0);
-                    return Err(IngestError::Checkpoint(e));
-                }
-            }
-        };
         let signed = SignedCheckpoint {
             note: note.to_vec(),
             size,
             root: cp.root,
         };
-        if let Err(e) = self.store.append(Append {
-            first_index: size0,
+        record_logged(
+            &self.shared,
+            &*self.store,
+            size0,
             entries,
-            hashes_from: from,
-            hashes: &new_hashes,
-            checkpoint: &signed,
-        }) {
-            if let Ok(mut h) = self.shared.hashes.write() {
-                h.truncate(size0);
-            }
-            return Err(IngestError::Store(e));
-        }
-        if let Ok(mut g) = self.shared.leaf_index.write() {
-            g.extend(
-                entries
-                    .iter()
-                    .enumerate()
-                    .map(|(i, e)| (e.leaf_hash.0, size0 + i as u64)),
-            );
-        }
-        self.shared.clock.fetch_max(clock, Ordering::AcqRel);
-        if let Ok(mut g) = self.shared.registry.write() {
-            *g = Arc::new(registry);
-        }
-        if let Ok(mut g) = self.shared.annexes.write() {
-            *g = Arc::new(annexes);
-        }
-        if let Ok(mut g) = self.shared.checkpoint.write() {
-            *g = signed;
-        }
-        Ok(())
+            signed,
+            |from, hashes, cp| {
+                self.store.append(Append {
+                    first_index: size0,
+                    entries,
+                    hashes_from: from,
+                    hashes,
+                    checkpoint: cp,
+                })
+            },
+        )
     }
 
     /// The witness cosignatures gathered so far (see [`crate::cosign`]).
@@ -489,6 +435,103 @@ impl LogService {
         }
         receipt_for(&h, &cp, index)
     }
+}
+
+/// Records entries that were admitted elsewhere (re-admitted by a mirror's follower, or
+/// committed to the same database by another server) after `size0`: their registry effects,
+/// the tree, the leaf index, the log's clock, and `signed`, the checkpoint for them, whose
+/// root must be the tree's. `persist` stores them (a mirror) or does nothing (they are stored
+/// already); if it fails, nothing changes in memory.
+fn record_logged(
+    shared: &Shared,
+    store: &dyn Store,
+    size0: u64,
+    entries: &[NewEntry],
+    signed: SignedCheckpoint,
+    persist: impl FnOnce(u64, &[Hash], &SignedCheckpoint) -> Result<(), StoreError>,
+) -> Result<(), IngestError> {
+    let size = size0 + entries.len() as u64;
+    let registry = shared
+        .registry
+        .read()
+        .map_err(|_| IngestError::Lock)?
+        .clone();
+    let annexes = shared
+        .annexes
+        .read()
+        .map_err(|_| IngestError::Lock)?
+        .clone();
+    let mut state = admission::LogState {
+        registry: (*registry).clone(),
+        annexes: (*annexes).clone(),
+        clock: Clock::default(),
+    };
+    for (i, e) in entries.iter().enumerate() {
+        let index = size0 + i as u64;
+        let bad = |detail: String| IngestError::Entry { index, detail };
+        let env = Envelope::parse(&e.leaf).map_err(|x| bad(x.to_string()))?;
+        let entry = Entry::parse(&env.payload).map_err(|x| bad(x.detail))?;
+        state
+            .record(index, &env, &entry, &mut |a| stored_documents(store, a))
+            .map_err(|r| bad(r.detail))?;
+    }
+    let clock = state.clock.log.map_or(i64::MIN, |c| c.as_second());
+    let (registry, annexes) = (state.registry, state.annexes);
+    let from = MemoryHashes::stored_count(size0);
+    let new_hashes = {
+        let mut h = shared.hashes.write().map_err(|_| IngestError::Lock)?;
+        if h.size() != size0 {
+            return Err(IngestError::Checkpoint(format!(
+                "the tree holds {} entries, not the {size0} these follow",
+                h.size()
+            )));
+        }
+        let appended = entries
+            .iter()
+            .try_for_each(|e| h.append(e.leaf_hash).map(|_| ()))
+            .map_err(|e| e.to_string())
+            .and_then(|()| h.root(size).map_err(|e| e.to_string()));
+        match appended {
+            Ok(root) if root == signed.root => h.stored_from(from).to_vec(),
+            Ok(root) => {
+                h.truncate(size0);
+                return Err(IngestError::Root {
+                    size,
+                    computed: root.to_string(),
+                    signed: signed.root.to_string(),
+                });
+            }
+            Err(e) => {
+                h.truncate(size0);
+                return Err(IngestError::Checkpoint(e));
+            }
+        }
+    };
+    if let Err(e) = persist(from, &new_hashes, &signed) {
+        if let Ok(mut h) = shared.hashes.write() {
+            h.truncate(size0);
+        }
+        return Err(IngestError::Store(e));
+    }
+    if let Ok(mut g) = shared.leaf_index.write() {
+        g.extend(
+            entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.leaf_hash.0, size0 + i as u64)),
+        );
+    }
+    shared.clock.fetch_max(clock, Ordering::AcqRel);
+    if let Ok(mut g) = shared.registry.write() {
+        *g = Arc::new(registry);
+    }
+    if let Ok(mut g) = shared.annexes.write() {
+        *g = Arc::new(annexes);
+    }
+    if let Ok(mut g) = shared.checkpoint.write() {
+        *g = signed;
+    }
+    Ok(())
 }
 
 fn receipt_for(h: &MemoryHashes, cp: &SignedCheckpoint, index: u64) -> Result<Receipt, Refusal> {

@@ -10,6 +10,8 @@ pub(super) const MAX_BATCH: usize = 4096;
 /// Group commit: after the first entry of a commit arrives, wait this long for more (unless
 /// the batch is full) so that concurrent single submissions share one fsync.
 const GROUP_COMMIT_TICK: std::time::Duration = std::time::Duration::from_millis(2);
+/// How often a server on a database other servers may commit to looks for their commits.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// What an agreement's checked documents are a function of: the SHA-256 of its zones and
 /// places documents.
@@ -42,8 +44,17 @@ impl Sequencer {
         self.shared.leaf_index.read().ok()?.get(&leaf.0).copied()
     }
 
-    pub(super) fn run(self, mut rx: mpsc::Receiver<Job>) {
-        while let Some(first) = rx.blocking_recv() {
+    /// Sequences batches until the service is dropped. With `follow` (a database that other
+    /// servers may commit to), it also looks for their commits every [`FOLLOW_EVERY`] while
+    /// idle, and after any commit that failed, and records them ([`Self::catch_up`]).
+    pub(super) fn run(self, mut rx: mpsc::Receiver<Job>, follow: bool) {
+        loop {
+            let first = if follow {
+                self.next_job_following(&mut rx)
+            } else {
+                rx.blocking_recv()
+            };
+            let Some(first) = first else { return };
             let mut jobs = vec![first];
             let deadline = std::time::Instant::now() + GROUP_COMMIT_TICK;
             while jobs.len() < MAX_BATCH {
@@ -66,6 +77,97 @@ impl Sequencer {
                 self.roll_back_to_last_commit();
             }
         }
+    }
+
+    /// Waits for a job, catching up with the database's log every [`FOLLOW_EVERY`].
+    fn next_job_following(&self, rx: &mut mpsc::Receiver<Job>) -> Option<Job> {
+        let mut last = std::time::Instant::now();
+        loop {
+            match rx.try_recv() {
+                Ok(j) => return Some(j),
+                Err(mpsc::error::TryRecvError::Disconnected) => return None,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    if last.elapsed() >= FOLLOW_EVERY {
+                        self.catch_up();
+                        last = std::time::Instant::now();
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+            }
+        }
+    }
+
+    /// Records the commits another server made to the database since this one's last
+    /// (verified: the checkpoint under the log key, its root against the tree with the new
+    /// entries), so that admission, the read side and the apply stage continue from the log
+    /// as it is. A failure is logged and tried again later.
+    pub(super) fn catch_up(&self) {
+        if let Err(e) = self.try_catch_up() {
+            tracing::warn!(error = %e, "cannot follow the database's log");
+        }
+    }
+
+    fn try_catch_up(&self) -> Result<(), String> {
+        let size = self
+            .shared
+            .hashes
+            .read()
+            .map_err(|_| "lock poisoned".to_owned())?
+            .size();
+        let Some((head, note)) = self.store.head().map_err(|e| e.to_string())? else {
+            return Ok(());
+        };
+        if head <= size {
+            return Ok(());
+        }
+        let cp = truce_log::checkpoint::verify_checkpoint(&note, self.key.verifier_key())
+            .map_err(|e| format!("the database's checkpoint of size {head}: {e}"))?;
+        if cp.size != head {
+            return Err(format!(
+                "the database stores a checkpoint of size {} under size {head}",
+                cp.size
+            ));
+        }
+        let leaves = self.store.leaves(size, head).map_err(|e| e.to_string())?;
+        if leaves.len() as u64 != head - size {
+            return Err(format!(
+                "the database holds {} entries from {size} to its checkpoint of size {head}",
+                leaves.len()
+            ));
+        }
+        let mut entries = Vec::with_capacity(leaves.len());
+        for (i, leaf) in leaves.into_iter().enumerate() {
+            let index = size + i as u64;
+            let env = Envelope::parse(&leaf).map_err(|e| format!("entry {index}: {e}"))?;
+            let entry =
+                Entry::parse(&env.payload).map_err(|e| format!("entry {index}: {}", e.detail))?;
+            entries.push(NewEntry {
+                leaf_hash: leaf_hash(&leaf),
+                leaf,
+                kind: entry.kind.as_str(),
+                author: entry.author,
+            });
+        }
+        let signed = SignedCheckpoint {
+            note,
+            size: head,
+            root: cp.root,
+        };
+        super::record_logged(
+            &self.shared,
+            &*self.store,
+            size,
+            &entries,
+            signed,
+            |_, _, _| Ok(()),
+        )
+        .map_err(|e| e.to_string())?;
+        tracing::info!(
+            from = size,
+            to = head,
+            "recorded entries another server committed"
+        );
+        Ok(())
     }
 
     fn roll_back_to_last_commit(&self) {
@@ -189,13 +291,22 @@ impl Sequencer {
             self.commit(size0, &entries)
         };
         if let Err(e) = committed {
-            tracing::error!(error = %e, "commit failed; entries not logged");
+            let raced = matches!(e, ServiceError::Store(StoreError::Conflict(_)));
+            let detail = if raced {
+                tracing::warn!(error = %e, "another server committed first; entries not logged");
+                "another server of this mechanism committed first; nothing was logged, retry"
+            } else {
+                tracing::error!(error = %e, "commit failed; entries not logged");
+                "the log could not store the entry durably; nothing was logged, retry"
+            };
             for a in answers {
                 let _ = a.reply.send(Err(Refusal::new(
                     truce_model::refusal::Code::Unavailable,
-                    "the log could not store the entry durably; nothing was logged, retry",
+                    detail,
                 )));
             }
+            // Another server may have committed to the same database: continue from there.
+            self.catch_up();
             return;
         }
         if let Ok(mut g) = self.shared.leaf_index.write() {
