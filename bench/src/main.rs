@@ -47,6 +47,10 @@ struct Args {
     /// `postgres://postgres@127.0.0.1:5432/test`.
     #[arg(long, value_name = "URL")]
     postgres: Option<String>,
+    /// With --postgres: also measure with this many servers on the one database (clients
+    /// spread over them; a batch refused because another server committed first is sent again).
+    #[arg(long, default_value_t = 1, requires = "postgres")]
+    servers: usize,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -132,8 +136,8 @@ fn process_cpu_seconds() -> Option<f64> {
 }
 
 /// One ingest run, with the log in `dir`'s SQLite file or, given `postgres` (a server URL), in
-/// a new database on that server.
-fn ingest_run(args: &Args, run: usize, postgres: Option<&str>) -> Result<Run> {
+/// a new database on that server, served by `servers` servers.
+fn ingest_run(args: &Args, run: usize, postgres: Option<&str>, servers: usize) -> Result<Run> {
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path().join("m");
     let origin = "bench.truce.example/golan-1974";
@@ -173,26 +177,32 @@ fn ingest_run(args: &Args, run: usize, postgres: Option<&str>) -> Result<Run> {
     };
 
     let data = truce_server::DataDir::open(&dir)?;
-    let key = data.read_log_key()?;
-    let store = database.open(&data)?;
+    let stores = (0..servers.max(1))
+        .map(|_| database.open(&data))
+        .collect::<Result<Vec<_>>>()?;
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.server_threads {
         rt.worker_threads(n);
     }
     let rt = rt.enable_all().build()?;
-    let (addr, service) = rt.block_on(async {
-        let service = truce_server::LogService::open(store, key, origin)?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        // The ingest rate is measured, not the per-member rate limit (which counts each
-        // entry of a batch since the batch-rate fix): the limit is out of the way.
-        let unlimited = truce_server::auth::RateLimit {
-            per_second: 1e12,
-            burst: 1e12,
-        };
-        let router = truce_server::api::router_with(service.clone(), unlimited);
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        anyhow::Ok((addr, service))
+    let (addrs, service) = rt.block_on(async {
+        let mut addrs = Vec::new();
+        let mut first = None;
+        for store in stores {
+            let service = truce_server::LogService::open(store, data.read_log_key()?, origin)?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            addrs.push(listener.local_addr()?);
+            // The ingest rate is measured, not the per-member rate limit (which counts each
+            // entry of a batch since the batch-rate fix): the limit is out of the way.
+            let unlimited = truce_server::auth::RateLimit {
+                per_second: 1e12,
+                burst: 1e12,
+            };
+            let router = truce_server::api::router_with(service.clone(), unlimited);
+            tokio::spawn(async move { axum::serve(listener, router).await });
+            first.get_or_insert(service);
+        }
+        anyhow::Ok((addrs, first.context("no server")?))
     })?;
     let size0 = service.checkpoint().size;
 
@@ -201,14 +211,14 @@ fn ingest_run(args: &Args, run: usize, postgres: Option<&str>) -> Result<Run> {
     } else {
         "/v1/entries/batch"
     };
-    let url = format!("http://{addr}{path}");
+    let urls: Vec<String> = addrs.iter().map(|a| format!("http://{a}{path}")).collect();
     let next = Arc::new(AtomicUsize::new(0));
     let bodies = Arc::new(bodies);
     let cpu0 = process_cpu_seconds();
     let start = Instant::now();
     let threads: Vec<_> = (0..args.clients)
-        .map(|_| {
-            let (next, bodies, url) = (next.clone(), bodies.clone(), url.clone());
+        .map(|c| {
+            let (next, bodies, url) = (next.clone(), bodies.clone(), urls[c % urls.len()].clone());
             std::thread::Builder::new()
                 .name("bench-client".into())
                 .spawn(move || -> Result<usize> {
@@ -223,31 +233,43 @@ fn ingest_run(args: &Args, run: usize, postgres: Option<&str>) -> Result<Run> {
                         let Some(body) = bodies.get(i) else {
                             return Ok(created);
                         };
-                        let mut res = agent
-                            .post(&url)
-                            .header("content-type", "application/json")
-                            .send(&body[..])?;
-                        let status = res.status().as_u16();
-                        let text = res
-                            .body_mut()
-                            .with_config()
-                            .limit(256 << 20)
-                            .read_to_vec()?;
+                        // Several servers: a batch another server's commit beat is refused
+                        // (503) and sent again; what was logged meanwhile answers 200.
+                        let mut attempts = 0;
+                        let (status, text) = loop {
+                            let mut res = agent
+                                .post(&url)
+                                .header("content-type", "application/json")
+                                .send(&body[..])?;
+                            let status = res.status().as_u16();
+                            let text = res
+                                .body_mut()
+                                .with_config()
+                                .limit(256 << 20)
+                                .read_to_vec()?;
+                            attempts += 1;
+                            // Count receipts for newly logged entries (status 201), in every
+                            // attempt: a retried batch answers 200 for what was logged before.
+                            created += if path.ends_with("batch") {
+                                // Without building a JSON tree (the client shares the machine
+                                // with the server).
+                                let needle = b"\"status\":201}";
+                                memchr::memmem::find_iter(&text, needle).count()
+                            } else {
+                                usize::from(status == 201)
+                            };
+                            let raced = status == 503
+                                || memchr::memmem::find(&text, b"\"status\":503").is_some();
+                            if !raced || attempts >= 1000 {
+                                break (status, text);
+                            }
+                        };
                         if !(200..300).contains(&status) {
                             bail!(
                                 "server answered {status}: {}",
                                 String::from_utf8_lossy(&text)
                             );
                         }
-                        // Count receipts for newly logged entries (status 201).
-                        created += if path.ends_with("batch") {
-                            // Count receipts of new entries without building a JSON tree (the
-                            // client shares the machine with the server).
-                            let needle = b"\"status\":201}";
-                            memchr::memmem::find_iter(&text, needle).count()
-                        } else {
-                            usize::from(status == 201)
-                        };
                     }
                 })
         })
@@ -260,7 +282,14 @@ fn ingest_run(args: &Args, run: usize, postgres: Option<&str>) -> Result<Run> {
     }
     let seconds = start.elapsed().as_secs_f64();
     let cpu_seconds = process_cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
-    if created != args.entries || service.checkpoint().size != size0 + args.entries as u64 {
+    // With several servers the first one learns of the others' last commits within its
+    // follow interval.
+    let want = size0 + args.entries as u64;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while service.checkpoint().size < want && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if created != args.entries || service.checkpoint().size != want {
         bail!("only {created} of {} entries were logged", args.entries);
     }
     rt.shutdown_timeout(Duration::from_secs(5));
@@ -294,15 +323,16 @@ fn main() -> Result<()> {
     let mut ingest = Vec::new();
     let mut seconds = Vec::new();
     let mut ingest_pg = Vec::new();
+    let mut ingest_multi = Vec::new();
     // Interleave the two measurements so both see the same machine conditions.
     for run in 0..args.runs {
         verify.push(verify_rate(&work, 1)?);
         verify_all.push(verify_rate(&work, cores)?);
-        let r = ingest_run(&args, run, None)?;
+        let r = ingest_run(&args, run, None, 1)?;
         ingest.push(r.entries_per_s);
         seconds.push(r.seconds);
         if let Some(url) = &args.postgres {
-            let p = ingest_run(&args, run, Some(url))?;
+            let p = ingest_run(&args, run, Some(url), 1)?;
             if !args.json {
                 eprintln!(
                     "run {}: ingest on PostgreSQL {} entries in {:.2} s = {:.0} entries/s",
@@ -313,6 +343,20 @@ fn main() -> Result<()> {
                 );
             }
             ingest_pg.push(p.entries_per_s);
+            if args.servers > 1 {
+                let q = ingest_run(&args, run, Some(url), args.servers)?;
+                if !args.json {
+                    eprintln!(
+                        "run {}: ingest on PostgreSQL with {} servers {} entries in {:.2} s = {:.0} entries/s",
+                        run + 1,
+                        args.servers,
+                        args.entries,
+                        q.seconds,
+                        q.entries_per_s
+                    );
+                }
+                ingest_multi.push(q.entries_per_s);
+            }
         }
         if !args.json {
             eprintln!(
@@ -350,6 +394,8 @@ fn main() -> Result<()> {
                 "ratio_ingest_to_2x_verify": ratio, "target": target, "meets_target": ratio >= target,
                 "ingest_postgres_entries_per_s": (!ingest_pg.is_empty()).then(|| serde_json::json!({"median": median(ingest_pg.clone()), "runs": ingest_pg})),
                 "ratio_postgres_to_sqlite": (!ingest_pg.is_empty()).then(|| median(ingest_pg.clone()) / ingest_m),
+                "postgres_servers": args.servers,
+                "ingest_postgres_servers_entries_per_s": (!ingest_multi.is_empty()).then(|| serde_json::json!({"median": median(ingest_multi.clone()), "runs": ingest_multi})),
             })
         );
     } else {
@@ -377,6 +423,16 @@ fn main() -> Result<()> {
                 "end-to-end ingest with the log on PostgreSQL: {pg:.0} entries/s (median of {}) = {:.2} x SQLite in the same run",
                 ingest_pg.len(),
                 pg / ingest_m
+            );
+        }
+        if !ingest_multi.is_empty() {
+            let multi = median(ingest_multi.clone());
+            println!(
+                "end-to-end ingest with {} servers on one PostgreSQL database: {multi:.0} entries/s (median of {}) = {:.2} x one server on PostgreSQL, {:.2} x SQLite",
+                args.servers,
+                ingest_multi.len(),
+                multi / median(ingest_pg.clone()),
+                multi / ingest_m
             );
         }
     }
