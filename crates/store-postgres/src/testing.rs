@@ -101,3 +101,14 @@ pub fn drop_connections(admin_url: &str, name: &str) -> u64 {
         .map(|rows| rows.len() as u64)
         .unwrap_or_else(|e| panic!("ending the connections to {name}: {e}"))
 }
+
+/// When the PostgreSQL server `admin_url` names was started (`pg_postmaster_start_time()`),
+/// to tell that a restart happened.
+pub fn started_at(admin_url: &str) -> String {
+    let mut admin = postgres::Client::connect(admin_url, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("TRUCE_TEST_PG_URL {admin_url} is unreachable: {e}"));
+    admin
+        .query_one("SELECT pg_postmaster_start_time()::text", &[])
+        .map(|r| r.get(0))
+        .unwrap_or_else(|e| panic!("asking when the server started: {e}"))
+}
