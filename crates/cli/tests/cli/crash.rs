@@ -177,10 +177,7 @@ fn acknowledged_entries_survive_the_database_dropping_every_connection() {
     let size = server.tree_size();
     let leaves = server.leaves(size);
     let acked = acked.lock().unwrap();
-    let lost = acked
-        .iter()
-        .filter(|a| leaves.get(a.index as usize) != Some(&a.leaf))
-        .count();
+    let lost = lost(&acked, &leaves);
     println!(
         "connection drops (postgres): {dropped} connections ended 3 times under 3 submitters; {} acknowledged entries, {lost} lost or changed; final log {size} entries",
         acked.len()
@@ -248,25 +245,9 @@ fn three_servers_on_one_postgresql_database_keep_one_log() {
         servers.insert(victim, Server::start(&data));
     }
     // Every server follows the database's log: the same checkpoint everywhere, soon.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let head = loop {
-        let notes: Vec<Vec<u8>> = servers.iter().map(|s| s.get("/log/checkpoint").1).collect();
-        if notes.iter().all(|n| n == &notes[0]) {
-            break notes[0].clone();
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the servers do not converge"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let final_cp = verify_checkpoint(&head, &m.vkey).unwrap();
-    let leaves = servers[0].leaves(final_cp.size);
+    let final_cp = converged(&servers, &m.vkey);
     let acked = acked.lock().unwrap();
-    let lost = acked
-        .iter()
-        .filter(|a| leaves.get(a.index as usize) != Some(&a.leaf))
-        .count();
+    let lost = lost(&acked, &servers[0].leaves(final_cp.size));
     let mut issued: Vec<String> = acked.iter().map(|a| a.checkpoint.clone()).collect();
     issued.sort();
     issued.dedup();
@@ -328,6 +309,30 @@ fn three_servers_on_one_postgresql_database_keep_one_log() {
             Some(final_cp.size)
         );
     }
+}
+
+/// Waits (bounded) until every server serves the same checkpoint, and returns it verified.
+fn converged(servers: &[Server], vkey: &str) -> truce_log::checkpoint::VerifiedCheckpoint {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let notes: Vec<Vec<u8>> = servers.iter().map(|s| s.get("/log/checkpoint").1).collect();
+        if notes.iter().all(|n| n == &notes[0]) {
+            return verify_checkpoint(&notes[0], vkey).unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the servers do not converge"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// How many acknowledged entries are not in `leaves` (the log) as they were acknowledged.
+fn lost(acked: &[Acked], leaves: &[Vec<u8>]) -> usize {
+    acked
+        .iter()
+        .filter(|a| leaves.get(a.index as usize) != Some(&a.leaf))
+        .count()
 }
 
 /// `n` copies of `m`'s data directory (the same log key and database), as `n` machines
@@ -409,28 +414,9 @@ fn a_paused_server_cannot_append_after_another_took_over() {
         during > 0,
         "the other server logged nothing while one was paused"
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let head = loop {
-        let (a, b) = (
-            servers[0].get("/log/checkpoint").1,
-            servers[1].get("/log/checkpoint").1,
-        );
-        if a == b {
-            break a;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the servers do not converge"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let final_cp = verify_checkpoint(&head, &m.vkey).unwrap();
-    let leaves = servers[0].leaves(final_cp.size);
+    let final_cp = converged(&servers, &m.vkey);
     let acked = acked.lock().unwrap();
-    let lost = acked
-        .iter()
-        .filter(|a| leaves.get(a.index as usize) != Some(&a.leaf))
-        .count();
+    let lost = lost(&acked, &servers[0].leaves(final_cp.size));
     let mut sizes = std::collections::BTreeMap::new();
     for a in acked.iter() {
         let cp = verify_checkpoint(a.checkpoint.as_bytes(), &m.vkey).unwrap();
@@ -570,10 +556,7 @@ fn crash_rounds(m: &Mechanism, store: &str) {
     let size = server.tree_size();
     let leaves = server.leaves(size);
     let acked = acked.lock().unwrap();
-    let lost = acked
-        .iter()
-        .filter(|a| leaves.get(a.index as usize) != Some(&a.leaf))
-        .count();
+    let lost = lost(&acked, &leaves);
     println!(
         "crash ({store}): {rounds} SIGKILLs under 4 concurrent submitters; {} acknowledged entries, {lost} lost or changed; {checkpoints_checked} issued checkpoints consistent with the log after restart; final log {size} entries",
         acked.len()
