@@ -1,4 +1,5 @@
-//! A real restart of the PostgreSQL server under load. Its own test binary: cargo runs test
+//! A real restart of the PostgreSQL server under load: submissions and the apply stage go on
+//! once it is back, and nothing acknowledged is lost. Its own test binary: cargo runs test
 //! binaries one after another, so no other test is using the database while it restarts.
 //!
 //! `TRUCE_TEST_PG_RESTART` is the command that restarts the server `TRUCE_TEST_PG_URL` names
@@ -117,6 +118,8 @@ fn servers_reconnect_after_postgresql_restarts_and_nothing_acknowledged_is_lost(
         acked.len()
     );
     assert_eq!(lost, 0);
+    // The apply stage went on too: a state commitment for the whole log.
+    server.settled_commitment();
     let out = run(
         server
             .truce()

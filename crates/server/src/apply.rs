@@ -236,7 +236,16 @@ impl Derived {
     /// between slices, readers go first, and a stop request ends it early (the rest is
     /// applied after the restart, from the snapshot saved on stopping).
     fn apply_range(&self, store: &dyn Store, from: u64, to: u64) -> Result<(), String> {
-        let leaves = store.leaves(from, to).map_err(|e| e.to_string())?;
+        // The store not answering (a database restart, a failover) is not a reason to stop
+        // applying: try again shortly. Only an entry that cannot be applied stops the stage.
+        let leaves = match store.leaves(from, to) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, from, "cannot read entries to apply; retrying");
+                std::thread::sleep(Duration::from_millis(500));
+                return Ok(());
+            }
+        };
         let blobs = |sha: &str| store.get_blob(sha).ok().flatten();
         let mut pending = leaves.iter().enumerate().peekable();
         while pending.peek().is_some() {
