@@ -502,6 +502,17 @@ impl Store for SqliteStore {
         })
     }
 
+    fn head(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.with_reader(|conn| {
+            conn.query_row(
+                "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
+            .optional()
+        })
+    }
+
     fn backend(&self) -> &'static str {
         "sqlite"
     }
