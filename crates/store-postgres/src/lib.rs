@@ -270,7 +270,7 @@ fn migrate(c: &mut Client) -> Result<i64, StoreError> {
         .query_opt("SELECT version FROM truce_schema", &[])
         .map_err(db)?
     {
-        Some(row) => row.get(0),
+        Some(row) => col(&row, 0)?,
         None => {
             tx.execute("INSERT INTO truce_schema (version) VALUES (0)", &[])
                 .map_err(db)?;
@@ -293,8 +293,18 @@ fn migrate(c: &mut Client) -> Result<i64, StoreError> {
     Ok(supported)
 }
 
+/// Column `i` of `row`: a column of another type than our schema's (a database that is not
+/// truce's, or was changed by hand) is a corrupt store, never a panic.
+fn col<'a, T: postgres::types::FromSql<'a>>(
+    row: &'a postgres::Row,
+    i: usize,
+) -> Result<T, StoreError> {
+    row.try_get(i)
+        .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+}
+
 fn sized(row: &postgres::Row) -> Result<(u64, Vec<u8>), StoreError> {
-    Ok((to_u64(row.get(0))?, row.get(1)))
+    Ok((to_u64(col(row, 0)?)?, col(row, 1)?))
 }
 
 impl Store for PostgresStore {
@@ -307,17 +317,18 @@ impl Store for PostgresStore {
                 .read_only(true)
                 .start()
                 .map_err(db)?;
-            let size: i64 = tx
-                .query_one("SELECT COUNT(*) FROM entries", &[])
-                .map_err(db)?
-                .get(0);
+            let size: i64 = col(
+                &tx.query_one("SELECT COUNT(*) FROM entries", &[])
+                    .map_err(db)?,
+                0,
+            )?;
             let mut hashes = Vec::new();
             for row in tx
                 .query("SELECT first, hashes FROM hash_runs ORDER BY first", &[])
                 .map_err(db)?
             {
-                let first: i64 = row.get(0);
-                let run: &[u8] = row.get(1);
+                let first: i64 = col(&row, 0)?;
+                let run: &[u8] = col(&row, 1)?;
                 if first != hashes.len() as i64 || !run.len().is_multiple_of(32) {
                     return Err(StoreError::Corrupt(format!(
                         "stored hashes from {} are missing or truncated",
@@ -334,7 +345,8 @@ impl Store for PostgresStore {
                     &[],
                 )
                 .map_err(db)?
-                .map(|r| r.get(0));
+                .map(|r| col(&r, 0))
+                .transpose()?;
             tx.commit().map_err(db)?;
             Ok(Loaded {
                 size: to_u64(size)?,
@@ -416,7 +428,7 @@ impl Store for PostgresStore {
                     &[&from, &to],
                 )
                 .map_err(db)?;
-            Ok(rows.iter().map(|r| r.get(0)).collect())
+            rows.iter().map(|r| col(r, 0)).collect()
         })
     }
 
@@ -425,11 +437,10 @@ impl Store for PostgresStore {
             return Ok(None);
         };
         self.read(|c| {
-            Ok(
-                c.query_opt("SELECT note FROM checkpoints WHERE size = $1", &[&size])
-                    .map_err(db)?
-                    .map(|r| r.get(0)),
-            )
+            c.query_opt("SELECT note FROM checkpoints WHERE size = $1", &[&size])
+                .map_err(db)?
+                .map(|r| col(&r, 0))
+                .transpose()
         })
     }
 
@@ -528,11 +539,10 @@ impl Store for PostgresStore {
 
     fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(|c| {
-            Ok(
-                c.query_opt("SELECT data FROM blobs WHERE sha256 = $1", &[&sha256])
-                    .map_err(db)?
-                    .map(|r| r.get(0)),
-            )
+            c.query_opt("SELECT data FROM blobs WHERE sha256 = $1", &[&sha256])
+                .map_err(db)?
+                .map(|r| col(&r, 0))
+                .transpose()
         })
     }
 
@@ -559,26 +569,27 @@ impl Store for PostgresStore {
 
     fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
         self.read(|c| {
-            Ok(c.query_opt(
+            c.query_opt(
                 &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"),
                 &[&id],
             )
             .map_err(db)?
             .as_ref()
-            .map(token_row))
+            .map(token_row)
+            .transpose()
         })
     }
 
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         self.read(|c| {
-            Ok(c.query(
+            c.query(
                 &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created, id"),
                 &[],
             )
             .map_err(db)?
             .iter()
             .map(token_row)
-            .collect())
+            .collect()
         })
     }
 
@@ -605,11 +616,11 @@ impl Store for PostgresStore {
 
     fn blob_ids(&self) -> Result<Vec<String>, StoreError> {
         self.read(|c| {
-            Ok(c.query("SELECT sha256 FROM blobs ORDER BY sha256", &[])
+            c.query("SELECT sha256 FROM blobs ORDER BY sha256", &[])
                 .map_err(db)?
                 .iter()
-                .map(|r| r.get(0))
-                .collect())
+                .map(|r| col(r, 0))
+                .collect()
         })
     }
 
@@ -646,16 +657,16 @@ impl Store for PostgresStore {
 
 const TOKEN_COLUMNS: &str = "id, member, scope, created, expires, revoked, secret_hash";
 
-fn token_row(r: &postgres::Row) -> TokenRecord {
-    TokenRecord {
-        id: r.get(0),
-        member: r.get(1),
-        scope: r.get(2),
-        created: r.get(3),
-        expires: r.get(4),
-        revoked: r.get(5),
-        secret_hash: r.get(6),
-    }
+fn token_row(r: &postgres::Row) -> Result<TokenRecord, StoreError> {
+    Ok(TokenRecord {
+        id: col(r, 0)?,
+        member: col(r, 1)?,
+        scope: col(r, 2)?,
+        created: col(r, 3)?,
+        expires: col(r, 4)?,
+        revoked: col(r, 5)?,
+        secret_hash: col(r, 6)?,
+    })
 }
 
 #[cfg(test)]

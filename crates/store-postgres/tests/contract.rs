@@ -87,3 +87,18 @@ fn database_names_in_urls() {
     );
     assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
 }
+
+#[test]
+fn a_column_of_another_type_is_a_corrupt_store_not_a_panic() {
+    let Some(url) = server() else { return };
+    let db = TempDatabase::new(&url);
+    let store = PostgresStore::open(&db.url).expect("open");
+    assert!(store.put_blob("ab", b"x").expect("put"));
+    let mut c = postgres::Client::connect(&db.url, postgres::NoTls).expect("connect");
+    c.batch_execute("ALTER TABLE blobs ALTER COLUMN data TYPE text USING encode(data, 'hex')")
+        .expect("alter");
+    match store.get_blob("ab") {
+        Err(StoreError::Corrupt(detail)) => assert!(detail.contains("column 0"), "{detail}"),
+        other => panic!("expected a corrupt store, got {other:?}"),
+    }
+}
