@@ -12,6 +12,13 @@ use truce_store::Store;
 /// The environment variable naming the database when `--database` is not given.
 pub const DATABASE_ENV: &str = "TRUCE_DATABASE_URL";
 
+/// The database named by `flag`, else by `TRUCE_DATABASE_URL` (an empty one names none).
+fn named(flag: Option<&str>) -> Option<String> {
+    flag.map(str::to_owned)
+        .or_else(|| std::env::var(DATABASE_ENV).ok())
+        .filter(|s| !s.is_empty())
+}
+
 /// Where a log is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Database {
@@ -25,23 +32,14 @@ impl Database {
     /// The database `flag` names, else the one `TRUCE_DATABASE_URL` names, else SQLite.
     /// `sqlite` names SQLite explicitly.
     pub fn resolve(flag: Option<&str>) -> Result<Self> {
-        let env = std::env::var(DATABASE_ENV).ok().filter(|s| !s.is_empty());
-        let Some(text) = flag.map(str::to_owned).or(env) else {
-            return Ok(Database::Sqlite);
-        };
-        Database::parse(&text)
+        named(flag).map_or(Ok(Database::Sqlite), |text| Database::parse(&text))
     }
 
     /// [`Database::resolve`], falling back on what `dir`'s configuration records.
     pub fn for_dir(flag: Option<&str>, dir: &DataDir) -> Result<Self> {
-        match (Database::resolve(flag)?, &dir.database) {
-            (Database::Sqlite, Some(url))
-                if flag.is_none() && std::env::var(DATABASE_ENV).is_err() =>
-            {
-                Database::parse(url)
-            }
-            (d, _) => Ok(d),
-        }
+        named(flag)
+            .or_else(|| dir.database.clone())
+            .map_or(Ok(Database::Sqlite), |text| Database::parse(&text))
     }
 
     /// Records this database in `dir`'s configuration, unless its URL carries a password

@@ -208,16 +208,19 @@ impl Slot {
 
 /// Runs `f` where the blocking client may block: `postgres` drives each connection with a
 /// runtime of its own, which cannot be entered from a thread already inside a Tokio runtime
-/// (the server calls the store from its async tasks, as the SQLite store allows). There, `f`
-/// runs on a scoped thread while this one waits.
+/// (the server calls the store from its async tasks, as the SQLite store allows). On a
+/// multi-threaded runtime `f` runs in `block_in_place` (the worker's other tasks move on);
+/// on a current-thread runtime, on a scoped thread while this one waits.
 fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    if tokio::runtime::Handle::try_current().is_err() {
-        return f();
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Err(_) => f(),
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        Ok(_) => std::thread::scope(|s| match s.spawn(f).join() {
+            Ok(out) => out,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }),
     }
-    std::thread::scope(|s| match s.spawn(f).join() {
-        Ok(out) => out,
-        Err(panic) => std::panic::resume_unwind(panic),
-    })
 }
 
 impl PostgresStore {

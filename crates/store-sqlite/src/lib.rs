@@ -191,11 +191,7 @@ impl Snapshot<'_> {
     }
 
     fn sized_rows(&self, sql: &str) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let mut stmt = self.0.prepare(sql).map_err(db)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
-            .map_err(db)?;
-        rows.collect::<Result<_, _>>().map_err(db)
+        sized_rows(self.0, sql).map_err(db)
     }
 }
 
@@ -522,13 +518,16 @@ impl Store for SqliteStore {
     }
 }
 
+/// `(size, bytes)` rows of a query, in its order.
+fn sized_rows(conn: &Connection, sql: &str) -> Result<Vec<(u64, Vec<u8>)>, rusqlite::Error> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?;
+    rows.collect()
+}
+
 impl SqliteStore {
     fn sized_rows(&self, sql: &str) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        self.with_reader(|conn| {
-            let mut stmt = conn.prepare(sql)?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?;
-            rows.collect()
-        })
+        self.with_reader(|conn| sized_rows(conn, sql))
     }
 }
 

@@ -48,11 +48,25 @@ impl Sequencer {
     /// servers may commit to), it also looks for their commits every [`FOLLOW_EVERY`] while
     /// idle, and after any commit that failed, and records them ([`Self::catch_up`]).
     pub(super) fn run(self, mut rx: mpsc::Receiver<Job>, follow: bool) {
+        // Only a timer: catching up runs outside it, where the store may block.
+        let clock = follow
+            .then(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()
+            })
+            .transpose();
+        let clock = match clock {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the sequencer's timer; not following other servers");
+                None
+            }
+        };
         loop {
-            let first = if follow {
-                self.next_job_following(&mut rx)
-            } else {
-                rx.blocking_recv()
+            let first = match &clock {
+                Some(clock) => self.next_job_following(&mut rx, clock),
+                None => rx.blocking_recv(),
             };
             let Some(first) = first else { return };
             let mut jobs = vec![first];
@@ -79,20 +93,20 @@ impl Sequencer {
         }
     }
 
-    /// Waits for a job, catching up with the database's log every [`FOLLOW_EVERY`].
-    fn next_job_following(&self, rx: &mut mpsc::Receiver<Job>) -> Option<Job> {
-        let mut last = std::time::Instant::now();
+    /// Waits for a job, catching up with the database's log every [`FOLLOW_EVERY`] meanwhile
+    /// (`clock` is this thread's own timer runtime).
+    fn next_job_following(
+        &self,
+        rx: &mut mpsc::Receiver<Job>,
+        clock: &tokio::runtime::Runtime,
+    ) -> Option<Job> {
         loop {
-            match rx.try_recv() {
-                Ok(j) => return Some(j),
-                Err(mpsc::error::TryRecvError::Disconnected) => return None,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    if last.elapsed() >= FOLLOW_EVERY {
-                        self.catch_up();
-                        last = std::time::Instant::now();
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(2));
-                }
+            // The timer is made inside the runtime (it needs its time driver).
+            let waited =
+                clock.block_on(async { tokio::time::timeout(FOLLOW_EVERY, rx.recv()).await });
+            match waited {
+                Ok(job) => return job,
+                Err(_) => self.catch_up(),
             }
         }
     }
