@@ -132,8 +132,14 @@ pub fn redact(url: &str) -> String {
 }
 
 fn connect(url: &str) -> Result<Client, StoreError> {
-    let mut c = Client::connect(url, NoTls)
-        .map_err(|e| StoreError::Database(format!("connecting to {}: {}", redact(url), db(e))))?;
+    let mut c = Client::connect(url, NoTls).map_err(|e| {
+        // "error connecting to server" alone does not say why: add the cause (refused, no
+        // such host, authentication failed).
+        let cause = std::error::Error::source(&e)
+            .map(|c| format!(": {c}"))
+            .unwrap_or_default();
+        StoreError::Database(format!("connecting to {}: {e}{cause}", redact(url)))
+    })?;
     // A server paused or cut off inside a transaction (SIGSTOP, a partition) must not hold
     // the rows it inserted, and so the other servers, for long: PostgreSQL ends such a session
     // after IDLE_IN_TRANSACTION, which aborts its transaction (nothing of it is stored).
